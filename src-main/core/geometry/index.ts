@@ -1,0 +1,11 @@
+export * from './types';
+export * from './errors';
+export { computeLocalBasis, DEFAULT_METHOD } from './basis';
+export type { LocalBasisOptions } from './basis';
+export { krylovBasis, defaultOversampling } from './krylov';
+export { subspaceBasis } from './subspace';
+export { principalAngles, grassmannDistance } from './metrics';
+export { transportDirection, globalBasis } from './transport';
+export type { TransportResult, GlobalBasis, GlobalBasisOptions, GlobalWeighting } from './transport';
+export { applySignConvention, signProbe, PROBE_SEED } from './sign';
+export { SeededGaussian } from './rng';

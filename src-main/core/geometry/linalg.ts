@@ -1,0 +1,228 @@
+/**
+ * Float64 blocks of vectors and the few dense operations the basis algorithms need. The operator exchanges
+ * float32 tensors, but every orthonormalisation, Gram matrix and small decomposition here runs in float64 so
+ * that rounding in the basis itself stays far below the float32 noise of the Jacobian products. The
+ * decompositions (QR, SVD, symmetric eigendecomposition) are ml-matrix's; this file only moves data in and out
+ * of them and does matrix products.
+ */
+import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import type { Tensor } from '../tensor';
+import { sizeOf } from '../tensor';
+import { GeometryError } from './errors';
+import type { SeededGaussian } from './rng';
+
+/** `count` vectors of length `n`, row-major: row i is data[i*n .. (i+1)*n). */
+export interface Rows {
+  readonly count: number;
+  readonly n: number;
+  readonly data: Float64Array;
+}
+
+export function rows(count: number, n: number, data?: Float64Array): Rows {
+  if (data && data.length !== count * n) throw new RangeError('rows: data length mismatch');
+  return { count, n, data: data ?? new Float64Array(count * n) };
+}
+
+export function row(r: Rows, i: number): Float64Array {
+  return r.data.subarray(i * r.n, (i + 1) * r.n);
+}
+
+export function rowsFromTensor(t: Tensor, n: number): Rows {
+  const total = t.data.length;
+  if (n <= 0 || total % n !== 0) {
+    throw new GeometryError('operator-output', `tensor of ${total} values is not a batch of vectors of length ${n}`);
+  }
+  return { count: total / n, n, data: Float64Array.from(t.data) };
+}
+
+export function rowsToTensor(r: Rows, itemDims: readonly number[]): Tensor {
+  if (sizeOf(itemDims) !== r.n) throw new RangeError('rowsToTensor: item dims do not match vector length');
+  return { dims: [r.count, ...itemDims], data: Float32Array.from(r.data) };
+}
+
+export function concatRows(blocks: readonly Rows[]): Rows {
+  const n = blocks[0]?.n ?? 0;
+  const count = blocks.reduce((a, b) => a + b.count, 0);
+  const out = new Float64Array(count * n);
+  let off = 0;
+  for (const b of blocks) {
+    out.set(b.data, off);
+    off += b.data.length;
+  }
+  return { count, n, data: out };
+}
+
+export function sliceRows(r: Rows, start: number, end: number): Rows {
+  return { count: end - start, n: r.n, data: r.data.slice(start * r.n, end * r.n) };
+}
+
+export function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function norm(a: Float64Array): number {
+  return Math.sqrt(dot(a, a));
+}
+
+/** G[i][j] = a_i · b_j as an ml-matrix Matrix (a.count × b.count). */
+export function crossGram(a: Rows, b: Rows): Matrix {
+  const g = new Matrix(a.count, b.count);
+  for (let i = 0; i < a.count; i++) {
+    const ai = row(a, i);
+    for (let j = 0; j < b.count; j++) g.set(i, j, dot(ai, row(b, j)));
+  }
+  return g;
+}
+
+/** Symmetric Gram a_i · a_j, computed once per pair so the result is exactly symmetric. */
+export function gram(a: Rows): Matrix {
+  const g = new Matrix(a.count, a.count);
+  for (let i = 0; i < a.count; i++) {
+    const ai = row(a, i);
+    for (let j = 0; j <= i; j++) {
+      const v = dot(ai, row(a, j));
+      g.set(i, j, v);
+      g.set(j, i, v);
+    }
+  }
+  return g;
+}
+
+/** out_j = Σ_i c[i][j] · r_i: new vectors as combinations of the rows (i.e. (Rᵀ C)ᵀ). */
+export function combine(r: Rows, c: Matrix): Rows {
+  if (c.rows !== r.count) throw new RangeError('combine: coefficient rows must equal vector count');
+  const out = new Float64Array(c.columns * r.n);
+  for (let j = 0; j < c.columns; j++) {
+    const oj = out.subarray(j * r.n, (j + 1) * r.n);
+    for (let i = 0; i < r.count; i++) {
+      const cij = c.get(i, j);
+      if (cij === 0) continue;
+      const ri = row(r, i);
+      for (let t = 0; t < r.n; t++) oj[t] += cij * ri[t];
+    }
+  }
+  return { count: c.columns, n: r.n, data: out };
+}
+
+/** Columns of an n×count Matrix ↔ rows of a Rows block. */
+export function toColumns(r: Rows): Matrix {
+  const m = new Matrix(r.n, r.count);
+  for (let i = 0; i < r.count; i++) {
+    const ri = row(r, i);
+    for (let t = 0; t < r.n; t++) m.set(t, i, ri[t]);
+  }
+  return m;
+}
+
+export function fromColumns(m: Matrix, count = m.columns): Rows {
+  const out = new Float64Array(count * m.rows);
+  for (let i = 0; i < count; i++) for (let t = 0; t < m.rows; t++) out[i * m.rows + t] = m.get(t, i);
+  return { count, n: m.rows, data: out };
+}
+
+/** r ← r − Qᵀ(Q r) for every row of r against the orthonormal rows of each block in `against`. */
+export function projectOut(r: Rows, against: readonly Rows[]): void {
+  for (const q of against) {
+    for (let i = 0; i < r.count; i++) {
+      const ri = row(r, i);
+      for (let j = 0; j < q.count; j++) {
+        const qj = row(q, j);
+        const c = dot(ri, qj);
+        for (let t = 0; t < r.n; t++) ri[t] -= c * qj[t];
+      }
+    }
+  }
+}
+
+/**
+ * Orthonormal rows spanning r's part outside span(against), with the same count as r. Classical block
+ * Gram–Schmidt against `against` is done twice ("twice is enough", Giraud et al.) and the block itself goes
+ * through ml-matrix's Householder QR, then the whole projection + QR is repeated once to re-orthogonalise.
+ * Columns that vanish after projection (the Krylov space became invariant, or J has a null space) are refilled
+ * from the seeded Gaussian so the block keeps its width without ever producing a non-orthonormal vector.
+ */
+export function orthonormalize(r: Rows, against: readonly Rows[], rng: SeededGaussian): Rows {
+  const work = { count: r.count, n: r.n, data: r.data.slice() };
+  const before = new Float64Array(work.count);
+  for (let i = 0; i < work.count; i++) before[i] = norm(row(work, i));
+  for (let attempt = 0; attempt < 4; attempt++) {
+    projectOut(work, against);
+    projectOut(work, against);
+    let refilled = false;
+    for (let i = 0; i < work.count; i++) {
+      const ni = norm(row(work, i));
+      // Relative test against the norm before projection: what is left is rounding, not a direction.
+      if (!(ni > 1e-10 * Math.max(before[i], Number.MIN_VALUE)) || !Number.isFinite(ni)) {
+        const ri = row(work, i);
+        for (let t = 0; t < work.n; t++) ri[t] = rng.normal();
+        before[i] = norm(ri);
+        refilled = true;
+      }
+    }
+    if (refilled) continue;
+    const q = new QrDecomposition(toColumns(work));
+    const rdiag = q.upperTriangularMatrix;
+    // A tiny R diagonal means this column depends on earlier ones of the same block: refill and retry.
+    let dependent = false;
+    for (let i = 0; i < work.count; i++) {
+      if (!(Math.abs(rdiag.get(i, i)) > 1e-10 * Math.max(before[i], Number.MIN_VALUE))) {
+        const ri = row(work, i);
+        for (let t = 0; t < work.n; t++) ri[t] = rng.normal();
+        before[i] = norm(ri);
+        dependent = true;
+      }
+    }
+    if (dependent) continue;
+    const out = fromColumns(q.orthogonalMatrix, work.count);
+    // Re-orthogonalisation pass: Householder Q is orthonormal to machine precision by itself, but its
+    // orthogonality to `against` is only as good as the projection above.
+    projectOut(out, against);
+    const q2 = new QrDecomposition(toColumns(out));
+    const result = fromColumns(q2.orthogonalMatrix, out.count);
+    // Keep orientation: Householder may flip signs; flip back so each output row points like its input.
+    for (let i = 0; i < result.count; i++) {
+      if (dot(row(result, i), row(out, i)) < 0) {
+        const ri = row(result, i);
+        for (let t = 0; t < ri.length; t++) ri[t] = -ri[t];
+      }
+    }
+    return result;
+  }
+  throw new GeometryError('operator-output', 'could not orthonormalise a block (non-finite Jacobian products?)');
+}
+
+/** Eigenpairs of a symmetric matrix, eigenvalues descending; vectors are the columns of `vectors`. */
+export function symmetricEigen(g: Matrix): { values: number[]; vectors: Matrix } {
+  const e = new EigenvalueDecomposition(g, { assumeSymmetric: true });
+  const vals = e.realEigenvalues;
+  const order = vals.map((_, i) => i).sort((a, b) => vals[b] - vals[a] || a - b);
+  const src = e.eigenvectorMatrix;
+  const vectors = new Matrix(g.rows, order.length);
+  order.forEach((o, j) => {
+    for (let i = 0; i < g.rows; i++) vectors.set(i, j, src.get(i, o));
+  });
+  return { values: order.map((o) => vals[o]), vectors };
+}
+
+/** Thin SVD of a tall matrix (rows ≥ columns): left vectors, singular values (descending), right vectors. */
+export function tallSvd(m: Matrix): { left: Matrix; values: number[]; right: Matrix } {
+  if (m.rows < m.columns) throw new RangeError('tallSvd needs rows >= columns');
+  const s = new SingularValueDecomposition(m, { computeLeftSingularVectors: true, computeRightSingularVectors: true });
+  return { left: s.leftSingularVectors, values: s.diagonal, right: s.rightSingularVectors };
+}
+
+export function gaussianRows(count: number, n: number, rng: SeededGaussian): Rows {
+  const r = rows(count, n);
+  rng.fill(r.data);
+  return r;
+}
+
+export function normalizeRowsInPlace(r: Rows): void {
+  for (let i = 0; i < r.count; i++) {
+    const ri = row(r, i);
+    const nr = norm(ri);
+    if (nr > 0) for (let t = 0; t < ri.length; t++) ri[t] /= nr;
+  }
+}
