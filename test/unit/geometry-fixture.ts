@@ -33,6 +33,8 @@ export function denseFixture(opts: {
   hDims?: number[];
   sigma?: number[];
   seed?: number;
+  /** Adds perturbation·G (seeded Gaussian, fixed seed) to J: a "nearby sample" with slightly rotated bases. */
+  perturbation?: number;
   abortAfterCalls?: { controller: AbortController; calls: number };
 }): DenseFixture {
   const xDims = opts.xDims ?? [1, 16, 16];
@@ -44,6 +46,10 @@ export function denseFixture(opts: {
   const P = orthonormalColumns(m, m, rng);
   const Q = orthonormalColumns(n, m, rng);
   const J = P.mmul(Matrix.diag(sigma)).mmul(Q.transpose());
+  if (opts.perturbation) {
+    const g = new SeededGaussian(99);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) J.set(i, j, J.get(i, j) + opts.perturbation * g.normal());
+  }
   const apply = (A: Matrix, t: Tensor, inLen: number, outDims: readonly number[]): Tensor => {
     const K = t.data.length / inLen;
     const out = new Float32Array(K * A.rows);
