@@ -1,0 +1,30 @@
+/**
+ * The job model shared by the engine and its clients: progress reports and cooperative cancellation.
+ * Long core routines take an AbortSignal and an onProgress callback; they check the signal between U-Net calls.
+ */
+
+export interface Progress {
+  /** 0..1 of the whole job. */
+  fraction: number;
+  message: string;
+}
+
+export type ProgressFn = (p: Progress) => void;
+
+/** Thrown when a job stops because its AbortSignal fired; clients show it as "cancelled", not as a failure. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  readonly code = 'cancelled' as const;
+  constructor(message = 'cancelled') {
+    super(message);
+  }
+}
+
+/** Throw CancelledError if the signal has fired. Call between expensive steps. */
+export function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+export function isCancelled(err: unknown): err is CancelledError {
+  return err instanceof CancelledError || (err instanceof Error && err.name === 'CancelledError');
+}
