@@ -1,0 +1,49 @@
+/** `generate`: DDIM from seeded noise with the model's U-Net; the worker returns raw pixels, the host encodes PNG. */
+import type { EngineJob } from './types';
+import { generate } from '../../core/diffusion/generate';
+import { ddimTimesteps } from '../../core/diffusion/ddim';
+import { sampleToImage, type RawImage } from '../../core/diffusion/image';
+import type { JobOutput, Provider } from '../../shared/api';
+
+export interface GenerateResult {
+  images: RawImage[];
+  provider: Provider;
+  fallbackReason?: string;
+  timesteps: number[];
+  elapsedMs: number;
+}
+
+export const generateJob: EngineJob<'generate', GenerateResult> = {
+  name: 'generate',
+  async run(input, ctx) {
+    ctx.onProgress({ fraction: 0, message: 'loading model' });
+    const loaded = await ctx.loadModel(input.modelDir, input.provider);
+    const start = performance.now();
+    const x = await generate({
+      predictor: loaded.predictor,
+      alphasCumprod: loaded.model.alphasCumprod,
+      seed: input.seed,
+      steps: input.steps,
+      eta: input.eta,
+      batch: input.batch,
+      signal: ctx.signal,
+      onProgress: ctx.onProgress,
+    });
+    const images = Array.from({ length: input.batch }, (_, i) => sampleToImage(x, i));
+    return {
+      images,
+      provider: loaded.provider,
+      ...(loaded.fallbackReason ? { fallbackReason: loaded.fallbackReason } : {}),
+      timesteps: ddimTimesteps(input.steps, loaded.model.scheduler.numTrainTimesteps),
+      elapsedMs: performance.now() - start,
+    };
+  },
+  async finalize(result): Promise<JobOutput<'generate'>> {
+    // Loaded lazily so the worker thread never loads sharp; encoding happens on the host side.
+    const { encodePng } = await import('../png');
+    const images = await Promise.all(
+      result.images.map(async (img) => ({ mime: 'image/png' as const, width: img.width, height: img.height, bytes: await encodePng(img) })),
+    );
+    return { ...result, images };
+  },
+};

@@ -1,0 +1,57 @@
+/**
+ * Execution-provider choice. CPU always works; GPU providers are offered only where the platform and ORT's
+ * listSupportedBackends() say they may, and session creation falls back down the list to CPU. The provider that
+ * actually created the session is reported to the user.
+ */
+import type { Provider, ProviderPreference } from '../shared/api';
+
+/** ORT's name for each provider in `executionProviders`. */
+const ORT_NAME: Record<Provider, string> = { cpu: 'cpu', cuda: 'cuda', webgpu: 'webgpu', dml: 'dml', coreml: 'coreml' };
+
+/** GPU providers worth trying per platform, best first (transformers.js uses the same table). */
+export function platformProviders(platform: NodeJS.Platform, arch: string): Provider[] {
+  if (platform === 'win32') return ['dml', 'webgpu'];
+  if (platform === 'darwin') return ['coreml', 'webgpu'];
+  if (platform === 'linux' && arch === 'x64') return ['cuda', 'webgpu'];
+  return ['webgpu'];
+}
+
+/** Providers usable here: the platform's list filtered by what this ORT build says it supports, then CPU. */
+export function availableProviders(platform: NodeJS.Platform, arch: string, supported: readonly { name: string }[]): Provider[] {
+  const names = new Set(supported.map((b) => b.name));
+  return [...platformProviders(platform, arch).filter((p) => names.has(ORT_NAME[p])), 'cpu'];
+}
+
+/** The order to try for a preference: 'auto' tries GPUs first, a named provider tries itself then CPU. */
+export function providerOrder(pref: ProviderPreference, available: readonly Provider[]): Provider[] {
+  if (pref === 'auto') return [...available];
+  if (pref === 'cpu' || !available.includes(pref)) return ['cpu'];
+  return [pref, 'cpu'];
+}
+
+export interface FallbackResult<S> {
+  session: S;
+  provider: Provider;
+  /** Why earlier providers in the order were skipped (absent when the first one worked). */
+  fallbackReason?: string;
+}
+
+/** Create a session with the first provider that works. Throws the CPU error if even CPU fails. */
+export async function createWithFallback<S>(
+  order: readonly Provider[],
+  create: (ortProvider: string) => Promise<S>,
+): Promise<FallbackResult<S>> {
+  const reasons: string[] = [];
+  for (const p of order) {
+    try {
+      const session = await create(ORT_NAME[p]);
+      return { session, provider: p, ...(reasons.length ? { fallbackReason: reasons.join('; ') } : {}) };
+    } catch (err) {
+      if (p === 'cpu') throw err;
+      // Keep the reason short: ORT messages carry source paths and lambdas that mean nothing to a user.
+      const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      reasons.push(`${p}: ${msg.length > 160 ? `${msg.slice(0, 157)}...` : msg}`);
+    }
+  }
+  throw new Error('no execution provider to try');
+}

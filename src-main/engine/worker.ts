@@ -1,0 +1,70 @@
+/**
+ * The engine worker thread: owns every ORT session (through ModelCache) and runs jobs from the registry.
+ * One long-lived worker, never one per job: ORT in workers has a history of crashes on re-creation.
+ */
+import { parentPort } from 'node:worker_threads';
+import { ENGINE_JOBS } from './jobs';
+import type { JobContext } from './jobs';
+import { JOBS } from '../shared/api';
+import { ModelCache } from './model-cache';
+import { toApiError } from './errors';
+import type { HostToWorker, WorkerToHost } from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('engine worker must run in a worker thread');
+
+const models = new ModelCache();
+const running = new Map<string, AbortController>();
+
+function post(msg: WorkerToHost): void {
+  // Hand image buffers over without copying.
+  const transfer: ArrayBuffer[] = [];
+  if (msg.type === 'result') collectBuffers(msg.result, transfer);
+  port!.postMessage(msg, transfer);
+}
+
+function collectBuffers(v: unknown, out: ArrayBuffer[]): void {
+  if (v instanceof Uint8Array) {
+    if (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer && !out.includes(v.buffer)) out.push(v.buffer);
+  } else if (Array.isArray(v)) v.forEach((x) => collectBuffers(x, out));
+  else if (v && typeof v === 'object') Object.values(v).forEach((x) => collectBuffers(x, out));
+}
+
+async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unknown): Promise<void> {
+  const controller = new AbortController();
+  running.set(jobId, controller);
+  try {
+    const job = ENGINE_JOBS[name];
+    if (!job) throw Object.assign(new Error(`unknown job "${name}"`), { code: 'unknown-job' });
+    // The host validated already; parse again so defaults are filled and a bad message cannot reach a job.
+    const input = JOBS[name].input.parse(rawInput);
+    let lastPost = 0;
+    const ctx: JobContext = {
+      signal: controller.signal,
+      onProgress: (p) => {
+        // Throttle: per-step progress of a fast model could flood the port.
+        const now = performance.now();
+        if (p.fraction >= 1 || p.fraction === 0 || now - lastPost > 30) {
+          lastPost = now;
+          post({ type: 'progress', jobId, fraction: p.fraction, message: p.message });
+        }
+      },
+      loadModel: (dir, pref) => models.load(dir, pref),
+      inspectModel: (dir) => models.inspect(dir),
+    };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- input matches the job by construction
+    const result = await job.run(input as any, ctx);
+    post({ type: 'result', jobId, result });
+  } catch (err) {
+    post({ type: 'error', jobId, error: toApiError(err) });
+  } finally {
+    running.delete(jobId);
+  }
+}
+
+port.on('message', (msg: HostToWorker) => {
+  if (msg.type === 'run') void run(msg.jobId, msg.name, msg.input);
+  else if (msg.type === 'cancel') running.get(msg.jobId)?.abort();
+});
+
+post({ type: 'ready' });

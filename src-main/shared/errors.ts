@@ -1,0 +1,47 @@
+/**
+ * Errors as they cross the API boundary: a code the renderer maps to a message, never a stack trace.
+ * Grouped per area; the union is exhaustive so `errorMessage` in the renderer can switch over it.
+ */
+import { z } from 'zod';
+
+export const MODEL_FOLDER_ERROR_CODES = [
+  'missing-file',
+  'malformed-json',
+  'bad-scheduler',
+  'bad-onnx',
+  'wrong-inputs',
+  'unsupported-model',
+] as const;
+export const JOB_ERROR_CODES = ['cancelled', 'worker-died', 'invalid-input', 'invalid-argument', 'unknown-job', 'provider-failed'] as const;
+export const TRANSPORT_ERROR_CODES = ['not-supported', 'disconnected', 'bad-message', 'internal'] as const;
+
+export const ERROR_CODES = [...MODEL_FOLDER_ERROR_CODES, ...JOB_ERROR_CODES, ...TRANSPORT_ERROR_CODES] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ModelFolderErrorCode = (typeof MODEL_FOLDER_ERROR_CODES)[number];
+
+export const ApiErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  /** The file the problem is about, when there is one (model folders). */
+  file: z.string().optional(),
+});
+export type ApiErrorPayload = z.infer<typeof ApiErrorSchema>;
+
+/** An API error on the client side: `code` is what the UI switches on. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: ErrorCode;
+  readonly file?: string;
+  constructor(payload: ApiErrorPayload) {
+    super(payload.message);
+    this.code = payload.code;
+    this.file = payload.file;
+  }
+  toPayload(): ApiErrorPayload {
+    return { code: this.code, message: this.message, ...(this.file ? { file: this.file } : {}) };
+  }
+}
+
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === 'string' && (ERROR_CODES as readonly string[]).includes(x);
+}
