@@ -1,15 +1,10 @@
 /**
- * Typed errors of the geometry and edit code. `CancelledError` lives here only because core/jobs did not
- * exist yet when geometry was written; when core/jobs exports its own, this one should become a re-export so
- * engine code can catch a single class.
+ * Typed errors of the geometry code. Cancellation is core/jobs' CancelledError (one class for the whole core,
+ * so the engine catches a single type); it is re-exported here for callers that only import geometry.
  */
-export class CancelledError extends Error {
-  readonly code = 'cancelled' as const;
-  override readonly name = 'CancelledError';
-  constructor(message = 'cancelled') {
-    super(message);
-  }
-}
+import { CancelledError, throwIfCancelled } from '../jobs';
+
+export { CancelledError };
 
 export type GeometryErrorCode = 'bad-shape' | 'bad-option' | 'operator-output';
 
@@ -25,5 +20,5 @@ export class GeometryError extends Error {
 
 /** Throws CancelledError when the signal has fired; called between operator (U-Net) calls. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CancelledError();
+  throwIfCancelled(signal);
 }
