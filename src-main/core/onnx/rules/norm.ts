@@ -1,0 +1,85 @@
+/**
+ * Normalisations (§2.3 of the autodiff note). With x̂ = (x−μ)·inv over the normalised axes,
+ * N(v) = (v − mean(v) − x̂·mean(x̂·v))·inv is the (symmetric) Jacobian of x ↦ x̂.
+ * InstanceNormalization: γ is constant per normalisation group, so ẏ = γ·N(ẋ) and x̄ = γ·N(g).
+ * LayerNormalization: γ varies inside the group, so ẏ = γ·N(ẋ) but x̄ = N(γ·g).
+ * The primal statistics are recomputed in standard ops (once, batch 1, shared by both sweeps).
+ */
+import { attrFloat, attrInt } from '../proto';
+import type { Rule, RuleCtx } from './types';
+import { normAxis, ones } from './types';
+
+interface Stats {
+  xhat: string;
+  inv: string;
+}
+
+function stats(c: RuleCtx, axes: number[]): Stats {
+  const eps = attrFloat(c.node, 'epsilon', 1e-5);
+  const xhat = c.memo('xhat', () => {
+    const x = c.primal(0);
+    const mu = c.b.reduceMean(x, axes, true);
+    const d = c.b.sub(x, mu);
+    const v = c.b.reduceMean(c.b.mul(d, d), axes, true);
+    const inv = c.b.op('Reciprocal', [c.b.op('Sqrt', [c.b.add(v, c.b.scalar(eps))])]);
+    c.memo('inv', () => inv);
+    return c.b.mul(d, inv);
+  });
+  return { xhat, inv: c.memo('inv', () => '') };
+}
+
+/** N(v) for v of shape [K, ...S]; `axes` are primal axes (the K axis shifts them by one). */
+function normJac(c: RuleCtx, s: Stats, v: string, axes: number[]): string {
+  const ax = axes.map((a) => a + 1);
+  const m1 = c.b.reduceMean(v, ax, true);
+  const m2 = c.b.reduceMean(c.b.mul(s.xhat, v), ax, true);
+  return c.b.mul(c.b.sub(c.b.sub(v, m1), c.b.mul(s.xhat, m2)), s.inv);
+}
+
+function instanceAxes(c: RuleCtx): number[] {
+  return [...Array(c.inShape(0).length).keys()].slice(2);
+}
+/** γ of InstanceNormalization reshaped to [C, 1, ...] so it broadcasts over the spatial axes. */
+function instanceGamma(c: RuleCtx): string {
+  return c.memo('gamma', () => c.b.reshape(c.primal(1), [c.inShape(0)[1], ...ones(c.inShape(0).length - 2)]));
+}
+
+const instanceNorm: Rule = {
+  diff: () => [0],
+  jvp(c, [t]) {
+    if (t === undefined) return [undefined];
+    const axes = instanceAxes(c);
+    return [c.b.mul(instanceGamma(c), normJac(c, stats(c, axes), t, axes))];
+  },
+  vjp(c, [g]) {
+    if (g === undefined) return [];
+    const axes = instanceAxes(c);
+    return [c.b.mul(instanceGamma(c), normJac(c, stats(c, axes), g, axes))];
+  },
+};
+
+function layerAxes(c: RuleCtx): number[] {
+  const r = c.inShape(0).length;
+  const a = normAxis(attrInt(c.node, 'axis', -1), r);
+  return [...Array(r).keys()].slice(a);
+}
+
+const layerNorm: Rule = {
+  diff: () => [0],
+  jvp(c, t) {
+    if (t[0] === undefined) return [undefined];
+    const axes = layerAxes(c);
+    // Mean / InvStdDev outputs (1, 2) get no tangent: if they are used on the path, emit fails loudly.
+    return [c.b.mul(c.primal(1), normJac(c, stats(c, axes), t[0], axes))];
+  },
+  vjp(c, g) {
+    if (g[0] === undefined) return [];
+    const axes = layerAxes(c);
+    return [normJac(c, stats(c, axes), c.b.mul(g[0], c.primal(1)), axes)];
+  },
+};
+
+export const normRules: Record<string, Rule> = {
+  InstanceNormalization: instanceNorm,
+  LayerNormalization: layerNorm,
+};
