@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { JOBS, type JobEvent, type JobName, type Unsubscribe } from '../shared/api';
+import { JOBS, type JobEvent, type JobName, type Provider, type Unsubscribe } from '../shared/api';
 import type { ApiErrorPayload } from '../shared/errors';
 import { ENGINE_JOBS } from './jobs';
 import { toApiError } from './errors';
@@ -54,9 +54,20 @@ export class EngineHost {
   private closed = false;
   private restarts = 0;
   private readonly workerFile: string;
+  private providers: Provider[] | null = null;
+  private readonly readyWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: EngineHostOptions = {}) {
     this.workerFile = opts.workerFile ?? defaultWorkerFile();
+  }
+
+  /** Execution providers the worker found usable (starts the worker if needed). */
+  async availableProviders(): Promise<Provider[]> {
+    if (this.providers) return this.providers;
+    if (this.closed) return ['cpu'];
+    this.ensureWorker();
+    await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    return this.providers ?? ['cpu'];
   }
 
   /** How many times the worker was restarted after dying (for diagnostics and tests). */
@@ -105,6 +116,7 @@ export class EngineHost {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const w of this.readyWaiters.splice(0)) w();
     for (const j of this.queue.splice(0)) this.emit({ type: 'error', jobId: j.jobId, error: { code: 'cancelled', message: 'engine shut down' } });
     const w = this.worker;
     this.worker = null;
@@ -160,6 +172,7 @@ export class EngineHost {
     if (!wasReady) this.startFailures++;
     if (this.startFailures >= (this.opts.maxStartFailures ?? 3)) {
       // The worker cannot even start (broken install?): fail what is queued instead of looping.
+      for (const w of this.readyWaiters.splice(0)) w();
       for (const j of this.queue.splice(0)) {
         this.emit({ type: 'error', jobId: j.jobId, error: { code: 'worker-died', message: `the engine cannot start (${reason})` } });
       }
@@ -173,6 +186,8 @@ export class EngineHost {
   private onWorkerMessage(m: WorkerToHost): void {
     if (m.type === 'ready') {
       this.ready = true;
+      this.providers = m.providers;
+      for (const w of this.readyWaiters.splice(0)) w();
       this.startFailures = 0;
       this.pump();
       return;

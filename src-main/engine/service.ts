@@ -4,7 +4,6 @@
  * cancelled when it disconnects.
  */
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { listModelFolders } from '../core/diffusion/model-folder';
 import {
   AppInfoSchema,
@@ -19,7 +18,6 @@ import {
 import { ApiError } from '../shared/errors';
 import type { EngineHost } from './host';
 import { toApiError } from './errors';
-import { availableProviders } from './providers';
 
 export interface ApiServiceOptions {
   mode: AppInfo['mode'];
@@ -61,7 +59,7 @@ export class ApiService {
       mode: this.opts.mode,
       bundledModels: dirs.map((dir) => ({ name: dir.split(/[\\/]/).pop() ?? dir, dir })),
       canPickFolder: Boolean(this.opts.pickFolder),
-      providers: availableProviders(process.platform, process.arch, ort.listSupportedBackends()),
+      providers: await this.host.availableProviders(),
     });
   }
 

@@ -67,4 +67,5 @@ port.on('message', (msg: HostToWorker) => {
   else if (msg.type === 'cancel') running.get(msg.jobId)?.abort();
 });
 
-post({ type: 'ready' });
+// Providers are probed here so the main thread never loads onnxruntime-node itself.
+post({ type: 'ready', providers: ModelCache.available() });

@@ -139,8 +139,6 @@ export interface PullbackApi {
   onJobEvent(listener: (e: JobEvent) => void): Unsubscribe;
 }
 
-/** Command names of the request/response part of the API (the IPC channels are `pullback:<command>`). */
+/** Command names of the request/response part of the API (IPC channels: shared/ipc.ts). */
 export const COMMANDS = ['getAppInfo', 'pickModelFolder', 'startJob', 'cancelJob'] as const;
 export type CommandName = (typeof COMMANDS)[number];
-export const JOB_EVENT_CHANNEL = 'pullback:job-event';
-export const ipcChannel = (c: CommandName): string => `pullback:${c}`;

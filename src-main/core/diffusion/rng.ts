@@ -28,10 +28,8 @@ export class GaussianRng {
       throw new RangeError('GaussianRng seed and stream must be safe integers');
     }
     // Fold the 53-bit seed and the stream into the splitmix state; distinct (seed, stream) pairs give distinct states.
-    let st = (seed % 0x100000000) | 0;
-    let r: number;
-    [st, r] = splitmix32(st ^ Math.floor(seed / 0x100000000));
-    st = (st ^ Math.imul(stream + 1, 0x27d4eb2d)) | 0;
+    const [st0, r] = splitmix32(((seed % 0x100000000) | 0) ^ Math.floor(seed / 0x100000000));
+    let st = (st0 ^ Math.imul(stream + 1, 0x27d4eb2d)) | 0;
     [st, this.s0] = splitmix32(st ^ r);
     [st, this.s1] = splitmix32(st);
     [st, this.s2] = splitmix32(st);

@@ -1,0 +1,52 @@
+/**
+ * Electron main process: registers the app:// scheme, denies permissions, starts the engine worker, wires IPC and
+ * opens the window. All model work happens in the engine worker, never here.
+ */
+import { app, dialog, session, BrowserWindow } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineHost } from './engine/host';
+import { ApiService } from './engine/service';
+import { registerIpc } from './ipc';
+import { APP_URL, handleAppProtocol, registerAppScheme } from './protocol';
+import { createMainWindow, lockDownContents } from './window';
+
+const here = dirname(fileURLToPath(import.meta.url)); // out/main
+const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+
+registerAppScheme();
+
+app.on('web-contents-created', (_e, contents) => lockDownContents(contents, devServerUrl));
+
+let host: EngineHost | null = null;
+
+async function start(): Promise<void> {
+  // Deny every permission (camera, notifications, ...): the app needs none, and Electron grants by default.
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+
+  handleAppProtocol(join(here, '..', 'renderer'));
+  host = new EngineHost({ workerFile: join(here, 'worker.js'), resourceLimits: { maxOldGenerationSizeMb: 4096 } });
+  const modelsDir = app.isPackaged ? join(process.resourcesPath, 'models') : join(app.getAppPath(), 'resources', 'models');
+  const service = new ApiService(host, {
+    mode: 'electron',
+    modelsDir,
+    pickFolder: async () => {
+      const win = BrowserWindow.getFocusedWindow();
+      const opts = { title: 'Open model folder', properties: ['openDirectory' as const] };
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+    },
+  });
+  registerIpc(service, devServerUrl);
+  createMainWindow(join(here, '..', 'preload', 'index.cjs'), devServerUrl ?? APP_URL, devServerUrl);
+}
+
+app.whenReady().then(start, (err: unknown) => {
+  console.error('Pullback Studio failed to start:', err);
+  app.exit(1);
+});
+
+app.on('window-all-closed', () => {
+  void host?.close().finally(() => app.quit());
+});

@@ -1,0 +1,24 @@
+/**
+ * The preload: exposes exactly the PreloadBridge methods as `window.pullback`, never ipcRenderer itself.
+ * Listeners receive only the event payload (not the IpcRendererEvent, whose `sender` leads back to ipcRenderer).
+ * Bundled to one CommonJS file so it runs in the sandbox.
+ */
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { IPC_CHANNELS, PRELOAD_KEY, type PreloadBridge } from './shared/ipc';
+import type { JobEvent } from './shared/api';
+
+export const bridge: PreloadBridge = {
+  getAppInfo: () => ipcRenderer.invoke(IPC_CHANNELS.getAppInfo),
+  pickModelFolder: () => ipcRenderer.invoke(IPC_CHANNELS.pickModelFolder),
+  startJob: (name, input) => ipcRenderer.invoke(IPC_CHANNELS.startJob, name, input),
+  cancelJob: (jobId) => ipcRenderer.invoke(IPC_CHANNELS.cancelJob, jobId),
+  onJobEvent: (listener) => {
+    const wrapped = (_event: IpcRendererEvent, e: JobEvent) => listener(e);
+    ipcRenderer.on(IPC_CHANNELS.jobEvent, wrapped);
+    return () => {
+      ipcRenderer.removeListener(IPC_CHANNELS.jobEvent, wrapped);
+    };
+  },
+};
+
+contextBridge.exposeInMainWorld(PRELOAD_KEY, bridge);

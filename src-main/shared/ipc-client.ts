@@ -1,0 +1,29 @@
+/** PullbackApi over the preload bridge (Electron). Unwraps envelopes into values or ApiError. */
+import type { AppInfo, JobEvent, JobName, PullbackApi, Unsubscribe } from './api';
+import { ApiError } from './errors';
+import type { IpcEnvelope, PreloadBridge } from './ipc';
+
+async function unwrap<T>(p: Promise<IpcEnvelope<T>>): Promise<T> {
+  const env = await p;
+  if (env.ok) return env.result;
+  throw new ApiError(env.error);
+}
+
+export class IpcClient implements PullbackApi {
+  constructor(private readonly bridge: PreloadBridge) {}
+  getAppInfo(): Promise<AppInfo> {
+    return unwrap(this.bridge.getAppInfo());
+  }
+  pickModelFolder(): Promise<string | null> {
+    return unwrap(this.bridge.pickModelFolder());
+  }
+  startJob(name: JobName, input: unknown): Promise<{ jobId: string }> {
+    return unwrap(this.bridge.startJob(name, input));
+  }
+  async cancelJob(jobId: string): Promise<void> {
+    await unwrap(this.bridge.cancelJob(jobId));
+  }
+  onJobEvent(listener: (e: JobEvent) => void): Unsubscribe {
+    return this.bridge.onJobEvent(listener);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The Electron IPC wire format. Kept free of zod so the sandboxed preload bundle stays tiny.
+ * Handlers return an envelope instead of throwing: Electron reduces thrown errors to a message string, and the
+ * renderer needs the typed `code`.
+ */
+import type { ApiErrorPayload } from './errors';
+import type { AppInfo, JobEvent, JobName } from './api';
+
+export const IPC_CHANNELS = {
+  getAppInfo: 'pullback:getAppInfo',
+  pickModelFolder: 'pullback:pickModelFolder',
+  startJob: 'pullback:startJob',
+  cancelJob: 'pullback:cancelJob',
+  jobEvent: 'pullback:job-event',
+} as const;
+
+export type IpcEnvelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorPayload };
+
+/** Exactly what the preload exposes as `window.pullback`. Every subscription returns its unsubscribe. */
+export interface PreloadBridge {
+  getAppInfo(): Promise<IpcEnvelope<AppInfo>>;
+  pickModelFolder(): Promise<IpcEnvelope<string | null>>;
+  startJob(name: JobName, input: unknown): Promise<IpcEnvelope<{ jobId: string }>>;
+  cancelJob(jobId: string): Promise<IpcEnvelope<null>>;
+  onJobEvent(listener: (e: JobEvent) => void): () => void;
+}
+
+export const PRELOAD_KEY = 'pullback';
+export const PRELOAD_METHODS = ['getAppInfo', 'pickModelFolder', 'startJob', 'cancelJob', 'onJobEvent'] as const;

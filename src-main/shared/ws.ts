@@ -1,0 +1,23 @@
+/** The WebSocket wire format of PullbackApi (web mode). Requests are JSON text; replies and events binary frames. */
+import { z } from 'zod';
+import { COMMANDS } from './api';
+import { ApiErrorSchema } from './errors';
+
+export const WS_PATH = '/api';
+export const TOKEN_COOKIE = 'pullback_token';
+/** Largest request we accept; requests carry only small JSON (paths, numbers). */
+export const WS_MAX_REQUEST_BYTES = 64 * 1024;
+
+export const WsRequestSchema = z.object({
+  id: z.number().int().nonnegative(),
+  method: z.enum(COMMANDS),
+  args: z.array(z.unknown()).max(4),
+});
+export type WsRequest = z.infer<typeof WsRequestSchema>;
+
+export const WsReplySchema = z.union([
+  z.object({ id: z.number(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: z.number(), ok: z.literal(false), error: ApiErrorSchema }),
+  z.object({ event: z.unknown() }),
+]);
+export type WsReply = z.infer<typeof WsReplySchema>;

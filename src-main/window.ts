@@ -1,0 +1,48 @@
+/** The main window: hardened webPreferences (unit-tested) plus navigation and new-window denial. */
+import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents } from 'electron';
+import { isAppUrl } from './protocol';
+
+export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+  return {
+    width: 1200,
+    height: 820,
+    minWidth: 720,
+    minHeight: 520,
+    show: false,
+    title: 'Pullback Studio',
+    backgroundColor: '#16181d',
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  };
+}
+
+/** Deny every navigation away from the app and every window.open. Applied to all web contents. */
+export function lockDownContents(contents: WebContents, devServerUrl?: string): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url, devServerUrl)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url, devServerUrl)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+export function createMainWindow(preloadPath: string, url: string, devServerUrl?: string): BrowserWindow {
+  const win = new BrowserWindow(windowOptions(preloadPath));
+  lockDownContents(win.webContents, devServerUrl);
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(url);
+  return win;
+}

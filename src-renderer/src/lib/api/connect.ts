@@ -1,0 +1,18 @@
+/**
+ * Picks the transport: the preload bridge inside Electron, a same-origin WebSocket in web mode (the server put the
+ * token in an HttpOnly cookie, which the browser sends with the upgrade). Both give the same PullbackApi.
+ */
+import { IpcClient } from '../../../../src-main/shared/ipc-client';
+import { WsClient, type WebSocketLike } from '../../../../src-main/shared/ws-client';
+import { PRELOAD_KEY, type PreloadBridge } from '../../../../src-main/shared/ipc';
+import { WS_PATH } from '../../../../src-main/shared/ws';
+import type { PullbackApi } from '../../../../src-main/shared/api';
+
+export async function connectApi(): Promise<PullbackApi> {
+  const bridge = (window as unknown as Record<string, PreloadBridge | undefined>)[PRELOAD_KEY];
+  if (bridge) return new IpcClient(bridge);
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const client = new WsClient(new WebSocket(`${scheme}//${location.host}${WS_PATH}`) as unknown as WebSocketLike);
+  await client.ready();
+  return client;
+}

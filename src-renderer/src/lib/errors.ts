@@ -1,0 +1,50 @@
+/** User-facing text for every API error code (exhaustive: a new code is a compile error here). */
+import { ApiError, type ErrorCode } from '../../../src-main/shared/errors';
+
+export function describeCode(code: ErrorCode): string {
+  switch (code) {
+    case 'missing-file':
+      return 'A file the model needs is missing.';
+    case 'malformed-json':
+      return 'A configuration file of the model is not valid JSON.';
+    case 'bad-scheduler':
+      return 'The scheduler configuration is not supported.';
+    case 'bad-onnx':
+      return 'The U-Net file is not a valid ONNX model.';
+    case 'wrong-inputs':
+      return 'The U-Net does not have the inputs a diffusion U-Net needs.';
+    case 'unsupported-model':
+      return 'This kind of model is not supported yet.';
+    case 'cancelled':
+      return 'Cancelled.';
+    case 'worker-died':
+      return 'The engine stopped unexpectedly and was restarted. Try again.';
+    case 'invalid-input':
+    case 'invalid-argument':
+      return 'Some settings are out of range.';
+    case 'unknown-job':
+      return 'The engine does not know this job.';
+    case 'provider-failed':
+      return 'No execution provider could run the model.';
+    case 'not-supported':
+      return 'Not supported here.';
+    case 'disconnected':
+      return 'Lost the connection to the engine.';
+    case 'bad-message':
+      return 'The engine sent a malformed reply.';
+    case 'internal':
+      return 'Something went wrong in the engine.';
+  }
+}
+
+export interface ShownError {
+  code: ErrorCode;
+  title: string;
+  detail: string;
+}
+
+/** Never a stack trace: a title for the code and the engine's one-line detail (which names the file). */
+export function toShownError(err: unknown): ShownError {
+  if (err instanceof ApiError) return { code: err.code, title: describeCode(err.code), detail: err.message };
+  return { code: 'internal', title: describeCode('internal'), detail: err instanceof Error ? err.message : String(err) };
+}
