@@ -73,6 +73,7 @@ export class GenerateState {
     this.error = null;
     this.fraction = 0;
     this.etaMs = undefined;
+    this.provider = '';
     this.message = 'starting';
     const controller = new AbortController();
     this.controller = controller;
