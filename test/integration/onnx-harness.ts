@@ -77,6 +77,7 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   attrs?: Record<string, AttrValue>;
+  name?: string;
 }
 export interface ModelSpec {
   opset?: number;
@@ -88,7 +89,7 @@ export interface ModelSpec {
 export function buildModel(spec: ModelSpec): Uint8Array {
   const graph = create(GraphProtoSchema, {
     name: 'test',
-    node: spec.nodes.map((n, i) => makeNode(n.op, n.inputs, n.outputs, `/${n.op}_${i}`, n.attrs ?? {})),
+    node: spec.nodes.map((n, i) => makeNode(n.op, n.inputs, n.outputs, n.name ?? `/${n.op}_${i}`, n.attrs ?? {})),
     initializer: (spec.inits ?? []).map((t) => makeTensor(t.name, t.dtype ?? DT.FLOAT, t.dims, t.values)),
     input: spec.inputs.map((i) => makeValueInfo(i.name, i.dtype ?? DT.FLOAT, i.dims)),
     output: spec.outputs.map((o) => makeValueInfo(o.name, o.dtype ?? DT.FLOAT, o.dims)),
@@ -227,3 +228,49 @@ export async function checkDerivatives(
 
 /** Thresholds for float32 single-op / small graphs. */
 export const TOL = { dot: 1e-6, fd: 1e-2, exact: 1e-5 };
+
+/** Terse builder for exporter-like test graphs (random seeded weights, int64 constants). */
+export class TestGraph {
+  readonly nodes: NodeSpec[] = [];
+  readonly inits: NonNullable<ModelSpec['inits']> = [];
+  private n = 0;
+  private seed = 100;
+  constructor(readonly opset = 17) {}
+  private fresh(h: string): string {
+    return `/${h}_${this.n++}`;
+  }
+  weight(dims: number[], scale = 0.3, name = this.fresh('w')): string {
+    this.inits.push({ name, dims, values: randn(numel(dims), this.seed++, scale) });
+    return name;
+  }
+  floats(dims: number[], values: number[]): string {
+    const name = this.fresh('f');
+    this.inits.push({ name, dims, values });
+    return name;
+  }
+  i64(values: number[], dims: number[] = [values.length]): string {
+    const name = this.fresh('i');
+    this.inits.push({ name, dims, values, dtype: DT.INT64 });
+    return name;
+  }
+  /** Node names follow torch's module scoping when `scope` is set ("/mid_block/..."). */
+  scope = '';
+  op(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint = type, nOut = 1): string {
+    return this.opN(type, inputs, attrs, hint, nOut)[0];
+  }
+  opN(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint = type, nOut = 1): string[] {
+    const base = this.fresh(`${this.scope}${hint}`);
+    const outputs = Array.from({ length: nOut }, (_, k) => `${base}_output_${k}`);
+    this.nodes.push({ op: type, inputs, outputs, attrs, name: base });
+    return outputs;
+  }
+  /** Constant node (exporters emit these rather than initializers for shape literals). */
+  constI64(values: number[], dims: number[] = [values.length]): string {
+    return this.op('Constant', [], { value: makeTensor('v', DT.INT64, dims, values) }, 'Constant');
+  }
+  model(inputs: ModelSpec['inputs'], output: string, outDims: (number | string)[]): Uint8Array {
+    const nodes = this.nodes.slice();
+    nodes.push({ op: 'Identity', inputs: [output], outputs: ['out'] });
+    return buildModel({ opset: this.opset, inputs, outputs: [{ name: 'out', dims: outDims }], inits: this.inits, nodes });
+  }
+}

@@ -126,7 +126,15 @@ export function makeTensor(name: string, dtype: number, dims: readonly number[],
   // raw_data little-endian, the layout every ONNX reader accepts.
   if (dtype === DT.FLOAT) t.rawData = new Uint8Array(Float32Array.from(values).buffer);
   else if (dtype === DT.DOUBLE) t.rawData = new Uint8Array(Float64Array.from(values).buffer);
-  else if (dtype === DT.INT64) t.rawData = new Uint8Array(BigInt64Array.from(Array.from(values, (v) => BigInt(Math.round(v)))).buffer);
+  else if (dtype === DT.INT64) {
+    // INT64_MAX ("to the end" in Slice) arrives as a rounded double: clamp instead of wrapping
+    const max = 2n ** 63n - 1n;
+    const big = (v: number): bigint => {
+      const b = BigInt(Math.round(v));
+      return b > max ? max : b < -max - 1n ? -max - 1n : b;
+    };
+    t.rawData = new Uint8Array(BigInt64Array.from(Array.from(values, big)).buffer);
+  }
   else if (dtype === DT.INT32) t.rawData = new Uint8Array(Int32Array.from(values).buffer);
   else if (dtype === DT.BOOL || dtype === DT.UINT8) t.rawData = Uint8Array.from(values, (v) => (v ? 1 : 0) * (dtype === DT.BOOL ? 1 : v));
   else throw new OnnxDeriveError('unsupported-dtype', `cannot build a tensor literal of ONNX dtype ${dtype}`);

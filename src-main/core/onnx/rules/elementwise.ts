@@ -140,17 +140,18 @@ const where: Rule = {
   },
 };
 
+/** Cast between float types: tangents follow the primal dtype of each tensor (mixed-precision segments). */
 const cast: Rule = {
   diff: () => [0],
   jvp(c, [t]) {
     if (t === undefined) return [undefined];
     const to = attrInt(c.node, 'to', DT.FLOAT);
-    return [to === DT.FLOAT ? t : c.b.op('Cast', [t], { to })];
+    return [to === c.inDtype(0) ? t : c.b.op('Cast', [t], { to })];
   },
   vjp(c, [g]) {
     if (g === undefined) return [];
     const from = c.inDtype(0);
-    return [from === DT.FLOAT ? g : c.b.op('Cast', [g], { to: from })];
+    return [from === attrInt(c.node, 'to', DT.FLOAT) ? g : c.b.op('Cast', [g], { to: from })];
   },
 };
 
