@@ -21,8 +21,10 @@ export interface Activity {
 
 export function analyzeActivity(g: Graph, shapes: ShapeInfo, x: string, h: string): Activity {
   const isFloatTensor = (t: string): boolean => {
+    // a tensor whose inference failed counts as float: the op is then reported by name below
+    // (unsupported op / unknown shape), instead of the path silently ending there
     const info = shapes.infos.get(t);
-    return info !== undefined && isFloatType(info.dtype);
+    return info === undefined || isFloatType(info.dtype);
   };
   const fwd = new Set<string>([x]);
   for (const n of g.nodes) {

@@ -91,8 +91,8 @@ function plan(l: Loaded, opts: DeriveOptions): { plan: Plan; how: DeriveInfo['hS
       throw new OnnxDeriveError('bad-onnx', `model already uses the tensor name "${reserved}" reserved for derived graphs`);
     }
   }
-  l.shapes.need(h);
   const activity = analyzeActivity(l.g, l.shapes, l.x, h);
+  l.shapes.need(h);
   return { plan: { g: l.g, shapes: l.shapes, inputShapes: l.inputShapes, x: l.x, h, K, activity }, how };
 }
 

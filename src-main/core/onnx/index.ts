@@ -4,3 +4,4 @@ export * from './errors';
 export { IO, type GraphKind } from './emit';
 export type { HCandidate } from './hselect';
 export { readModel, writeModel } from './proto';
+export { externalizeWeights } from './external';

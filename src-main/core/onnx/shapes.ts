@@ -75,7 +75,8 @@ const UNARY_SAME = new Set([
   'Identity', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Exp', 'Log', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Erf', 'Relu',
   'Floor', 'Ceil', 'Round', 'Sign', 'Softmax', 'LogSoftmax', 'LeakyRelu', 'HardSigmoid', 'Softplus', 'Gelu',
   'Elu', 'Selu', 'Clip', 'CumSum', 'Trilu', 'InstanceNormalization', 'GroupNormalization', 'Not', 'Mish',
-  'HardSwish', 'ScatterND', 'ScatterElements',
+  'HardSwish', 'ScatterND', 'ScatterElements', 'Atan', 'Asin', 'Acos', 'Tan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh',
+  'Softsign', 'ThresholdedRelu', 'Shrink', 'IsNaN', 'IsInf', 'BitwiseNot',
 ]);
 const BOOL_OUT = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Not', 'IsNaN', 'IsInf']);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'Min', 'Max', 'Sum', 'Mean', 'Equal', 'Less',
