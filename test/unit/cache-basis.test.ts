@@ -1,5 +1,6 @@
 /** The on-disk basis cache: content addressing, hits with identical bytes, restart, corruption handling. */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, copyFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -63,6 +64,24 @@ describe('cache key', () => {
     expect(canonicalKey(key)).toContain('"prompt":null');
     // Tensor hash covers dims too, not only bytes.
     expect(tensorSha256({ dims: [2, 1], data: new Float32Array([1, 2]) })).not.toBe(key.xtHash);
+  });
+});
+
+describe('tensorSha256', () => {
+  it('is sha256 of "f32\\0", rank, dims (u32 LE) and the float32 LE bytes; sensitive to every bit', () => {
+    const t = { dims: [2, 1], data: new Float32Array([1.5, -0]) };
+    const manual = Buffer.alloc(8 + 8 + 8);
+    manual.write('f32\0', 0, 'latin1');
+    manual.writeUInt32LE(2, 4);
+    manual.writeUInt32LE(2, 8);
+    manual.writeUInt32LE(1, 12);
+    manual.writeFloatLE(1.5, 16);
+    manual.writeFloatLE(-0, 20);
+    expect(tensorSha256(t)).toBe(createHash('sha256').update(manual).digest('hex'));
+    expect(tensorSha256({ dims: [2, 1], data: new Float32Array([1.5, 0]) })).not.toBe(tensorSha256(t));
+    // A view into a larger buffer hashes only its own bytes.
+    const big = new Float32Array([9, 1.5, -0, 9]);
+    expect(tensorSha256({ dims: [2, 1], data: big.subarray(1, 3) })).toBe(tensorSha256(t));
   });
 });
 

@@ -7,16 +7,22 @@ import type { Rows } from './linalg';
 import { norm, normalizeRowsInPlace, row } from './linalg';
 import { applySignConvention } from './sign';
 
-/** ‖a_i − θ_i v_i‖ / θ_i for each row (a = JᵀJ v); absolute when θ_i is 0 so a null direction never looks converged. */
+/**
+ * ‖a_i − θ_i v_i‖ / θ_i for each row (a = JᵀJ v). For a null direction (θ_i ≤ 1e-10·θ_max, J rank-deficient)
+ * dividing by θ_i would make a perfectly good null vector look unconverged forever, so its residual is taken
+ * relative to θ_max instead, i.e. "A v is zero at the operator's scale".
+ */
 export function relativeResiduals(v: Rows, av: Rows, theta: readonly number[], count = v.count): number[] {
   const out: number[] = [];
   const tmp = new Float64Array(v.n);
+  const thetaMax = Math.max(0, ...theta.slice(0, count));
   for (let i = 0; i < count; i++) {
     const vi = row(v, i);
     const ai = row(av, i);
     for (let t = 0; t < v.n; t++) tmp[t] = ai[t] - theta[i] * vi[t];
     const r = norm(tmp);
-    out.push(theta[i] > 0 ? r / theta[i] : r === 0 ? 0 : Number.POSITIVE_INFINITY);
+    const scale = Math.max(theta[i], 1e-10 * thetaMax);
+    out.push(scale > 0 ? r / scale : r === 0 ? 0 : Number.POSITIVE_INFINITY);
   }
   return out;
 }
