@@ -84,13 +84,14 @@ describe('web UI in Chromium', () => {
     await expect(page.getByTestId('status').textContent()).resolves.toContain('ran on cpu');
     expect(await page.getByTestId('error').count()).toBe(0);
     // The canvas holds the 256×256 PNG and it is not blank.
-    const stats = await page.evaluate(() => {
-      const c = document.querySelector('canvas') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    // Evaluated in the page as a string: this file is type-checked against Node's lib, not the DOM's.
+    const stats = (await page.evaluate(`(() => {
+      const c = document.querySelector('canvas');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let sum = 0;
       for (let i = 0; i < d.length; i += 4) sum += d[i];
       return { w: c.width, h: c.height, meanRed: sum / (d.length / 4) };
-    });
+    })()`)) as { w: number; h: number; meanRed: number };
     expect(stats).toMatchObject({ w: 256, h: 256 });
     // mu's red channel is +0.5 → mean pixel ≈ 255·(1 + 0.5)/2 ≈ 191 (noise is clipped a little at 255).
     expect(stats.meanRed).toBeGreaterThan(150);
