@@ -7,10 +7,12 @@ import { toApiError } from '../engine/errors';
 import { UsageError, type CliCommand } from './types';
 import { infoCommand } from './commands/info';
 import { generateCommand } from './commands/generate';
+import { deriveCommand } from './commands/derive';
 
 export const COMMANDS: CliCommand[] = [
   infoCommand,
   generateCommand,
+  deriveCommand,
 ];
 
 function usage(): string {
