@@ -7,6 +7,7 @@ export const FIXTURE_MODELS = resolve(import.meta.dirname, '..', 'fixtures', 'mo
 export const ANALYTIC_INT64 = join(FIXTURE_MODELS, 'analytic-int64');
 export const ANALYTIC_FLOAT = join(FIXTURE_MODELS, 'analytic-float');
 export const ANALYTIC_VPRED = join(FIXTURE_MODELS, 'analytic-vpred');
+export const ANALYTIC_EXTERNAL = join(FIXTURE_MODELS, 'analytic-external');
 
 export interface BadCase {
   name: string;
@@ -15,6 +16,8 @@ export interface BadCase {
   /** Path (relative to the folder) the error must name. */
   file: string;
   make(dir: string): Promise<void>;
+  /** Fixture folder to copy (default analytic-int64). */
+  source?: string;
 }
 
 /** Replace every occurrence of an ASCII string by another of the same length (keeps protobuf lengths valid). */
@@ -68,6 +71,13 @@ export const BAD_CASES: BadCase[] = [
     make: (d) => writeFile(join(d, 'unet', 'model.onnx'), 'This is not a model.\nJust some notes someone saved here.\n'),
   },
   {
+    name: 'missing external weights file',
+    code: 'missing-file',
+    file: 'unet/model.onnx_data',
+    source: join(FIXTURE_MODELS, 'analytic-external'),
+    make: (d) => rm(join(d, 'unet', 'model.onnx_data')),
+  },
+  {
     name: 'wrong input names (sample → sampla)',
     code: 'wrong-inputs',
     file: 'unet/model.onnx',
@@ -76,7 +86,7 @@ export const BAD_CASES: BadCase[] = [
 ];
 
 /** A fresh copy of a fixture folder with the case applied. Caller removes `root`. */
-export async function makeBadFolder(c: BadCase, source = ANALYTIC_INT64): Promise<{ root: string; dir: string }> {
+export async function makeBadFolder(c: BadCase, source = c.source ?? ANALYTIC_INT64): Promise<{ root: string; dir: string }> {
   const root = await mkdtemp(join(tmpdir(), 'pullback-bad-'));
   const dir = join(root, 'model');
   await cp(source, dir, { recursive: true });

@@ -12,7 +12,7 @@ import { ModelCache } from '../../src-main/engine/model-cache';
 import { generate, initialNoise } from '../../src-main/core/diffusion/generate';
 import { ddimTimesteps } from '../../src-main/core/diffusion/ddim';
 import { alphasCumprod, parseSchedulerConfig } from '../../src-main/core/diffusion/scheduler';
-import { ANALYTIC_FLOAT, ANALYTIC_INT64, ANALYTIC_VPRED, FIXTURE_MODELS } from '../helpers/model-folders';
+import { ANALYTIC_EXTERNAL, ANALYTIC_FLOAT, ANALYTIC_INT64, ANALYTIC_VPRED, FIXTURE_MODELS } from '../helpers/model-folders';
 
 const params = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'analytic-params.json'), 'utf8')) as { s: number; dims: number[]; mu: number[] };
 const { s, mu } = params;
@@ -113,11 +113,12 @@ describe('DDIM generation with an analytic Gaussian U-Net (ORT)', () => {
     expect(K / s).toBeLessThan(1.05);
   });
 
-  it('float rank-0 timestep and v-prediction models give the same samples', async () => {
+  it('float rank-0 timestep, external weights and v-prediction models give the same samples', async () => {
     const a = await run(ANALYTIC_INT64, 7, 25, 2);
     const b = await run(ANALYTIC_FLOAT, 7, 25, 2);
     const v = await run(ANALYTIC_VPRED, 7, 25, 2);
     expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(a, await run(ANALYTIC_EXTERNAL, 7, 25, 2))).toBe(0);
     expect(maxAbsDiff(a, v)).toBeLessThan(1e-3);
   });
 });

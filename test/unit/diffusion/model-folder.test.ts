@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { loadModelFolder, checkUnetSignature } from '../../../src-main/core/diffusion/model-folder';
 import { readOnnxSignature, OnnxParseError } from '../../../src-main/core/diffusion/onnx-signature';
 import { ModelFolderError } from '../../../src-main/core/diffusion/errors';
-import { ANALYTIC_FLOAT, ANALYTIC_INT64, ANALYTIC_VPRED, BAD_CASES, makeBadFolder } from '../../helpers/model-folders';
+import { ANALYTIC_EXTERNAL, ANALYTIC_FLOAT, ANALYTIC_INT64, ANALYTIC_VPRED, BAD_CASES, makeBadFolder } from '../../helpers/model-folders';
+import { stat } from 'node:fs/promises';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -38,6 +39,14 @@ describe('loadModelFolder', () => {
     const b = await loadModelFolder(ANALYTIC_FLOAT);
     expect(b.unet).toMatchObject({ timestepType: 'float32', timestepRank: 0 });
     expect((await loadModelFolder(ANALYTIC_VPRED)).scheduler.predictionType).toBe('v_prediction');
+  });
+
+  it('counts external-data weights in the weight size', async () => {
+    const m = await loadModelFolder(ANALYTIC_EXTERNAL);
+    const onnxSize = (await stat(join(ANALYTIC_EXTERNAL, 'unet', 'model.onnx'))).size;
+    const dataSize = (await stat(join(ANALYTIC_EXTERNAL, 'unet', 'model.onnx_data'))).size;
+    expect(onnxSize).toBeLessThan(2000); // the graph only; weights are outside
+    expect(m.unet.weightsBytes).toBe(onnxSize + dataSize);
   });
 
   it.each(BAD_CASES)('$name → $code naming $file', async (c) => {
