@@ -24,6 +24,22 @@ describe('basis edge cases', () => {
     if (method === 'krylov') expect(b.converged).toBe(true);
   });
 
+  it('thick restarts (maxBasis = 2 blocks) still converge to the exact subspace, just with more products', async () => {
+    const sigma = Array.from({ length: 64 }, (_, i) => (i < 8 ? 10 * 0.9 ** i : 0.85 * 10 * 0.9 ** 7 * 0.98 ** (i - 8)));
+    const { op } = denseFixture({ sigma });
+    const exact = await exactSvd(op);
+    // Narrow gap (σ_9/σ_8 = 0.85): the angle bound is tol·σ_8²/(σ_8² − σ_9²) ≈ 3.6·tol, so ask for 1e-4.
+    const free = await krylovBasis(op, { k: 8, seed: 3, oversampling: 2, tol: 1e-4 });
+    const tight = await krylovBasis(op, { k: 8, seed: 3, oversampling: 2, maxBasis: 20, tol: 1e-4 });
+    expect(tight.converged).toBe(true);
+    expect(tight.iterations).toBeGreaterThan(2); // at least one restart happened (2 blocks of 10 fill maxBasis)
+    expect(tight.jacobianProducts.total).toBeGreaterThan(free.jacobianProducts.total);
+    for (const b of [free, tight]) {
+      expect(Math.max(...principalAngles(b.V, firstRows(exact.V, 8)))).toBeLessThan(1e-3);
+      Array.from(b.S.data).forEach((x, i) => expect(Math.abs(x - exact.sigma[i]) / exact.sigma[i]).toBeLessThan(1e-4));
+    }
+  });
+
   it('k = 1 and k = n boundaries', async () => {
     const { op } = denseFixture({ xDims: [12], hDims: [12], sigma: Array.from({ length: 12 }, (_, i) => 12 - i) });
     const one = await krylovBasis(op, { k: 1, seed: 0 });

@@ -44,7 +44,9 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
   const p = options.oversampling ?? defaultOversampling(k);
   if (!Number.isInteger(p) || p < 0) throw new GeometryError('bad-option', `oversampling must be an integer ≥ 0, got ${p}`);
   const b = Math.min(n, k + p);
-  const maxBasis = Math.min(n, Math.max(options.maxBasis ?? 10 * b, 2 * b));
+  // Memory is ≈ 8·maxBasis·(2n + m) bytes (Q, JᵀJQ and JQ in float64); 10 blocks, capped at 256 vectors unless
+  // the block itself is larger, keeps k = 8 at ~64 MB and k = 50 at ~120 MB for a 64×64 pixel model.
+  const maxBasis = Math.min(n, Math.max(options.maxBasis ?? Math.min(10 * b, 256), 2 * b));
 
   const rng = new SeededGaussian(seed);
   const start = gaussianRows(b, n, rng);
@@ -66,7 +68,8 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
   let converged = false;
   let firstRes = Number.NaN;
   let fraction = 0;
-  let ritz: { v: Rows; jv: Rows; theta: number[]; residuals: number[] } | null = null;
+  // J·v of the Ritz vectors is only needed at the end: keep the coefficients and the JQ they apply to.
+  let ritz: { v: Rows; Y: Matrix; JQall: Rows; theta: number[]; residuals: number[] } | null = null;
 
   while (iterations < maxIterations) {
     iterations++;
@@ -87,7 +90,7 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
     const av = combine(AQall, Y);
     const theta = eig.values.slice(0, wanted);
     const residuals = relativeResiduals(v, av, theta);
-    ritz = { v, jv: combine(JQall, Y), theta, residuals };
+    ritz = { v, Y, JQall, theta, residuals };
     const worst = Math.max(...residuals.slice(0, k));
     if (iterations === 1) firstRes = worst;
     converged = worst <= tol;
@@ -126,7 +129,8 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
   if (!ritz) throw new GeometryError('bad-option', 'no iteration ran');
   const sigma = ritz.theta.slice(0, k).map((t) => Math.sqrt(Math.max(0, t)));
   const V = sliceRows(ritz.v, 0, k);
-  const out = finishBasis(V, sliceRows(ritz.jv, 0, k), sigma, op.xDims, op.hDims);
+  const jv = combine(ritz.JQall, ritz.Y.subMatrix(0, ritz.Y.rows - 1, 0, k - 1));
+  const out = finishBasis(V, jv, sigma, op.xDims, op.hDims);
   return {
     ...out,
     method: 'krylov',

@@ -64,7 +64,7 @@ export interface KrylovOptions extends BasisOptionsBase {
   oversampling?: number;
   /** Maximum number of block pullbacks (iterations). Default 40. */
   maxIterations?: number;
-  /** Largest Krylov basis kept before a thick restart onto the best Ritz vectors. Default min(n, 10·block). */
+  /** Largest Krylov basis kept before a thick restart onto the best Ritz vectors. Default min(n, 10·block, max(256, 2·block)). */
   maxBasis?: number;
   /** Warm start: rows [j, ...x] (e.g. the basis at a nearby t or sample) used as the first start vectors. */
   warmStart?: Tensor;
