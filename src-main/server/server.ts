@@ -26,6 +26,8 @@ export interface WebServerOptions {
   token?: string;
   /** Most simultaneous WebSocket clients. */
   maxClients?: number;
+  /** Ping interval; a client missing one pong is dropped. */
+  heartbeatMs?: number;
 }
 
 export interface WebServer {
@@ -103,7 +105,23 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws));
   });
 
+  // Heartbeat: a client that stops answering pings (sleeping laptop, killed tab) is dropped and its jobs cancelled.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const c of wss.clients) {
+      if (alive.get(c) === false) {
+        c.terminate();
+        continue;
+      }
+      alive.set(c, false);
+      c.ping();
+    }
+  }, opts.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+
   function serveClient(ws: WebSocket): void {
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
     const session = opts.service.connect();
     const send = (msg: WsReply) => {
       if (ws.readyState === ws.OPEN) ws.send(encodeFrame(msg), { binary: true });
@@ -154,6 +172,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     token,
     url: `http://${BIND}:${port}/?token=${token}`,
     close: async () => {
+      clearInterval(heartbeat);
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((r) => server.close(() => r()));
     },

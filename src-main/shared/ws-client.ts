@@ -27,6 +27,8 @@ export class WsClient implements PullbackApi {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
+  /** Jobs started on this connection that have not ended: failed with 'disconnected' if the socket closes. */
+  private readonly openJobs = new Set<string>();
   private readonly opened: Promise<void>;
   private closed = false;
 
@@ -55,6 +57,14 @@ export class WsClient implements PullbackApi {
     const err = new ApiError({ code: 'disconnected', message: 'lost the connection to the engine' });
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    // Without this, a UI waiting for a job's end would wait forever once the server is gone.
+    for (const jobId of this.openJobs) this.emit({ type: 'error', jobId, error: err.toPayload() });
+    this.openJobs.clear();
+  }
+
+  private emit(e: JobEvent): void {
+    if (e.type === 'done' || e.type === 'error') this.openJobs.delete(e.jobId);
+    for (const l of [...this.listeners]) l(e);
   }
 
   private async onMessage(data: unknown): Promise<void> {
@@ -67,7 +77,7 @@ export class WsClient implements PullbackApi {
       return; // a malformed frame is dropped; the request it belonged to will fail on close
     }
     if ('event' in msg) {
-      for (const l of [...this.listeners]) l(msg.event as JobEvent);
+      this.emit(msg.event as JobEvent);
       return;
     }
     const p = this.pending.get(msg.id);
@@ -94,8 +104,10 @@ export class WsClient implements PullbackApi {
   pickModelFolder(): Promise<string | null> {
     return this.call('pickModelFolder', []) as Promise<string | null>;
   }
-  startJob(name: JobName, input: unknown): Promise<{ jobId: string }> {
-    return this.call('startJob', [name, input]) as Promise<{ jobId: string }>;
+  async startJob(name: JobName, input: unknown): Promise<{ jobId: string }> {
+    const r = (await this.call('startJob', [name, input])) as { jobId: string };
+    this.openJobs.add(r.jobId);
+    return r;
   }
   async cancelJob(jobId: string): Promise<void> {
     await this.call('cancelJob', [jobId]);

@@ -153,3 +153,27 @@ describe('PullbackApi over WebSocket', () => {
     expect((cancelled as ApiError).code).toBe('cancelled');
   });
 });
+
+describe('WebSocket disconnects', () => {
+  it('a job in flight fails with disconnected instead of hanging when the connection drops', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${token}`, { headers: { Origin: `http://127.0.0.1:${port}` } });
+    const client = new WsClient(ws as unknown as WebSocketLike);
+    await client.ready();
+    const result = runJob(
+      client,
+      'generate',
+      { modelDir: ANALYTIC_INT64, seed: 1, steps: 1000, batch: 16, provider: 'cpu' },
+      { onStarted: () => ws.terminate() },
+    ).catch((e: unknown) => e);
+    const err = await result;
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe('disconnected');
+    // The server cancelled the orphaned job: the engine is free for the next client.
+    const again = new WebSocket(`ws://127.0.0.1:${port}/api?token=${token}`, { headers: { Origin: `http://127.0.0.1:${port}` } });
+    const c2 = new WsClient(again as unknown as WebSocketLike);
+    await c2.ready();
+    const info = await runJob(c2, 'model.info', { modelDir: ANALYTIC_INT64 });
+    expect(info.unet.sampleDims).toEqual([3, 8, 8]);
+    c2.close();
+  });
+});

@@ -131,6 +131,14 @@ describe('generate', () => {
     expect(Array.from(three.data.subarray(4, 8))).not.toEqual(Array.from(one.data));
     expect(initialNoise([1, 2, 2], 5, 3).data.subarray(4, 8)).toEqual(initialNoise([1, 2, 2], 5, 2).data.subarray(4, 8));
   });
+  it('η > 0 is stochastic but seeded: same seed → same result, different from η = 0', async () => {
+    const p = () => countingPredictor(() => {});
+    const a = await generate({ predictor: p(), alphasCumprod: ab, seed: 9, steps: 10, eta: 1 });
+    const b = await generate({ predictor: p(), alphasCumprod: ab, seed: 9, steps: 10, eta: 1 });
+    const det = await generate({ predictor: p(), alphasCumprod: ab, seed: 9, steps: 10, eta: 0 });
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    expect(Array.from(a.data)).not.toEqual(Array.from(det.data));
+  });
   it('validates arguments', async () => {
     const p = countingPredictor(() => {});
     await expect(generate({ predictor: p, alphasCumprod: ab, seed: 1, steps: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);

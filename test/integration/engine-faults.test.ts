@@ -1,0 +1,45 @@
+/** Host fault handling with stand-in workers: out-of-memory during a job, and a worker that cannot start at all. */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { EngineHost } from '../../src-main/engine/host';
+import type { JobEvent } from '../../src-main/shared/api';
+import { ANALYTIC_INT64 } from '../helpers/model-folders';
+
+const HELPERS = join(import.meta.dirname, '..', 'helpers');
+
+function finalEvent(host: EngineHost, input: unknown): Promise<Extract<JobEvent, { type: 'done' | 'error' }>> {
+  return new Promise((resolve) => {
+    let id = '';
+    host.onEvent((e) => {
+      if (e.type === 'queued' && !id) id = e.jobId;
+      if (e.jobId === id && (e.type === 'done' || e.type === 'error')) resolve(e);
+    });
+    host.submit('model.info', input);
+  });
+}
+
+describe('engine host faults', () => {
+  it('a worker that runs out of heap fails its job with worker-died and is restarted', async () => {
+    const host = new EngineHost({ workerFile: join(HELPERS, 'worker-oom.mjs'), resourceLimits: { maxOldGenerationSizeMb: 32 } });
+    try {
+      const e = await finalEvent(host, { modelDir: ANALYTIC_INT64 });
+      expect(e).toMatchObject({ type: 'error', error: { code: 'worker-died' } });
+      expect(host.restartCount).toBe(1);
+      expect(await host.availableProviders()).toEqual(['cpu']); // the fresh worker came up
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('a worker that cannot start fails queued jobs after a few tries instead of looping', async () => {
+    const host = new EngineHost({ workerFile: join(HELPERS, 'worker-broken.mjs'), maxStartFailures: 3 });
+    try {
+      const e = await finalEvent(host, { modelDir: ANALYTIC_INT64 });
+      expect(e).toMatchObject({ type: 'error', error: { code: 'worker-died' } });
+      expect((e as { error: { message: string } }).error.message).toContain('cannot load onnxruntime binding');
+      expect(host.restartCount).toBe(2);
+    } finally {
+      await host.close();
+    }
+  });
+});
