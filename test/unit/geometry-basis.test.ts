@@ -171,6 +171,7 @@ describe('progress, cancellation, warm start, batching', () => {
     const op = denseFixture({}).op;
     await expect(krylovBasis(op, { k: 0 })).rejects.toMatchObject({ code: 'bad-option' });
     await expect(subspaceBasis(op, { k: 257 })).rejects.toMatchObject({ code: 'bad-option' });
+    await expect(krylovBasis(op, { k: 2, seed: 0.5 })).rejects.toMatchObject({ code: 'bad-option' });
     await expect(krylovBasis(op, { k: 2, warmStart: { dims: [1, 3], data: new Float32Array(3) } })).rejects.toMatchObject({ code: 'bad-shape' });
   });
 });

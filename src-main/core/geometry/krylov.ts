@@ -40,6 +40,7 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
   const n = calls.n;
   if (!Number.isInteger(k) || k < 1 || k > n) throw new GeometryError('bad-option', `k must be an integer in [1, ${n}], got ${k}`);
   if (!(tol > 0)) throw new GeometryError('bad-option', `tol must be > 0, got ${tol}`);
+  if (!Number.isSafeInteger(seed)) throw new GeometryError('bad-option', `seed must be a safe integer, got ${seed}`);
   if (!(maxIterations >= 1)) throw new GeometryError('bad-option', 'maxIterations must be ≥ 1');
   const p = options.oversampling ?? defaultOversampling(k);
   if (!Number.isInteger(p) || p < 0) throw new GeometryError('bad-option', `oversampling must be an integer ≥ 0, got ${p}`);

@@ -26,6 +26,7 @@ export async function subspaceBasis(op: JacobianOperator, options: SubspaceOptio
   const n = calls.n;
   if (!Number.isInteger(k) || k < 1 || k > n) throw new GeometryError('bad-option', `k must be an integer in [1, ${n}], got ${k}`);
   if (!(tol > 0)) throw new GeometryError('bad-option', `tol must be > 0, got ${tol}`);
+  if (!Number.isSafeInteger(seed)) throw new GeometryError('bad-option', `seed must be a safe integer, got ${seed}`);
   if (!(maxIterations >= 1 && minIterations >= 0)) throw new GeometryError('bad-option', 'iteration limits must be ≥ 1');
 
   const rng = new SeededGaussian(seed);
