@@ -88,7 +88,7 @@ function attention(g: TestGraph, x: string, style: 'torch1' | 'sdpa' | 'einsum',
   } else if (style === 'sdpa') {
     // scale = Sqrt(1/Sqrt(d)) applied to both Q and Kᵀ, d from Shape(Q) → Slice → Cast → Sqrt → Div → Sqrt
     const q4 = toHeads4(q);
-    const dq = g.op('Cast', [g.op('Slice', [g.op('Shape', [q4]), g.constI64([-1]), g.constI64([9223372036854775807])])], { to: DT.FLOAT });
+    const dq = g.op('Cast', [g.op('Slice', [g.op('Shape', [q4]), g.constI64([-1]), g.constI64([2 ** 63])])], { to: DT.FLOAT });
     const sc = g.op('Sqrt', [g.op('Div', [g.floats([], [1]), g.op('Sqrt', [dq])])]);
     const kT = g.op('Transpose', [toHeads4(k)], { perm: [0, 1, 3, 2] });
     const s = g.op('MatMul', [g.op('Mul', [q4, sc]), g.op('Mul', [kT, sc])]);

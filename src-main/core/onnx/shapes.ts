@@ -192,7 +192,6 @@ function einsumShape(eq: string, shapes: number[][]): number[] {
 /** One node: output infos from input infos. Throws (any error) when it cannot infer. */
 function inferNode(node: NodeProto, ins: (TInfo | undefined)[], opset: number): TInfo[] {
   const op = node.opType;
-  const x = ins[0];
   const need = (i: number): TInfo => {
     const t = ins[i];
     if (!t) throw new Error(`input ${i} missing`);
