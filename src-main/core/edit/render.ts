@@ -7,6 +7,7 @@
  */
 import type { ProgressFn } from '../jobs';
 import type { NoisePredictor } from '../diffusion';
+import { alphaBarAt, ddimStep } from '../diffusion';
 import { SeededGaussian } from '../geometry/rng';
 import type { Tensor } from '../tensor';
 import { cancellable, EditError } from './errors';
@@ -20,6 +21,17 @@ import { editLatent } from './guidance';
 export type DdimStepper = (x: Tensor, tFrom: number, tTo: number, eta: number, noise?: Tensor) => Promise<Tensor>;
 
 export const CLEAN_TIMESTEP = -1;
+
+/**
+ * The production stepper: core/diffusion's DDIM update with ε from the predictor, so an edit is denoised by
+ * exactly the step generate() and inversion use (tests check renderFrom reproduces generate() bit for bit).
+ */
+export function ddimStepper(predictor: NoisePredictor, alphasCumprod: Float64Array, signal?: AbortSignal): DdimStepper {
+  return async (x, tFrom, tTo, eta, noise) => {
+    const eps = await predictor.predictEps(x, tFrom, signal);
+    return ddimStep({ x, eps, alphaT: alphaBarAt(alphasCumprod, tFrom), alphaNext: alphaBarAt(alphasCumprod, tTo), eta, noise });
+  };
+}
 
 export interface RenderOptions {
   /** The timestep of x (the edit timestep); the first step starts here. */
