@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { JOBS, type JobEvent, type JobName, type Provider, type Unsubscribe } from '../shared/api';
-import type { ApiErrorPayload } from '../shared/errors';
+import { ApiError, type ApiErrorPayload } from '../shared/errors';
 import { ENGINE_JOBS } from './jobs';
 import { toApiError } from './errors';
 import type { HostToWorker, WorkerToHost } from './protocol';
@@ -80,18 +80,19 @@ export class EngineHost {
     return () => this.listeners.delete(listener);
   }
 
-  /** Validate and queue a job; events for it follow on onEvent. Throws ApiError-shaped payload on invalid input. */
-  submit(name: JobName, input: unknown): string {
-    if (this.closed) throw Object.assign(new Error('engine is shut down'), { code: 'disconnected' });
+  /**
+   * Validate and queue a job; its events follow on onEvent (starting with 'queued', emitted before this returns).
+   * Throws ApiError ('invalid-input', 'unknown-job', 'disconnected'). `jobId` lets a caller own the id up front.
+   */
+  submit(name: JobName, input: unknown, jobId: string = randomUUID()): string {
+    if (this.closed) throw new ApiError({ code: 'disconnected', message: 'the engine is shut down' });
     const spec = JOBS[name];
-    if (!spec) throw Object.assign(new Error(`unknown job "${String(name)}"`), { code: 'unknown-job' });
+    if (!spec) throw new ApiError({ code: 'unknown-job', message: `unknown job "${String(name)}"` });
     const parsed = spec.input.safeParse(input);
     if (!parsed.success) {
-      throw Object.assign(new Error(`invalid input for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`), {
-        code: 'invalid-input',
-      });
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new ApiError({ code: 'invalid-input', message: `invalid input for ${name}: ${issues}` });
     }
-    const jobId = randomUUID();
     this.queue.push({ jobId, name, input: parsed.data });
     this.emit({ type: 'queued', jobId, name });
     this.startFailures = 0;

@@ -4,6 +4,7 @@
  * cancelled when it disconnects.
  */
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { listModelFolders } from '../core/diffusion/model-folder';
 import {
   AppInfoSchema,
@@ -78,23 +79,14 @@ export class ApiService {
       startJob: async (name: JobName, input: unknown) => {
         const req = StartJobRequestSchema.safeParse({ name, input });
         if (!req.success) throw new ApiError({ code: 'unknown-job', message: `unknown job "${String(name)}"` });
+        // Own the id before submitting: the host emits 'queued' synchronously inside submit().
+        const jobId = randomUUID();
+        owned.add(jobId);
         try {
-          // Own the id before any event can be emitted for it (submit emits 'queued' synchronously).
-          let jobId = '';
-          const off = this.host.onEvent((e) => {
-            if (e.type === 'queued' && !jobId) {
-              jobId = e.jobId;
-              owned.add(e.jobId);
-            }
-          });
-          try {
-            jobId = this.host.submit(req.data.name, req.data.input);
-          } finally {
-            off();
-          }
-          owned.add(jobId);
+          this.host.submit(req.data.name, req.data.input, jobId);
           return { jobId };
         } catch (err) {
+          owned.delete(jobId);
           throw asApiError(err);
         }
       },
