@@ -9,19 +9,20 @@ const ipcOn = vi.fn();
 const ipcRemove = vi.fn();
 const ipcInvoke = vi.fn();
 const fromWebContents = vi.fn();
+const ipcHandle = vi.fn();
 
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) },
   ipcRenderer: { on: ipcOn, removeListener: ipcRemove, invoke: ipcInvoke },
   BrowserWindow: Object.assign(vi.fn(), { fromWebContents }),
-  ipcMain: { handle: vi.fn() },
+  ipcMain: { handle: ipcHandle },
   protocol: { registerSchemesAsPrivileged: vi.fn(), handle: vi.fn() },
   net: { fetch: vi.fn() },
 }));
 
 const { windowOptions, lockDownContents } = await import('../../../src-main/window');
 const { isAppUrl, APP_URL } = await import('../../../src-main/protocol');
-const { senderAllowed } = await import('../../../src-main/ipc');
+const { senderAllowed, registerIpc } = await import('../../../src-main/ipc');
 const { PRELOAD_KEY, PRELOAD_METHODS, IPC_CHANNELS } = await import('../../../src-main/shared/ipc');
 
 describe('window factory', () => {
@@ -112,5 +113,41 @@ describe('IPC sender check', () => {
     expect(senderAllowed(ev('app://bundle/index.html', { parent: {} }))).toBe(false);
     expect(senderAllowed(ev('app://bundle/index.html', { known: false }))).toBe(false);
     expect(senderAllowed(ev('app://bundle/index.html', { noFrame: true }))).toBe(false);
+  });
+});
+
+describe('IPC handlers', () => {
+  it('register exactly the API commands, and every one refuses a foreign sender before touching the engine', async () => {
+    const calls: string[] = [];
+    const session = {
+      getAppInfo: async () => (calls.push('getAppInfo'), { version: '1' }),
+      pickModelFolder: async () => (calls.push('pickModelFolder'), null),
+      startJob: async () => (calls.push('startJob'), { jobId: 'j1' }),
+      cancelJob: async () => void calls.push('cancelJob'),
+      onJobEvent: () => () => undefined,
+      close: () => undefined,
+    };
+    const service = { connect: () => session };
+    ipcHandle.mockClear();
+    registerIpc(service as never);
+    const channels = ipcHandle.mock.calls.map((c) => c[0]);
+    expect(channels.sort()).toEqual(
+      [IPC_CHANNELS.getAppInfo, IPC_CHANNELS.pickModelFolder, IPC_CHANNELS.startJob, IPC_CHANNELS.cancelJob].sort(),
+    );
+    const sender = { id: 1, send: vi.fn(), isDestroyed: () => false, once: vi.fn() };
+    for (const [, handler] of ipcHandle.mock.calls as [string, (e: unknown, ...a: unknown[]) => Promise<unknown>][]) {
+      fromWebContents.mockReturnValue({});
+      const refused = await handler({ sender, senderFrame: { url: 'https://evil.example/', parent: null } }, 'generate', {});
+      expect(refused).toMatchObject({ ok: false, error: { code: 'not-supported' } });
+    }
+    expect(calls).toEqual([]);
+    // Our own frame gets through, and results come back in an envelope.
+    const start = (ipcHandle.mock.calls.find((c) => c[0] === IPC_CHANNELS.startJob) as unknown[])[1] as (e: unknown, ...a: unknown[]) => Promise<unknown>;
+    fromWebContents.mockReturnValue({});
+    await expect(start({ sender, senderFrame: { url: 'app://bundle/index.html', parent: null } }, 'generate', {})).resolves.toEqual({
+      ok: true,
+      result: { jobId: 'j1' },
+    });
+    expect(calls).toEqual(['startJob']);
   });
 });
