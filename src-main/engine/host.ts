@@ -118,7 +118,9 @@ export class EngineHost {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.readyWaiters.splice(0)) w();
-    for (const j of this.queue.splice(0)) this.emit({ type: 'error', jobId: j.jobId, error: { code: 'cancelled', message: 'engine shut down' } });
+    const pending = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
+    this.current = null;
+    for (const j of pending) this.emit({ type: 'error', jobId: j.jobId, error: { code: 'cancelled', message: 'engine shut down' } });
     const w = this.worker;
     this.worker = null;
     await w?.terminate();

@@ -43,3 +43,26 @@ describe('engine host faults', () => {
     }
   });
 });
+
+describe('engine shutdown', () => {
+  it('ends the running and queued jobs with cancelled events', async () => {
+    const host = new EngineHost();
+    const ends: string[] = [];
+    host.onEvent((e) => {
+      if (e.type === 'error') ends.push(`${e.jobId}:${e.error.code}`);
+    });
+    const running = host.submit('generate', { modelDir: ANALYTIC_INT64, seed: 1, steps: 1000, batch: 16, provider: 'cpu' });
+    const queued = host.submit('model.info', { modelDir: ANALYTIC_INT64 });
+    await new Promise<void>((resolve) => {
+      const off = host.onEvent((e) => {
+        if (e.type === 'progress' && e.jobId === running) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await host.close();
+    expect(ends.sort()).toEqual([`${running}:cancelled`, `${queued}:cancelled`].sort());
+    expect(() => host.submit('model.info', { modelDir: ANALYTIC_INT64 })).toThrow(expect.objectContaining({ code: 'disconnected' }));
+  });
+});
