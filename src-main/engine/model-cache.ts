@@ -30,9 +30,21 @@ export class ModelCache {
     await this.release();
     let created;
     try {
-      created = await createWithFallback(providerOrder(pref, ModelCache.available()), (ep) =>
-        ort.InferenceSession.create(model.unet.file, { executionProviders: [ep], graphOptimizationLevel: 'all' }),
-      );
+      created = await createWithFallback(providerOrder(pref, ModelCache.available()), async (ep) => {
+        const session = await ort.InferenceSession.create(model.unet.file, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+        if (ep !== 'cpu') {
+          // GPU providers can create a session and still fail on the first run (missing kernels, driver
+          // problems): one warm-up call here lets that fall back to CPU instead of failing the user's job.
+          try {
+            const [C, H, W] = model.unet.sampleDims;
+            await new OrtNoisePredictor(session, model).predictEps({ dims: [1, C, H, W], data: new Float32Array(C * H * W) }, 0);
+          } catch (err) {
+            await session.release().catch(() => undefined);
+            throw err;
+          }
+        }
+        return session;
+      });
     } catch (err) {
       // The signature was fine but ORT still refused it: an invalid graph (bad op, bad initializer...).
       const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);

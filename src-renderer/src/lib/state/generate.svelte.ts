@@ -28,6 +28,8 @@ export class GenerateState {
   etaMs = $state<number | undefined>(undefined);
   error = $state<ShownError | null>(null);
   provider = $state('');
+  /** Why a preferred GPU provider was not used (shown on hover). */
+  fallbackReason = $state('');
   image = $state.raw<ShownImage | null>(null);
   private controller: AbortController | null = null;
 
@@ -74,6 +76,7 @@ export class GenerateState {
     this.fraction = 0;
     this.etaMs = undefined;
     this.provider = '';
+    this.fallbackReason = '';
     this.message = 'starting';
     const controller = new AbortController();
     this.controller = controller;
@@ -94,6 +97,7 @@ export class GenerateState {
       const img = out.images[0];
       this.image = { bytes: img.bytes, width: img.width, height: img.height };
       this.provider = out.provider;
+      this.fallbackReason = out.fallbackReason ?? '';
       this.message = `done in ${(out.elapsedMs / 1000).toFixed(1)} s`;
     } catch (err) {
       this.error = toShownError(err);
