@@ -179,6 +179,17 @@ describe('static shapes, folding, emission', () => {
     expect(d.info.K).toBe(5);
   });
 
+  it('differentiates SiLU (Mul(a, Sigmoid(a))) as one function: a single Mul by a primal factor per sweep', async () => {
+    const g = new TestGraph(14);
+    const bytes = g.model(sample, g.op('Mul', ['sample', g.op('Sigmoid', ['sample'])]), [1, 4, 8, 8]);
+    const d = await deriveGraphs(bytes, { ...size, h: 'out', tangents: 3 });
+    const muls = (b: Uint8Array) => readModel(b).graph!.node.filter((n) => n.opType === 'Mul').length;
+    // primal y = a·s (1) + factor s·(1 + a·(1 − s)) (2) + one tangent Mul; the pullback adds one more
+    expect(muls(d.jvp)).toBe(4);
+    expect(muls(d.pullback)).toBe(5);
+    expect(readModel(d.jvp).graph!.node.filter((n) => n.opType === 'Sigmoid')).toHaveLength(1);
+  });
+
   it('fold helpers follow ONNX Slice clamping and numpy broadcasting', () => {
     expect(normSlice(0, Number.MAX_SAFE_INTEGER, 1, 5)).toMatchObject({ start: 0, end: 5, len: 5 });
     expect(normSlice(-1, -Number.MAX_SAFE_INTEGER, -1, 5)).toMatchObject({ start: 4, end: -1, len: 5 });

@@ -12,6 +12,10 @@ export class Builder {
   private counter = 0;
   private readonly constCache = new Map<string, string>();
   private readonly memoCache = new Map<string, unknown>();
+  /** Static dims of builder tensors where known (graph inputs, batch-merged op outputs, Reshape outputs). */
+  private readonly dims = new Map<string, number[]>();
+  /** Reshape output → the tensor it reshapes (never itself a Reshape output). */
+  private readonly reshapeSrc = new Map<string, string>();
 
   constructor(
     readonly opset: number,
@@ -77,8 +81,22 @@ export class Builder {
   }
 
   // --- shape ops (all targets static) ------------------------------------------------------------
+  noteDims(name: string, dims: readonly number[]): void {
+    this.dims.set(name, [...dims]);
+  }
+  /**
+   * Reshape with two peepholes that matter for per-node overhead: a Reshape of a Reshape reads the
+   * original tensor (row-major reshapes compose), and a Reshape to the dims a tensor already has is
+   * dropped — e.g. the split-K of one Conv followed by the merge-K of the next.
+   */
   reshape(x: string, dims: readonly number[]): string {
-    return this.op('Reshape', [x, this.i64(dims)]);
+    const src = this.reshapeSrc.get(x) ?? x;
+    const known = this.dims.get(src);
+    if (known && known.length === dims.length && known.every((d, i) => d === dims[i])) return src;
+    const out = this.op('Reshape', [src, this.i64(dims)]);
+    this.dims.set(out, [...dims]);
+    this.reshapeSrc.set(out, src);
+    return out;
   }
   transpose(x: string, perm: readonly number[]): string {
     if (perm.every((p, i) => p === i)) return x;

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { analyzeActivity } from './activity';
+import { findFusions } from './fusion';
 import { emitGraph, unbatched, type GraphKind, type Plan } from './emit';
 import { OnnxDeriveError } from './errors';
 import { indexGraph, type Graph } from './graph';
@@ -93,7 +94,7 @@ function plan(l: Loaded, opts: DeriveOptions): { plan: Plan; how: DeriveInfo['hS
   }
   const activity = analyzeActivity(l.g, l.shapes, l.x, h);
   l.shapes.need(h);
-  return { plan: { g: l.g, shapes: l.shapes, inputShapes: l.inputShapes, x: l.x, h, K, activity }, how };
+  return { plan: { g: l.g, shapes: l.shapes, inputShapes: l.inputShapes, x: l.x, h, K, activity, fused: findFusions(l.g, activity, h) }, how };
 }
 
 function infoOf(l: Loaded, p: Plan, how: DeriveInfo['hSelectedBy']): DeriveInfo {

@@ -8,6 +8,7 @@
 import { create } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 import type { Activity } from './activity';
+import type { Fused } from './fusion';
 import { Builder } from './builder';
 import { OnnxDeriveError } from './errors';
 import type { Graph } from './graph';
@@ -26,6 +27,7 @@ export interface Plan {
   h: string;
   K: number;
   activity: Activity;
+  fused: Fused;
 }
 
 /** Names of the derived graphs' extra inputs/outputs (the engine contract). */
@@ -58,6 +60,8 @@ function primalNodes(plan: Plan): NodeProto[] {
   }
   return [...include].sort((a, b) => a - b).map((i) => g.nodes[i]);
 }
+
+const ruleOf = (plan: Plan, k: number) => plan.fused.rules.get(k) ?? RULES[plan.g.nodes[k].opType];
 
 function ctxFor(plan: Plan, b: Builder, node: NodeProto): RuleCtx {
   const { shapes } = plan;
@@ -100,9 +104,10 @@ function missingTangent(node: NodeProto, out: string): never {
 function tangentSweep(plan: Plan, b: Builder, tangentX: string): string {
   const tan = new Map<string, string>([[plan.x, tangentX]]);
   for (const k of plan.activity.nodes) {
+    if (plan.fused.absorbed.has(k)) continue;
     const node = plan.g.nodes[k];
     const c = ctxFor(plan, b, node);
-    const outs = RULES[node.opType].jvp(c, node.input.map((i) => (i ? tan.get(i) : undefined)));
+    const outs = ruleOf(plan, k).jvp(c, node.input.map((i) => (i ? tan.get(i) : undefined)));
     node.output.forEach((o, j) => {
       if (!plan.activity.active.has(o)) return;
       const t = outs[j];
@@ -127,14 +132,17 @@ function reverseSweep(plan: Plan, b: Builder, cotH: string): string {
   };
   const nodes = plan.activity.nodes;
   for (let n = nodes.length - 1; n >= 0; n--) {
+    if (plan.fused.absorbed.has(nodes[n])) continue;
     const node = plan.g.nodes[nodes[n]];
     const gs = node.output.map((o) => (plan.activity.active.has(o) ? total(o) : undefined));
     if (gs.every((x) => x === undefined)) continue;
     const c = ctxFor(plan, b, node);
-    const res = RULES[node.opType].vjp(c, gs);
+    const res = ruleOf(plan, nodes[n]).vjp(c, gs);
     node.input.forEach((i, pos) => {
       if (!c.active[pos]) return;
       const r = res[pos];
+      // an input produced by an absorbed node gets its cotangent through the fused rule's other input
+      if (r === undefined && plan.fused.absorbed.has(plan.g.producer.get(i) ?? -1)) return;
       if (r === undefined) missingTangent(node, i);
       parts.set(i, [...(parts.get(i) ?? []), r]);
     });
@@ -142,6 +150,18 @@ function reverseSweep(plan: Plan, b: Builder, cotH: string): string {
   const gx = total(plan.x);
   if (!gx) throw new OnnxDeriveError('h-not-found', `no cotangent reached "${plan.x}"`);
   return gx;
+}
+
+/** Keep only nodes that contribute to the outputs (peepholes leave bypassed Reshapes behind). */
+function deadCodeElimination(nodes: NodeProto[], outputs: string[]): NodeProto[] {
+  const needed = new Set(outputs);
+  const keep = new Array<boolean>(nodes.length).fill(false);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    if (!nodes[i].output.some((o) => needed.has(o))) continue;
+    keep[i] = true;
+    for (const x of nodes[i].input) if (x) needed.add(x);
+  }
+  return nodes.filter((_, i) => keep[i]);
 }
 
 export function emitGraph(plan: Plan, kind: GraphKind): ModelProto {
@@ -152,6 +172,8 @@ export function emitGraph(plan: Plan, kind: GraphKind): ModelProto {
   const hStar = unbatched(sh);
   const xStar = unbatched(sx);
   const prim = primalNodes(plan);
+  b.noteDims(IO.tangent, [K, ...xStar]);
+  b.noteDims(IO.cotangent, [K, ...hStar]);
   const tail: NodeProto[] = [makeNode('Identity', [plan.h], [IO.h], '__pb/out_h')];
   const inputs = g.inputs.map((vi) => {
     const s = plan.inputShapes.get(vi.name)!;
@@ -176,7 +198,7 @@ export function emitGraph(plan: Plan, kind: GraphKind): ModelProto {
     outputs.push(makeValueInfo(IO.xBar, DT.FLOAT, [K, ...xStar]));
   }
 
-  const nodes = [...prim, ...b.nodes, ...tail];
+  const nodes = deadCodeElimination([...prim, ...b.nodes, ...tail], outputs.map((o) => o.name));
   // Resolve every referenced name that no emitted node produces: model input, original
   // initializer (kept verbatim, external data included), folded constant, or generated constant.
   const produced = new Set(nodes.flatMap((n) => n.output));

@@ -90,5 +90,6 @@ export function mergeK(c: RuleCtx, t: string, s: readonly number[]): string {
   return c.b.reshape(t, [c.K * s[0], ...s.slice(1)]);
 }
 export function splitK(c: RuleCtx, t: string, s: readonly number[]): string {
+  c.b.noteDims(t, [c.K * s[0], ...s.slice(1)]);
   return c.b.reshape(t, withK(c.K, s));
 }
