@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- derive [fixture...]`: cost of the derived graphs on CPU (onnxruntime-node,
  * graph optimisation 'all'). For every U-Net fixture (test/fixtures/unets/*) and every bundled model
- * (resources/**\/unet/model.onnx): ms of the plain forward to h at batch 1, ms of `pullback` at
+ * (resources/**\/unet/model.onnx), plus one synthetic model of realistic width: ms of the plain forward to h at batch 1, ms of `pullback` at
  * K = 1, 4, 8, 16, the ratio pullback(K) / (K · forward) (issue 3 target: ≤ 3.0 for K ≥ 4) and the
  * peak RSS. Each model is measured in its own child process so the peak RSS is that model's.
  */
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { buildForwardGraph, deriveGraph, type DeriveOptions } from '../src-main/core/onnx';
+import { TestGraph } from '../test/unit/onnx-testgraph';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KS = [1, 4, 8, 16];
@@ -43,6 +44,31 @@ function findModels(filter: string[]): { name: string; file: string }[] {
   };
   walk(path.join(ROOT, 'resources'), 0);
   return filter.length ? out.filter((m) => filter.some((f) => m.name.includes(f))) : out;
+}
+
+/**
+ * A synthetic encoder at a realistic width (64 channels, 32×32 → 16×16, GN-as-InstanceNorm + SiLU +
+ * 3×3 convs, as diffusers exports them): the fixtures are so small that per-node overhead, not
+ * arithmetic, dominates their timings; this row shows the ratio where convolutions dominate.
+ */
+function syntheticModel(C = 64, S = 32): Uint8Array {
+  const g = new TestGraph(14);
+  const gn = (x: string) => {
+    const r = g.op('Reshape', [x, g.i64([0, 8, -1])]);
+    const n = g.op('InstanceNormalization', [r, g.floats([8], new Array(8).fill(1)), g.floats([8], new Array(8).fill(0))], { epsilon: { float: 1e-6 } });
+    return g.op('Add', [g.op('Mul', [g.op('Reshape', [n, g.op('Shape', [x])]), g.weight([C, 1, 1])]), g.weight([C, 1, 1])]);
+  };
+  const silu = (x: string) => g.op('Mul', [x, g.op('Sigmoid', [x])]);
+  const conv = (x: string, cin: number, s = 1) =>
+    g.op('Conv', [x, g.weight([C, cin, 3, 3], 0.05), g.weight([C])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [s, s] });
+  const res = (h: string) => g.op('Add', [h, conv(silu(gn(conv(silu(gn(h)), C))), C)]);
+  g.scope = '/conv_in/';
+  let h = conv('sample', 3);
+  g.scope = '/down_blocks.0/';
+  h = conv(res(res(h)), C, 2);
+  g.scope = '/mid_block/';
+  h = res(res(h));
+  return g.model([{ name: 'sample', dims: [1, 3, S, S] }], h, [1, C, S / 2, S / 2]);
 }
 
 /** Input sizes: fixtures carry meta.json; otherwise use the static dims of the model (or 64×64, seq 77). */
@@ -81,13 +107,15 @@ async function time(f: () => Promise<unknown>): Promise<number> {
   return ts[Math.floor(ts.length / 2)];
 }
 
-async function measure(name: string, file: string): Promise<Row> {
-  const opts = sizeOptions(file);
-  const dir = path.dirname(file);
+async function measure(name: string, where: string, threads: number): Promise<Row> {
+  const synthetic = where === 'synthetic';
+  const file: Uint8Array | string = synthetic ? syntheticModel() : where;
+  const opts: DeriveOptions = synthetic ? {} : sizeOptions(where);
   const sessOpts = {
     graphOptimizationLevel: 'all' as const,
     executionProviders: ['cpu'],
-    extra: { session: { model_external_initializers_file_folder_path: dir } },
+    intraOpNumThreads: threads,
+    ...(synthetic ? {} : { extra: { session: { model_external_initializers_file_folder_path: path.dirname(where) } } }),
   } as ort.InferenceSession.SessionOptions;
   const fwd = await buildForwardGraph(file, opts);
   const feeds = feedsFor(fwd.info);
@@ -128,21 +156,29 @@ function table(rows: Row[]): string {
 
 export async function main(args: string[]): Promise<void> {
   if (args[0] === '--child') {
-    const row = await measure(args[1], args[2]);
+    const row = await measure(args[1], args[2], Number(args[3]));
     process.send!(row);
     return;
   }
-  const models = findModels(args);
+  // one intra-op thread by default: stable numbers on a shared CI machine; --threads N to change
+  const ti = args.indexOf('--threads');
+  const threads = ti >= 0 ? Number(args[ti + 1]) : 1;
+  const filter = args.filter((_, i) => i !== ti && i !== ti + 1);
+  const models = findModels(filter);
+  if (!filter.length || filter.includes('synthetic')) models.push({ name: 'synthetic:64ch-32px', file: 'synthetic' });
   if (!models.length) {
     process.stdout.write('no models found (test/fixtures/unets/*/model.onnx, resources/**/unet/model.onnx)\n');
     return;
   }
-  process.stdout.write(`derive benchmark: CPU, onnxruntime-node ${ort.env.versions.node ?? ''}, graph optimisation 'all', median of runs\n`);
+  process.stdout.write(
+    `derive benchmark: CPU, onnxruntime-node ${ort.env.versions.node ?? ''}, graph optimisation 'all', ` +
+      `intraOpNumThreads ${threads}, median of runs; ratio = pullback(K) / (K · forward)\n`,
+  );
   const rows: Row[] = [];
   const entry = path.join(ROOT, 'bench/index.ts');
   for (const m of models) {
     const row = await new Promise<Row>((resolve, reject) => {
-      const child = fork(entry, ['derive', '--child', m.name, m.file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(entry, ['derive', '--child', m.name, m.file, String(threads)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       let got: Row | undefined;
       child.on('message', (msg) => (got = msg as Row));
       child.on('exit', (code) => (got ? resolve(got) : reject(new Error(`${m.name}: benchmark child exited with ${code}`))));
