@@ -6,7 +6,7 @@ set -euo pipefail
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 export PYTHONUNBUFFERED=1
-python3 tools/train/train.py --data device-carry/avatars64 --out "$OUT" \
+python3 tools/train/train.py --data device-carry/avatars64 --out "$OUT" ${TRAIN_RESUME:+--resume "$TRAIN_RESUME"} \
   --seconds "${TRAIN_SECONDS:-450}" --batch "${TRAIN_BATCH:-256}" --lr "${TRAIN_LR:-3e-4}" --warmup 300
 python3 tools/train/plot_loss.py "$OUT/train_log.json" "$OUT/loss_curve.png" || echo "loss plot failed (weights are safe)"
 ls -la "$OUT"

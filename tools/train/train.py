@@ -120,6 +120,9 @@ def main():
     p.add_argument("--sample-steps", type=int, default=50)
     p.add_argument("--inversion-steps", type=int, default=100)
     p.add_argument("--config", default="{}", help="JSON overrides of the U-Net config")
+    p.add_argument("--resume", default=None,
+                   help="folder with an earlier run's train_log.json and ema.pt.part*: continue from its EMA weights "
+                        "(optimizer state is not kept, so the learning rate warms up again)")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     started = time.time()
@@ -137,8 +140,18 @@ def main():
     train_gpu = torch.from_numpy(train_u8.copy()).to(device)
 
     config = dict(DEFAULT_CONFIG, sample_size=args.size, **json.loads(args.config))
+    previous = None
+    if args.resume:
+        previous = json.load(open(os.path.join(args.resume, "train_log.json")))
+        config = previous["config"]
     model = UNet(config).to(device)
     ema = UNet(config).to(device)
+    if previous is not None:
+        blob = b"".join(open(os.path.join(args.resume, p), "rb").read() for p in previous["weights"]["pieces"])
+        if hashlib.sha256(blob).hexdigest() != previous["weights"]["sha256"]:
+            raise SystemExit("resume weights do not match the sha256 in their train_log.json")
+        model.load_state_dict(torch.load(io.BytesIO(blob), map_location=device))
+        print(f"resumed from {previous['training']['steps']} steps", flush=True)
     ema.load_state_dict(model.state_dict())
     ema.eval().requires_grad_(False)
     n_params = sum(p.numel() for p in model.parameters())
@@ -146,9 +159,10 @@ def main():
     abar = linear_alphas_cumprod().float().to(device)
     use_bf16 = device.type == "cuda"
 
-    losses = []
+    losses = list(previous["losses"]) if previous else []
     window = []
-    step = 0
+    first_step = previous["training"]["steps"] if previous else 0
+    step = first_step
     train_started = time.time()
     model.train()
     while time.time() - train_started < args.seconds and step < args.max_steps:
@@ -165,7 +179,7 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         for group in opt.param_groups:
-            group["lr"] = args.lr * min(1.0, (step + 1) / args.warmup)
+            group["lr"] = args.lr * min(1.0, (step - first_step + 1) / args.warmup)
         opt.step()
         decay = min(args.ema, (1 + step) / (10 + step))
         with torch.no_grad():
@@ -179,7 +193,7 @@ def main():
             window = []
             if step % 1000 == 0:
                 print(f"step {step} loss {losses[-1]['loss']:.4f} ({losses[-1]['seconds']}s)", flush=True)
-    train_seconds = time.time() - train_started
+    train_seconds = time.time() - train_started + (previous["training"]["seconds"] if previous else 0)
     print(f"trained {step} steps in {train_seconds:.0f}s", flush=True)
 
     # ---- weights in pieces ----
@@ -231,7 +245,10 @@ def main():
                      "prediction_type": "epsilon"},
         "training": {"seed": args.seed, "batch": args.batch, "lr": args.lr, "warmup": args.warmup, "ema": args.ema,
                      "optimizer": "AdamW(weight_decay=0), grad clip 1.0", "precision": "bf16 autocast" if use_bf16 else "fp32",
-                     "steps": step, "seconds": round(train_seconds, 1), "final_loss": losses[-1]["loss"] if losses else None},
+                     "steps": step, "seconds": round(train_seconds, 1),
+                     "runs": (previous["training"].get("runs", [{"steps": first_step, "seconds": previous["training"]["seconds"],
+                              "weights_sha256": previous["weights"]["sha256"]}]) if previous else []) +
+                             [{"steps": step - first_step, "seconds": round(time.time() - train_started, 1), "resumed": bool(previous)}], "final_loss": losses[-1]["loss"] if losses else None},
         "data": {"train_count": int(len(train_u8)), "heldout_count": int(len(held_u8)), "train_sha256": train_sha,
                  "heldout_sha256": held_sha, "manifest": manifest},
         "hardware": {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else platform.processor() or "cpu",
