@@ -163,7 +163,7 @@ export async function main(args: string[]): Promise<void> {
   // one intra-op thread by default: stable numbers on a shared CI machine; --threads N to change
   const ti = args.indexOf('--threads');
   const threads = ti >= 0 ? Number(args[ti + 1]) : 1;
-  const filter = args.filter((_, i) => i !== ti && i !== ti + 1);
+  const filter = ti >= 0 ? args.filter((_, i) => i !== ti && i !== ti + 1) : args;
   const models = findModels(filter);
   if (!filter.length || filter.includes('synthetic')) models.push({ name: 'synthetic:64ch-32px', file: 'synthetic' });
   if (!models.length) {
