@@ -190,6 +190,15 @@ describe('static shapes, folding, emission', () => {
     expect(readModel(d.jvp).graph!.node.filter((n) => n.opType === 'Sigmoid')).toHaveLength(1);
   });
 
+  it('passes tangents straight through Div/Mul by a constant 1 (output_scale_factor)', async () => {
+    const g = new TestGraph(14);
+    const y = g.op('Div', [g.op('Mul', [g.floats([1, 1, 1, 1], [1]), 'sample']), g.floats([], [1])]);
+    const d = await deriveGraphs(g.model(sample, y, [1, 4, 8, 8]), { ...size, h: 'out', tangents: 2 });
+    const count = (b: Uint8Array, op: string) => readModel(b).graph!.node.filter((n) => n.opType === op).length;
+    expect(count(d.pullback, 'Div')).toBe(1); // the primal one only
+    expect(count(d.pullback, 'Mul')).toBe(1);
+  });
+
   it('fold helpers follow ONNX Slice clamping and numpy broadcasting', () => {
     expect(normSlice(0, Number.MAX_SAFE_INTEGER, 1, 5)).toMatchObject({ start: 0, end: 5, len: 5 });
     expect(normSlice(-1, -Number.MAX_SAFE_INTEGER, -1, 5)).toMatchObject({ start: 4, end: -1, len: 5 });

@@ -41,9 +41,21 @@ const linearCombination = (sign: 1 | -1): Rule => ({
   },
 });
 
+/**
+ * The exporters divide/multiply by constant 1 (diffusers output_scale_factor, rescale_output_factor):
+ * when the primal operand j is all ones and does not broadcast operand i, the derivative is identity.
+ */
+function unitOperand(c: RuleCtx, i: number, j: number): boolean {
+  const v = c.value(j);
+  const si = c.inShape(i);
+  const sy = c.outShape(0);
+  return !!v && !c.active[j] && v.every((x) => x === 1) && si.length === sy.length && si.every((d, k) => d === sy[k]);
+}
+
 const mul: Rule = {
   diff: () => [0, 1],
   jvp(c, t) {
+    for (const i of [0, 1]) if (unitOperand(c, i, 1 - i)) return [t[i]];
     const terms: string[] = [];
     const shapes: number[][] = [];
     for (const [i, j] of [[0, 1], [1, 0]]) {
@@ -57,7 +69,11 @@ const mul: Rule = {
   },
   vjp(c, [g]) {
     if (g === undefined) return [];
-    return [0, 1].map((i) => (c.active[i] ? unbroadcast(c, c.b.mul(g, c.primal(1 - i)), c.outShape(0), c.inShape(i)) : undefined));
+    return [0, 1].map((i) => {
+      if (!c.active[i]) return undefined;
+      if (unitOperand(c, i, 1 - i)) return g;
+      return unbroadcast(c, c.b.mul(g, c.primal(1 - i)), c.outShape(0), c.inShape(i));
+    });
   },
 };
 
@@ -65,6 +81,7 @@ const mul: Rule = {
 const div: Rule = {
   diff: () => [0, 1],
   jvp(c, t) {
+    if (unitOperand(c, 0, 1)) return [t[0]];
     const terms: string[] = [];
     const shapes: number[][] = [];
     const ta = tanPadded(c, t, 0);
@@ -84,6 +101,7 @@ const div: Rule = {
   vjp(c, [g]) {
     if (g === undefined) return [];
     const sy = c.outShape(0);
+    if (unitOperand(c, 0, 1)) return [g, undefined];
     return [
       c.active[0] ? unbroadcast(c, c.b.div(g, c.primal(1)), sy, c.inShape(0)) : undefined,
       c.active[1]
