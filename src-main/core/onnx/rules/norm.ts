@@ -28,12 +28,18 @@ function stats(c: RuleCtx, axes: number[]): Stats {
   return { xhat, inv: c.memo('inv', () => '') };
 }
 
-/** N(v) for v of shape [K, ...S]; `axes` are primal axes (the K axis shifts them by one). */
-function normJac(c: RuleCtx, s: Stats, v: string, axes: number[]): string {
+/**
+ * scale·N(v) for v of shape [K, ...S]; `axes` are primal axes (the K axis shifts them by one).
+ * Written as (v − mean v)·A − B·mean(x̂·v) with primal A = scale·inv (per group) and B = A·x̂, so
+ * the K-column work is five elementwise passes and two reductions.
+ */
+function normJac(c: RuleCtx, s: Stats, v: string, axes: number[], scale: string | undefined): string {
   const ax = axes.map((a) => a + 1);
+  const A = c.memo(`A${scale ?? ''}`, () => (scale ? c.b.mul(scale, s.inv) : s.inv));
+  const B = c.memo(`B${scale ?? ''}`, () => c.b.mul(A, s.xhat));
   const m1 = c.b.reduceMean(v, ax, true);
   const m2 = c.b.reduceMean(c.b.mul(s.xhat, v), ax, true);
-  return c.b.mul(c.b.sub(c.b.sub(v, m1), c.b.mul(s.xhat, m2)), s.inv);
+  return c.b.sub(c.b.mul(c.b.sub(v, m1), A), c.b.mul(B, m2));
 }
 
 function instanceAxes(c: RuleCtx): number[] {
@@ -49,12 +55,12 @@ const instanceNorm: Rule = {
   jvp(c, [t]) {
     if (t === undefined) return [undefined];
     const axes = instanceAxes(c);
-    return [c.b.mul(instanceGamma(c), normJac(c, stats(c, axes), t, axes))];
+    return [normJac(c, stats(c, axes), t, axes, instanceGamma(c))];
   },
   vjp(c, [g]) {
     if (g === undefined) return [];
     const axes = instanceAxes(c);
-    return [c.b.mul(instanceGamma(c), normJac(c, stats(c, axes), g, axes))];
+    return [normJac(c, stats(c, axes), g, axes, instanceGamma(c))];
   },
 };
 
@@ -70,12 +76,14 @@ const layerNorm: Rule = {
     if (t[0] === undefined) return [undefined];
     const axes = layerAxes(c);
     // Mean / InvStdDev outputs (1, 2) get no tangent: if they are used on the path, emit fails loudly.
-    return [c.b.mul(c.primal(1), normJac(c, stats(c, axes), t[0], axes))];
+    // γ varies inside the group: it multiplies after N (tangent) ...
+    return [c.b.mul(c.primal(1), normJac(c, stats(c, axes), t[0], axes, undefined))];
   },
   vjp(c, g) {
     if (g[0] === undefined) return [];
     const axes = layerAxes(c);
-    return [normJac(c, stats(c, axes), c.b.mul(g[0], c.primal(1)), axes)];
+    // ... and before N (cotangent), N being symmetric
+    return [normJac(c, stats(c, axes), c.b.mul(g[0], c.primal(1)), axes, undefined)];
   },
 };
 
