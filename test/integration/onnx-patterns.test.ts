@@ -9,7 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DT } from '../../src-main/core/onnx/proto';
-import { LEVELS, TOL, TestGraph, checkDerivatives, randn, type Arr } from './onnx-harness';
+import { deriveGraphs } from '../../src-main/core/onnx';
+import { LEVELS, TOL, TestGraph, checkDerivatives, randn, run, session, type Arr } from './onnx-harness';
 
 interface Pattern {
   model: Uint8Array;
@@ -224,6 +225,37 @@ describe('exporter patterns', () => {
       expect(r.batchError, `batch ${level}`).toBeLessThan(TOL.exact);
       expect(r.linearityError, `linearity ${level}`).toBeLessThan(1e-4);
       expect(r.symmetry, `symmetry ${level}`).toBeLessThan(1e-5);
+    }
+  });
+});
+
+describe('dense Jacobian of a tiny model built here', () => {
+  it('J from jvp columns equals J from vjp rows (both optimisation levels)', async () => {
+    const g = new TestGraph(14);
+    const c = 4;
+    const h0 = g.op('Conv', ['sample', g.weight([c, 2, 3, 3], 0.3), g.weight([c])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    const h1 = g.op('Mul', [h0, g.op('Sigmoid', [groupNorm(g, h0, c, 2)])]);
+    const h2 = g.op('Conv', [h1, g.weight([c, c, 3, 3], 0.3)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] });
+    const model = g.model([{ name: 'sample', dims: [1, 2, 4, 4] }], h2, [1, c, 2, 2]);
+    const nx = 32;
+    const nh = 16;
+    const x = { dims: [1, 2, 4, 4], data: randn(nx, 8) };
+    const eye = (n: number) => Float32Array.from({ length: n * n }, (_, i) => (Math.floor(i / n) === i % n ? 1 : 0));
+    const byCols = await deriveGraphs(model, { h: 'out', tangents: nx });
+    const byRows = await deriveGraphs(model, { h: 'out', tangents: nh });
+    for (const level of LEVELS) {
+      const cols = (await run(await session(byCols.jvp, level), { sample: x, tangent: { dims: [nx, 2, 4, 4], data: eye(nx) } })).h_dot.data;
+      const rows = (await run(await session(byRows.vjp, level), { sample: x, cotangent: { dims: [nh, c, 2, 2], data: eye(nh) } })).x_bar.data;
+      let diff = 0;
+      let ref = 0;
+      for (let i = 0; i < nh; i++) {
+        for (let j = 0; j < nx; j++) {
+          diff = Math.max(diff, Math.abs(cols[j * nh + i] - rows[i * nx + j]));
+          ref = Math.max(ref, Math.abs(rows[i * nx + j]));
+        }
+      }
+      expect(ref).toBeGreaterThan(0.01);
+      expect(diff / ref, level).toBeLessThan(1e-5);
     }
   });
 });
