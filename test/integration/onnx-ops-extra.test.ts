@@ -62,6 +62,20 @@ const CASES: Record<string, OpCase> = {
       return g.op('Cast', [g.op('Mul', [d, d])], { to: DT.FLOAT });
     },
   },
+  'GroupNormalization-18 (scale per group)': {
+    opset: 18,
+    x: [1, 6, 3, 3],
+    out: [1, 6, 3, 3],
+    build: (g, x) => g.op('GroupNormalization', [x, g.weight([3], 0.5), g.weight([3], 0.5)], { num_groups: 3, epsilon: { float: 1e-5 } }),
+  },
+  'GroupNormalization-21 (scale per channel)': {
+    opset: 21,
+    x: [1, 6, 3, 3],
+    out: [1, 6, 3, 3],
+    build: (g, x) => g.op('GroupNormalization', [x, g.weight([6], 0.5), g.weight([6], 0.5)], { num_groups: 2, epsilon: { float: 1e-5 } }),
+  },
+  'Gelu-20 exact': { opset: 20, x: [3, 4], out: [3, 4], build: (g, x) => g.op('Gelu', [x]) },
+  'Gelu-20 tanh approximation': { opset: 20, x: [3, 4], out: [3, 4], build: (g, x) => g.op('Gelu', [x], { approximate: 'tanh' }) },
   'Flatten + Expand + Unsqueeze': {
     opset: 14,
     x: [2, 3, 1],

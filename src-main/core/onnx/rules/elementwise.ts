@@ -2,7 +2,7 @@
  * Elementwise ops with numpy broadcasting (Add/Sub/Mul/Div/Pow/Sum/Where), unary ops whose
  * derivative is a primal factor D(x, y) (ẏ = D·ẋ, x̄ = D·g), Cast and Softmax.
  */
-import { DT, attrInt } from '../proto';
+import { DT, attrInt, attrString } from '../proto';
 import type { Maybe, Rule, RuleCtx } from './types';
 import { bshape, fitTo, normAxis, padTan, unbroadcast, unsupportedAttr, withK } from './types';
 
@@ -213,6 +213,22 @@ export const elementwiseRules: Record<string, Rule> = {
   Cos: factorRule('dcos', (c) => c.b.neg(c.b.op('Sin', [c.primal(0)]))),
   Relu: factorRule('drelu', (c) => c.b.op('Cast', [c.b.op('Greater', [c.primal(0), c.b.scalar(0)])], { to: DT.FLOAT })),
   Softplus: factorRule('dsoftplus', (c) => c.b.op('Sigmoid', [c.primal(0)])),
+  /** Gelu-20: exact Φ(x) + x·φ(x); approximate='tanh': derivative of 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
+  Gelu: factorRule('dgelu', (c) => {
+    const b = c.b;
+    const x = c.primal(0);
+    const x2 = b.mul(x, x);
+    if (attrString(c.node, 'approximate', 'none') === 'tanh') {
+      const k = Math.sqrt(2 / Math.PI);
+      const th = b.op('Tanh', [b.mul(b.scalar(k), b.add(x, b.mul(b.scalar(0.044715), b.mul(x2, x))))]);
+      const dth = b.sub(b.scalar(1), b.mul(th, th));
+      const du = b.mul(b.scalar(k), b.add(b.scalar(1), b.mul(b.scalar(3 * 0.044715), x2)));
+      return b.add(b.mul(b.scalar(0.5), b.add(b.scalar(1), th)), b.mul(b.mul(b.scalar(0.5), x), b.mul(dth, du)));
+    }
+    const cdf = b.mul(b.scalar(0.5), b.add(b.scalar(1), b.op('Erf', [b.mul(x, b.scalar(Math.SQRT1_2))])));
+    const pdf = b.mul(b.scalar(1 / Math.sqrt(2 * Math.PI)), b.op('Exp', [b.mul(b.scalar(-0.5), x2)]));
+    return b.add(cdf, b.mul(x, pdf));
+  }),
   /** Pow(x, p) with p not depending on x: ẏ = p·x^(p−1)·ẋ (p = 2: 2x, the LayerNorm variance). */
   Pow: factorRule('dpow', (c) => {
     const p = c.value(1);

@@ -14,10 +14,10 @@ interface Stats {
   inv: string;
 }
 
-function stats(c: RuleCtx, axes: number[]): Stats {
+function stats(c: RuleCtx, axes: number[], input?: () => string): Stats {
   const eps = attrFloat(c.node, 'epsilon', 1e-5);
   const xhat = c.memo('xhat', () => {
-    const x = c.primal(0);
+    const x = input ? input() : c.primal(0);
     const mu = c.b.reduceMean(x, axes, true);
     const d = c.b.sub(x, mu);
     const v = c.b.reduceMean(c.b.mul(d, d), axes, true);
@@ -87,7 +87,45 @@ const layerNorm: Rule = {
   },
 };
 
+/**
+ * GroupNormalization (18: scale/bias per group; 21: per channel): statistics over [N, G, C/G·spatial],
+ * then a per-channel scale that varies inside a group (21), hence LayerNorm's ordering.
+ */
+function groupView(c: RuleCtx): { g: number; dims: number[] } {
+  const sx = c.inShape(0);
+  const g = attrInt(c.node, 'num_groups', 1);
+  return { g, dims: [sx[0], g, sx.slice(1).reduce((a, b) => a * b, 1) / g] };
+}
+function channelScale(c: RuleCtx): string {
+  return c.memo('gamma_c', () => {
+    const sx = c.inShape(0);
+    const ch = sx[1];
+    const { g } = groupView(c);
+    const tail = ones(sx.length - 2);
+    if (c.opset >= 21) return c.b.reshape(c.primal(1), [ch, ...tail]);
+    return c.b.reshape(c.b.expand(c.b.reshape(c.primal(1), [g, 1]), [g, ch / g]), [ch, ...tail]);
+  });
+}
+const groupNorm: Rule = {
+  diff: () => [0],
+  jvp(c, [t]) {
+    if (t === undefined) return [undefined];
+    const { dims } = groupView(c);
+    const s = stats(c, [2], () => c.b.reshape(c.primal(0), dims));
+    const n = normJac(c, s, c.b.reshape(t, [c.K, ...dims]), [2], undefined);
+    return [c.b.mul(c.b.reshape(n, [c.K, ...c.inShape(0)]), channelScale(c))];
+  },
+  vjp(c, [g]) {
+    if (g === undefined) return [];
+    const { dims } = groupView(c);
+    const s = stats(c, [2], () => c.b.reshape(c.primal(0), dims));
+    const n = normJac(c, s, c.b.reshape(c.b.mul(g, channelScale(c)), [c.K, ...dims]), [2], undefined);
+    return [c.b.reshape(n, [c.K, ...c.inShape(0)])];
+  },
+};
+
 export const normRules: Record<string, Rule> = {
   InstanceNormalization: instanceNorm,
   LayerNormalization: layerNorm,
+  GroupNormalization: groupNorm,
 };
