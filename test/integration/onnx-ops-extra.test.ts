@@ -76,6 +76,7 @@ const CASES: Record<string, OpCase> = {
   },
   'Gelu-20 exact': { opset: 20, x: [3, 4], out: [3, 4], build: (g, x) => g.op('Gelu', [x]) },
   'Gelu-20 tanh approximation': { opset: 20, x: [3, 4], out: [3, 4], build: (g, x) => g.op('Gelu', [x], { approximate: 'tanh' }) },
+  'Tile': { x: [2, 1, 3], out: [4, 3, 6], build: (g, x) => g.op('Tile', [g.op('Mul', [x, x]), g.i64([2, 3, 2])]) },
   'Flatten + Expand + Unsqueeze': {
     opset: 14,
     x: [2, 3, 1],

@@ -197,7 +197,25 @@ function reduceRule(mean: boolean): Rule {
   };
 }
 
+/** Tile: the tangent tiles the same way; the cotangent sums the copies ([K, r0, d0, r1, d1, ...] → sum over r). */
+const tile: Rule = {
+  diff: () => [0],
+  jvp(c, [t]) {
+    if (t === undefined) return [undefined];
+    return [c.b.op('Tile', [t, c.b.i64([1, ...c.needValue(1, 'repeats')])])];
+  },
+  vjp(c, [g]) {
+    if (g === undefined) return [];
+    const sx = c.inShape(0);
+    const reps = c.needValue(1, 'repeats');
+    const blocked = sx.flatMap((d, a) => [reps[a], d]);
+    const axes = sx.map((_, a) => 1 + 2 * a).filter((_, a) => reps[a] > 1);
+    return [c.b.reshape(c.b.reduceSum(c.b.reshape(g, withK(c.K, blocked)), axes, true), withK(c.K, sx))];
+  },
+};
+
 export const shapeRules: Record<string, Rule> = {
+  Tile: tile,
   Reshape: reshapeLike,
   Squeeze: reshapeLike,
   Unsqueeze: reshapeLike,
