@@ -180,6 +180,21 @@ export async function checkDerivatives(
   return { dotResidual, fdError, pullbackError, hError, batchError, linearityError, symmetry };
 }
 
+/** Worst values seen by a test file, printed once at its end (numbers for the issue's closing note). */
+export class Worst {
+  private readonly worst = new Map<string, { v: number; at: string }>();
+  add(at: string, r: CheckReport): void {
+    for (const [k, v] of Object.entries(r)) {
+      const w = this.worst.get(k);
+      if (!w || v > w.v) this.worst.set(k, { v, at });
+    }
+  }
+  print(label: string): void {
+    const parts = [...this.worst].map(([k, w]) => `${k}=${w.v.toExponential(2)} (${w.at})`);
+    console.log(`[${label}] worst: ${parts.join('; ')}`);
+  }
+}
+
 /** Thresholds for float32 single-op / small graphs. */
 export const TOL = { dot: 1e-6, fd: 1e-2, exact: 1e-5 };
 

@@ -5,9 +5,9 @@
  * MatMul where the active operand has lower rank than the primal one, Gemm with both operands active,
  * the other unary ops with rules. Same checks as the node tests, both optimisation levels.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DT } from '../../src-main/core/onnx/proto';
-import { LEVELS, TOL, TestGraph, checkDerivatives, randn } from './onnx-harness';
+import { LEVELS, TOL, TestGraph, checkDerivatives, randn, Worst } from './onnx-harness';
 
 interface OpCase {
   opset?: number;
@@ -85,7 +85,10 @@ const CASES: Record<string, OpCase> = {
   },
 };
 
+const worst = new Worst();
+
 describe('single-op graphs', () => {
+  afterAll(() => worst.print('onnx-ops-extra'));
   it.each(Object.keys(CASES))('%s', async (name) => {
     const c = CASES[name];
     const g = new TestGraph(c.opset ?? 17);
@@ -95,6 +98,7 @@ describe('single-op graphs', () => {
     if (c.positive) for (let i = 0; i < n; i++) data[i] = 0.5 + Math.abs(data[i]);
     for (const level of LEVELS) {
       const r = await checkDerivatives(model, { dims: c.x, data }, {}, { x: 'x', h: 'out', inputDims: { x: c.x }, tangents: 3 }, level, 5);
+      worst.add(`${name} ${level}`, r);
       expect(r.dotResidual, `dot ${level}`).toBeLessThan(TOL.dot);
       expect(r.fdError, `fd ${level}`).toBeLessThan(TOL.fd);
       expect(r.pullbackError, `pullback ${level}`).toBeLessThan(TOL.exact);

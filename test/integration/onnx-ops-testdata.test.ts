@@ -10,13 +10,13 @@
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, OperatorSetIdProtoSchema } from 'onnx-buf';
 import { deriveGraph, OnnxDeriveError } from '../../src-main/core/onnx';
 import { makeTensor, tensorValues, writeModel } from '../../src-main/core/onnx/proto';
 import { TensorProtoSchema } from 'onnx-buf';
-import { LEVELS, TOL, checkDerivatives, readPb, relErr, run, session, type Arr } from './onnx-harness';
+import { LEVELS, TOL, checkDerivatives, readPb, relErr, run, session, type Arr, Worst } from './onnx-harness';
 
 const ROOT = path.resolve(__dirname, '../fixtures/onnx-ops/testdata');
 
@@ -129,7 +129,10 @@ function load(c: Case): Loaded {
 
 const label = (c: Case): string => `${c.dir.replace(/^test_/, '')} x=${c.x}${c.out !== undefined ? ` h=out${c.out}` : ''}`;
 
+const worst = new Worst();
+
 describe.runIf(existsSync(ROOT))('libonnx-testdata node models', () => {
+  afterAll(() => worst.print('onnx-ops-testdata'));
   it('covers every case directory', () => {
     for (const c of CASES) expect(existsSync(path.join(ROOT, c.dir, 'model.onnx')), c.dir).toBe(true);
   });
@@ -149,6 +152,7 @@ describe.runIf(existsSync(ROOT))('libonnx-testdata node models', () => {
     // 3. derivatives
     for (const level of LEVELS) {
       const r = await checkDerivatives(l.frozen, l.x, {}, { x: l.xName, h: l.hName, inputDims: xDims, tangents: 3 }, level, 11);
+      worst.add(`${label(c)} ${level}`, r);
       expect(r.dotResidual, `dot ${level}`).toBeLessThan(TOL.dot);
       expect(r.fdError, `fd ${level}`).toBeLessThan(TOL.fd);
       expect(r.pullbackError, `pullback ${level}`).toBeLessThan(TOL.exact);

@@ -7,10 +7,10 @@
  * AveragePool, Where/Expand/Cast, operands that are both active. Every graph passes the dot-product,
  * central-difference, pullback, batch-consistency, linearity and JᵀJ-symmetry checks at both levels.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DT } from '../../src-main/core/onnx/proto';
 import { deriveGraphs } from '../../src-main/core/onnx';
-import { LEVELS, TOL, TestGraph, checkDerivatives, randn, run, session, type Arr } from './onnx-harness';
+import { LEVELS, TOL, TestGraph, checkDerivatives, randn, run, session, type Arr, Worst } from './onnx-harness';
 
 interface Pattern {
   model: Uint8Array;
@@ -213,11 +213,15 @@ const PATTERNS: Record<string, () => Pattern> = {
   },
 };
 
+const worst = new Worst();
+
 describe('exporter patterns', () => {
+  afterAll(() => worst.print('onnx-patterns'));
   it.each(Object.keys(PATTERNS))('%s', async (name) => {
     const p = PATTERNS[name]();
     for (const level of LEVELS) {
       const r = await checkDerivatives(p.model, p.x, p.feeds, { h: 'out', height: H, width: W, seq: p.seq, tangents: 3 }, level, 3);
+      worst.add(`${name} ${level}`, r);
       expect(r.dotResidual, `dot ${level}`).toBeLessThan(TOL.dot);
       expect(r.fdError, `fd ${level}`).toBeLessThan(TOL.fd);
       expect(r.pullbackError, `pullback ${level}`).toBeLessThan(TOL.exact);
