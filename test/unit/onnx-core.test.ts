@@ -219,6 +219,9 @@ describe.runIf(existsSync(path.join(FIX, 'sd_cond_unet_op14/model.onnx')))('acti
     expect(d.info.activeOps.Conv).toBeGreaterThan(0);
     // every tangent MatMul has exactly one primal operand and K-shaped tangents; the h path is the mid block
     expect(d.info.h.startsWith('/mid_block/')).toBe(true);
+    // the largest tangent is an attention score tensor [heads, L, L] (or [B·heads, L, L]) of the 16×16 level
+    expect(d.info.activeElementsPerColumn.largest).toBeGreaterThanOrEqual(256 * 256);
+    expect(d.info.activeElementsPerColumn.total).toBeGreaterThan(d.info.activeElementsPerColumn.largest);
   });
 });
 

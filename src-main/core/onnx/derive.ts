@@ -40,6 +40,11 @@ export interface DeriveInfo {
   activeOps: Record<string, number>;
   /** Node counts of the emitted graphs. */
   nodeCounts: Partial<Record<GraphKind, number>>;
+  /**
+   * Per tangent column: elements of the largest active tensor and of all active tensors together —
+   * what an engine needs to choose K chunks (attention scores dominate: [heads, L, L] per column).
+   */
+  activeElementsPerColumn: { largest: number; largestTensor: string; total: number };
   /** Relative locations of external weight files referenced (empty when weights are inline). */
   externalData: string[];
   /** Directory to pass as session.model_external_initializers_file_folder_path (when loaded from a path). */
@@ -106,6 +111,12 @@ function infoOf(l: Loaded, p: Plan, how: DeriveInfo['hSelectedBy']): DeriveInfo 
   }
   const xShape = l.shapes.shape(p.x);
   const hShape = l.shapes.shape(p.h);
+  const mem = { largest: 0, largestTensor: '', total: 0 };
+  for (const t of p.activity.active) {
+    const n = l.shapes.shape(t).reduce((a, b) => a * b, 1);
+    mem.total += n;
+    if (n > mem.largest) Object.assign(mem, { largest: n, largestTensor: t });
+  }
   return {
     x: p.x,
     h: p.h,
@@ -118,6 +129,7 @@ function infoOf(l: Loaded, p: Plan, how: DeriveInfo['hSelectedBy']): DeriveInfo 
     tangentShape: [p.K, ...unbatched(xShape)],
     cotangentShape: [p.K, ...unbatched(hShape)],
     activeOps,
+    activeElementsPerColumn: mem,
     nodeCounts: {},
     externalData: [...ext],
     modelDir: l.modelDir,
