@@ -22,6 +22,9 @@ export class Builder {
     readonly prefix: string,
   ) {}
 
+  /** Node-name scope: the sweep and source node a rule is emitting for (profiles read like the model). */
+  scope = '';
+
   fresh(hint: string): string {
     return `${this.prefix}${hint}_${this.counter++}`;
   }
@@ -29,7 +32,7 @@ export class Builder {
   /** Append a node; returns its output names. */
   opN(type: string, inputs: string[], nOut: number, attrs: Record<string, AttrValue | undefined> = {}, hint = type): string[] {
     const outs = Array.from({ length: nOut }, () => this.fresh(hint));
-    this.nodes.push(makeNode(type, inputs, outs, this.fresh(`n_${hint}`), attrs));
+    this.nodes.push(makeNode(type, inputs, outs, this.fresh(`${this.scope}${hint}`), attrs));
     return outs;
   }
   op(type: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}, hint = type): string {

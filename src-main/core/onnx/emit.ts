@@ -106,6 +106,7 @@ function tangentSweep(plan: Plan, b: Builder, tangentX: string): string {
   for (const k of plan.activity.nodes) {
     if (plan.fused.absorbed.has(k)) continue;
     const node = plan.g.nodes[k];
+    b.scope = `jvp${node.name.startsWith('/') ? '' : '/'}${node.name}/`;
     const c = ctxFor(plan, b, node);
     const outs = ruleOf(plan, k).jvp(c, node.input.map((i) => (i ? tan.get(i) : undefined)));
     node.output.forEach((o, j) => {
@@ -134,6 +135,7 @@ function reverseSweep(plan: Plan, b: Builder, cotH: string): string {
   for (let n = nodes.length - 1; n >= 0; n--) {
     if (plan.fused.absorbed.has(nodes[n])) continue;
     const node = plan.g.nodes[nodes[n]];
+    b.scope = `vjp${node.name.startsWith('/') ? '' : '/'}${node.name}/`;
     const gs = node.output.map((o) => (plan.activity.active.has(o) ? total(o) : undefined));
     if (gs.every((x) => x === undefined)) continue;
     const c = ctxFor(plan, b, node);
