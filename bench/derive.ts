@@ -71,13 +71,20 @@ function syntheticModel(C = 64, S = 32): Uint8Array {
   return g.model([{ name: 'sample', dims: [1, 3, S, S] }], h, [1, C, S / 2, S / 2]);
 }
 
-/** Input sizes: fixtures carry meta.json; otherwise use the static dims of the model (or 64×64, seq 77). */
+/** Input sizes: fixtures carry meta.json, model folders unet/config.json (sample_size); else 64×64, seq 77. */
 function sizeOptions(file: string): DeriveOptions {
   const meta = path.join(path.dirname(file), 'meta.json');
   if (existsSync(meta)) {
     const m = JSON.parse(readFileSync(meta, 'utf8')) as { x_dims: number[]; inputs: { name: string; dims: number[] }[] };
     const ehs = m.inputs.find((i) => i.name === 'encoder_hidden_states');
     return { height: m.x_dims[2], width: m.x_dims[3], seq: ehs?.dims[1] };
+  }
+  // diffusers model folders: unet/config.json carries the native sample_size
+  const cfg = path.join(path.dirname(file), 'config.json');
+  if (existsSync(cfg)) {
+    const c = JSON.parse(readFileSync(cfg, 'utf8')) as { sample_size?: number | number[] };
+    const s = Array.isArray(c.sample_size) ? c.sample_size : c.sample_size ? [c.sample_size, c.sample_size] : undefined;
+    if (s) return { height: s[0], width: s[1], seq: 77 };
   }
   return { height: 64, width: 64, seq: 77 };
 }
