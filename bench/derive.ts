@@ -117,7 +117,12 @@ async function time(f: () => Promise<unknown>): Promise<number> {
 async function measure(name: string, where: string, threads: number): Promise<Row> {
   const synthetic = where === 'synthetic';
   const file: Uint8Array | string = synthetic ? syntheticModel() : where;
-  const opts: DeriveOptions = synthetic ? {} : sizeOptions(where);
+  let opts: DeriveOptions = synthetic ? {} : sizeOptions(where);
+  // a model with static spatial dims refuses other sizes: then use its own
+  opts = await buildForwardGraph(file, opts).then(
+    () => opts,
+    () => ({ seq: opts.seq }),
+  );
   const sessOpts = {
     graphOptimizationLevel: 'all' as const,
     executionProviders: ['cpu'],
