@@ -9,6 +9,7 @@ import { GenerateInputSchema } from '../../shared/api';
 import { generateJob } from '../../engine/jobs/generate';
 import { ModelCache } from '../../engine/model-cache';
 import { UsageError, type CliCommand } from '../types';
+import { resolveModelDir } from '../default-model';
 
 function intArg(name: string, v: string | undefined, required: boolean): number | undefined {
   if (v === undefined) {
@@ -22,7 +23,7 @@ function intArg(name: string, v: string | undefined, required: boolean): number 
 
 export const generateCommand: CliCommand = {
   name: 'generate',
-  summary: 'generate <model-dir> --seed N --steps N [--eta E] [--batch B] [--provider auto|cpu|...] --out file.png',
+  summary: 'generate [model-dir] --seed N --steps N [--eta E] [--batch B] [--provider auto|cpu|...] --out file.png',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
@@ -37,10 +38,9 @@ export const generateCommand: CliCommand = {
         quiet: { type: 'boolean', short: 'q' },
       },
     });
-    if (positionals.length !== 1) throw new UsageError('generate needs exactly one <model-dir>');
     if (!values.out) throw new UsageError('--out is required');
     const parsed = GenerateInputSchema.safeParse({
-      modelDir: positionals[0],
+      modelDir: resolveModelDir(positionals, 'generate'),
       seed: intArg('seed', values.seed, true),
       steps: intArg('steps', values.steps, true),
       eta: intArg('eta', values.eta, false),
