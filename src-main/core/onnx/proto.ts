@@ -136,7 +136,8 @@ export function makeTensor(name: string, dtype: number, dims: readonly number[],
     t.rawData = new Uint8Array(BigInt64Array.from(Array.from(values, big)).buffer);
   }
   else if (dtype === DT.INT32) t.rawData = new Uint8Array(Int32Array.from(values).buffer);
-  else if (dtype === DT.BOOL || dtype === DT.UINT8) t.rawData = Uint8Array.from(values, (v) => (v ? 1 : 0) * (dtype === DT.BOOL ? 1 : v));
+  else if (dtype === DT.BOOL) t.rawData = Uint8Array.from(values, (v) => (v ? 1 : 0));
+  else if (dtype === DT.UINT8) t.rawData = Uint8Array.from(values);
   else throw new OnnxDeriveError('unsupported-dtype', `cannot build a tensor literal of ONNX dtype ${dtype}`);
   return t;
 }

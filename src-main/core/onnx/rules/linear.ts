@@ -7,7 +7,7 @@ import { adjointPads, windowGeom, windowOutSize } from '../convgeom';
 import { OnnxDeriveError } from '../errors';
 import { DT, attrFloat, attrInt, attrInts, attrString } from '../proto';
 import type { Maybe, Rule, RuleCtx } from './types';
-import { bshape, fitTo, mergeK, ones, padTan, splitK, unbroadcast, unsupportedAttr, withK } from './types';
+import { fitTo, mergeK, ones, padTan, splitK, unbroadcast, unsupportedAttr, withK } from './types';
 
 const swapLast = (r: number): number[] => [...Array(r).keys()].map((i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i));
 
@@ -328,4 +328,3 @@ export const linearRules: Record<string, Rule> = {
   AveragePool: averagePool,
   GlobalAveragePool: globalAveragePool,
 };
-export { bshape };

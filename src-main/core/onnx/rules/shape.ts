@@ -1,13 +1,12 @@
 /**
  * Data-movement ops: Reshape/Squeeze/Unsqueeze/Flatten (a Reshape of the tangent to [K, ...S_out]),
- * Transpose, Expand, Slice, Split, Concat, Pad (constant), and the Reduce ops ReduceMean/ReduceSum.
+ * Transpose, Expand, Slice, Split, Concat, Pad (constant), Tile, and the Reduce ops ReduceMean/ReduceSum.
  * All parameters are static (constant-folded), so every emitted shape/pad/axis is a constant.
  */
 import { padPads, reduceAxes, sliceParams, splitSizes } from '../shapes';
-import { attrInt, attrInts, attrString } from '../proto';
-import type { Maybe, Rule, RuleCtx } from './types';
-import { fitTo, normAxis, ones, padTan, unbroadcast, unsupportedAttr, withK } from './types';
-import { DT } from '../proto';
+import { DT, attrInt, attrInts, attrString } from '../proto';
+import type { Rule, RuleCtx } from './types';
+import { normAxis, padTan, unbroadcast, unsupportedAttr, withK } from './types';
 
 const reshapeLike: Rule = {
   diff: () => [0],
@@ -229,5 +228,3 @@ export const shapeRules: Record<string, Rule> = {
   ReduceMean: reduceRule(true),
   ReduceSum: reduceRule(false),
 };
-export { fitTo, ones };
-export type { Maybe };
