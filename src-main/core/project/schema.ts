@@ -1,0 +1,107 @@
+/**
+ * The project manifest (`manifest.json` inside the project zip), current version, and the older versions it is
+ * migrated from. Images live beside it as content-addressed blobs (`blobs/<sha256>.png`); the manifest refers to
+ * them by hash. Latents are never stored: they are recomputed by the engine from the recipe (seed or inverted image),
+ * which is deterministic (DDIM with η = 0).
+ */
+import { z } from 'zod';
+
+export const PROJECT_FORMAT = 'pullback-project';
+/** When incrementing this, add a migration from the previous version in migrate.ts and a fixture in test/fixtures/projects. */
+export const PROJECT_FORMAT_VERSION = 2;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const int = z.number().int();
+const finite = z.number().finite();
+
+export const ModelRefSchema = z.object({
+  /** Display name (the folder's name), also what "missing model" messages say. */
+  name: z.string().max(512),
+  /** Folder the model was opened from. */
+  dir: z.string().max(4096),
+  /** Content hash of the U-Net, when the engine reported one; a different model in the same folder is detected. */
+  hash: sha256.optional(),
+});
+
+export const SourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('seed'), seed: int.min(0).max(Number.MAX_SAFE_INTEGER), steps: int.min(1).max(1000) }),
+  z.object({
+    kind: z.literal('image'),
+    /** The imported image as the user gave it (PNG-re-encoded), a blob hash. */
+    blob: sha256,
+    /** Original file name, for display. */
+    name: z.string().max(512),
+    steps: int.min(1).max(1000),
+    /** Reconstruction PSNR of the inversion in dB, when it ran. */
+    psnr: finite.optional(),
+  }),
+]);
+
+export const BasisRefSchema = z.object({
+  /** The engine's basis cache key. */
+  key: z.string().min(1).max(256),
+  t: int.min(0),
+  k: int.min(1).max(4096),
+  method: z.string().max(32),
+  /** Singular values, largest first (for the gallery and the sparkline). */
+  sigmas: z.array(finite).max(4096),
+});
+
+export const EditEntrySchema = z.object({
+  id: z.string().min(1).max(64),
+  basisKey: z.string().min(1).max(256),
+  /** Which direction of the basis (0 = largest singular value). */
+  index: int.min(0).max(4095),
+  t: int.min(0),
+  strength: finite.min(-100).max(100),
+  enabled: z.boolean(),
+});
+
+/** The undoable part of the editor: everything the history restores. */
+export const DocStateSchema = z.object({
+  timestep: int.min(0).nullable(),
+  edits: z.array(EditEntrySchema).max(256),
+});
+
+export const HistorySchema = z.object({
+  entries: z.array(z.object({ label: z.string().max(200), state: DocStateSchema })).max(1000),
+  /** Which entry is current (entries after it are the redo stack). */
+  index: int.min(-1),
+});
+
+export const ManifestV2Schema = z.object({
+  format: z.literal(PROJECT_FORMAT),
+  formatVersion: int,
+  appVersion: z.string().max(64),
+  createdAt: z.string().max(64),
+  modifiedAt: z.string().max(64),
+  model: ModelRefSchema,
+  source: SourceSchema,
+  state: DocStateSchema,
+  bases: z.array(BasisRefSchema).max(256),
+  history: HistorySchema,
+  images: z.object({ source: sha256.optional(), result: sha256.optional() }),
+});
+export type ProjectManifest = z.infer<typeof ManifestV2Schema>;
+export type ModelRef = z.infer<typeof ModelRefSchema>;
+export type ProjectSource = z.infer<typeof SourceSchema>;
+export type EditEntry = z.infer<typeof EditEntrySchema>;
+export type DocState = z.infer<typeof DocStateSchema>;
+export type BasisRef = z.infer<typeof BasisRefSchema>;
+
+/**
+ * Version 1 (Pullback Studio 0.0.x): seed-only projects, edits with `weight` instead of `strength`, one image, no
+ * history. Kept so old files keep opening; see migrate.ts.
+ */
+export const ManifestV1Schema = z.object({
+  format: z.literal(PROJECT_FORMAT),
+  formatVersion: z.literal(1),
+  model: z.object({ name: z.string().max(512), dir: z.string().max(4096) }),
+  seed: int.min(0).max(Number.MAX_SAFE_INTEGER),
+  steps: int.min(1).max(1000),
+  timestep: int.min(0).nullable(),
+  edits: z.array(z.object({ basisKey: z.string().min(1).max(256), index: int.min(0).max(4095), t: int.min(0), weight: finite.min(-100).max(100), enabled: z.boolean() })).max(256),
+  image: sha256.optional(),
+  savedAt: z.string().max(64),
+});
+export type ManifestV1 = z.infer<typeof ManifestV1Schema>;
