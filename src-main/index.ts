@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineHost } from './engine/host';
 import { ApiService } from './engine/service';
+import { ProjectService } from './project-service';
 import { registerIpc } from './ipc';
 import { APP_URL, handleAppProtocol, registerAppScheme } from './protocol';
 import { createMainWindow, lockDownContents } from './window';
@@ -28,9 +29,24 @@ async function start(): Promise<void> {
   handleAppProtocol(join(here, '..', 'renderer'));
   host = new EngineHost({ workerFile: join(here, 'worker.js'), resourceLimits: { maxOldGenerationSizeMb: 4096 } });
   const modelsDir = app.isPackaged ? join(process.resourcesPath, 'models') : join(app.getAppPath(), 'resources', 'models');
+  const dialogParent = () => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+  const filters = [{ name: 'Pullback project', extensions: ['pbproj'] }];
+  // Project paths are chosen only here, in native dialogs; the renderer gets opaque ids (project-service.ts).
+  const projects = new ProjectService({
+    dataDir: app.getPath('userData'),
+    pickOpen: async () => {
+      const r = await dialog.showOpenDialog(dialogParent(), { title: 'Open project', filters, properties: ['openFile'] });
+      return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+    },
+    pickSave: async (name) => {
+      const r = await dialog.showSaveDialog(dialogParent(), { title: 'Save project', defaultPath: `${name || 'Untitled'}.pbproj`, filters });
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+  });
   const service = new ApiService(host, {
     mode: 'electron',
     modelsDir,
+    projects,
     pickFolder: async () => {
       const win = BrowserWindow.getFocusedWindow();
       const opts = { title: 'Open model folder', properties: ['openDirectory' as const] };

@@ -9,6 +9,7 @@ import { ApiError } from './shared/errors';
 import { toApiError } from './engine/errors';
 import { isAppUrl } from './protocol';
 import type { JobName } from './shared/api';
+import type { ProjectRequest } from './shared/project-api';
 
 /** The sender check, exported for tests: a top-level frame of a window we created, showing our renderer. */
 export function senderAllowed(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>, devServerUrl?: string): boolean {
@@ -60,4 +61,5 @@ export function registerIpc(service: ApiService, devServerUrl?: string): void {
     await s.cancelJob(String(jobId));
     return null;
   });
+  handle(IPC_CHANNELS.project, (s, [req]) => s.project(req as ProjectRequest));
 }

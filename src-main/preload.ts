@@ -12,6 +12,7 @@ export const bridge: PreloadBridge = {
   pickModelFolder: () => ipcRenderer.invoke(IPC_CHANNELS.pickModelFolder),
   startJob: (name, input) => ipcRenderer.invoke(IPC_CHANNELS.startJob, name, input),
   cancelJob: (jobId) => ipcRenderer.invoke(IPC_CHANNELS.cancelJob, jobId),
+  project: (req) => ipcRenderer.invoke(IPC_CHANNELS.project, req),
   onJobEvent: (listener) => {
     const wrapped = (_event: IpcRendererEvent, e: JobEvent) => listener(e);
     ipcRenderer.on(IPC_CHANNELS.jobEvent, wrapped);

@@ -26,6 +26,8 @@ export interface ApiServiceOptions {
   modelsDir: string;
   /** Native folder dialog (Electron); absent in web mode. */
   pickFolder?: () => Promise<string | null>;
+  /** Project files (src-main/project-service.ts); absent: the `project` command answers 'not-supported'. */
+  projects?: { handle(req: unknown): Promise<unknown> };
 }
 
 export interface ClientSession extends PullbackApi {
@@ -94,6 +96,10 @@ export class ApiService {
         const req = CancelJobRequestSchema.safeParse({ jobId });
         if (!req.success) throw new ApiError({ code: 'invalid-input', message: 'jobId must be a short string' });
         if (owned.has(jobId)) this.host.cancel(jobId);
+      },
+      project: async (req) => {
+        if (!this.opts.projects) throw new ApiError({ code: 'not-supported', message: 'projects are not available here' });
+        return this.opts.projects.handle(req);
       },
       onJobEvent: (listener): Unsubscribe => {
         listeners.add(listener);

@@ -7,18 +7,22 @@ import { resolve } from 'node:path';
 import { EngineHost } from '../engine/host';
 import { ApiService } from '../engine/service';
 import { startWebServer, type WebServer } from './server';
+import { ProjectService, defaultDataDir } from '../project-service';
 
 export interface WebModeOptions {
   port?: number;
   token?: string;
   rendererDir?: string;
   modelsDir?: string;
+  /** App data folder (projects, recovery, recent list); default: PULLBACK_DATA_DIR or the platform's app data folder. */
+  dataDir?: string;
 }
 
 export async function startWebMode(o: WebModeOptions = {}): Promise<{ server: WebServer; host: EngineHost; close(): Promise<void> }> {
   const root = process.cwd();
   const host = new EngineHost({ resourceLimits: { maxOldGenerationSizeMb: 4096 } });
-  const service = new ApiService(host, { mode: 'web', modelsDir: o.modelsDir ?? resolve(root, 'resources', 'models') });
+  const projects = new ProjectService({ dataDir: o.dataDir ?? defaultDataDir() });
+  const service = new ApiService(host, { mode: 'web', modelsDir: o.modelsDir ?? resolve(root, 'resources', 'models'), projects });
   const server = await startWebServer({
     service,
     rendererDir: o.rendererDir ?? resolve(root, 'out', 'renderer'),

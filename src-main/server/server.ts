@@ -15,6 +15,7 @@ import { toApiError } from '../engine/errors';
 import { bearer, cookieValue, hostAllowed, newToken, originAllowed, tokensEqual } from './security';
 import { CSP, mimeOf, resolveStaticPath } from './static';
 import type { JobName } from '../shared/api';
+import type { ProjectRequest } from '../shared/project-api';
 
 export interface WebServerOptions {
   service: ApiService;
@@ -148,6 +149,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
             break;
           case 'cancelJob':
             result = await session.cancelJob(String(a0));
+            break;
+          case 'project':
+            result = await session.project(a0 as ProjectRequest);
             break;
         }
         send({ id, ok: true, result: result ?? null });

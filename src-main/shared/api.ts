@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { ApiErrorSchema } from './errors';
+import type { ProjectRequest } from './project-api';
 
 const bytes = z.instanceof(Uint8Array);
 
@@ -137,8 +138,10 @@ export interface PullbackApi {
   cancelJob(jobId: string): Promise<void>;
   /** Every job event of this client; returns the unsubscribe. */
   onJobEvent(listener: (e: JobEvent) => void): Unsubscribe;
+  /** Projects: New/Open/Save/Recent and crash recovery (request and replies: shared/project-api.ts, `callProject`). */
+  project(req: ProjectRequest): Promise<unknown>;
 }
 
 /** Command names of the request/response part of the API (IPC channels: shared/ipc.ts). */
-export const COMMANDS = ['getAppInfo', 'pickModelFolder', 'startJob', 'cancelJob'] as const;
+export const COMMANDS = ['getAppInfo', 'pickModelFolder', 'startJob', 'cancelJob', 'project'] as const;
 export type CommandName = (typeof COMMANDS)[number];

@@ -3,6 +3,7 @@
  * Grouped per area; the union is exhaustive so `errorMessage` in the renderer can switch over it.
  */
 import { z } from 'zod';
+import { PROJECT_ERROR_CODES } from '../core/project/errors';
 
 export const MODEL_FOLDER_ERROR_CODES = [
   'missing-file',
@@ -15,7 +16,9 @@ export const MODEL_FOLDER_ERROR_CODES = [
 export const JOB_ERROR_CODES = ['cancelled', 'worker-died', 'invalid-input', 'invalid-argument', 'unknown-job', 'provider-failed'] as const;
 export const TRANSPORT_ERROR_CODES = ['not-supported', 'disconnected', 'bad-message', 'internal'] as const;
 
-export const ERROR_CODES = [...MODEL_FOLDER_ERROR_CODES, ...JOB_ERROR_CODES, ...TRANSPORT_ERROR_CODES] as const;
+export { PROJECT_ERROR_CODES };
+
+export const ERROR_CODES = [...MODEL_FOLDER_ERROR_CODES, ...JOB_ERROR_CODES, ...TRANSPORT_ERROR_CODES, ...PROJECT_ERROR_CODES] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export type ModelFolderErrorCode = (typeof MODEL_FOLDER_ERROR_CODES)[number];
 

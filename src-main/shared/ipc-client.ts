@@ -1,6 +1,7 @@
 /** PullbackApi over the preload bridge (Electron). Unwraps envelopes into values or ApiError. */
 import type { AppInfo, JobEvent, JobName, PullbackApi, Unsubscribe } from './api';
 import { ApiError } from './errors';
+import type { ProjectRequest } from './project-api';
 import type { IpcEnvelope, PreloadBridge } from './ipc';
 
 async function unwrap<T>(p: Promise<IpcEnvelope<T>>): Promise<T> {
@@ -22,6 +23,9 @@ export class IpcClient implements PullbackApi {
   }
   async cancelJob(jobId: string): Promise<void> {
     await unwrap(this.bridge.cancelJob(jobId));
+  }
+  project(req: ProjectRequest): Promise<unknown> {
+    return unwrap(this.bridge.project(req));
   }
   onJobEvent(listener: (e: JobEvent) => void): Unsubscribe {
     return this.bridge.onJobEvent(listener);

@@ -5,12 +5,14 @@
  */
 import type { ApiErrorPayload } from './errors';
 import type { AppInfo, JobEvent, JobName } from './api';
+import type { ProjectRequest } from './project-api';
 
 export const IPC_CHANNELS = {
   getAppInfo: 'pullback:getAppInfo',
   pickModelFolder: 'pullback:pickModelFolder',
   startJob: 'pullback:startJob',
   cancelJob: 'pullback:cancelJob',
+  project: 'pullback:project',
   jobEvent: 'pullback:job-event',
 } as const;
 
@@ -23,7 +25,8 @@ export interface PreloadBridge {
   startJob(name: JobName, input: unknown): Promise<IpcEnvelope<{ jobId: string }>>;
   cancelJob(jobId: string): Promise<IpcEnvelope<null>>;
   onJobEvent(listener: (e: JobEvent) => void): () => void;
+  project(req: ProjectRequest): Promise<IpcEnvelope<unknown>>;
 }
 
 export const PRELOAD_KEY = 'pullback';
-export const PRELOAD_METHODS = ['getAppInfo', 'pickModelFolder', 'startJob', 'cancelJob', 'onJobEvent'] as const;
+export const PRELOAD_METHODS = ['getAppInfo', 'pickModelFolder', 'startJob', 'cancelJob', 'onJobEvent', 'project'] as const;

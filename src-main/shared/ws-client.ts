@@ -4,6 +4,7 @@
  */
 import type { AppInfo, JobEvent, JobName, PullbackApi, Unsubscribe } from './api';
 import { ApiError } from './errors';
+import type { ProjectRequest } from './project-api';
 import { decodeFrame } from './frame';
 import { WsReplySchema, type WsRequest } from './ws';
 
@@ -111,6 +112,9 @@ export class WsClient implements PullbackApi {
   }
   async cancelJob(jobId: string): Promise<void> {
     await this.call('cancelJob', [jobId]);
+  }
+  project(req: ProjectRequest): Promise<unknown> {
+    return this.call('project', [req]);
   }
   onJobEvent(listener: (e: JobEvent) => void): Unsubscribe {
     this.listeners.add(listener);

@@ -5,8 +5,8 @@ import { ApiErrorSchema } from './errors';
 
 export const WS_PATH = '/api';
 export const TOKEN_COOKIE = 'pullback_token';
-/** Largest request we accept; requests carry only small JSON (paths, numbers). */
-export const WS_MAX_REQUEST_BYTES = 64 * 1024;
+/** Largest request we accept: project saves carry their images (base64), up to a few MiB for the bundled sizes. */
+export const WS_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 export const WsRequestSchema = z.object({
   id: z.number().int().nonnegative(),

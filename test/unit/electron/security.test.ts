@@ -124,6 +124,7 @@ describe('IPC handlers', () => {
       pickModelFolder: async () => (calls.push('pickModelFolder'), null),
       startJob: async () => (calls.push('startJob'), { jobId: 'j1' }),
       cancelJob: async () => void calls.push('cancelJob'),
+      project: async () => (calls.push('project'), null),
       onJobEvent: () => () => undefined,
       close: () => undefined,
     };
@@ -132,7 +133,7 @@ describe('IPC handlers', () => {
     registerIpc(service as never);
     const channels = ipcHandle.mock.calls.map((c) => c[0]);
     expect(channels.sort()).toEqual(
-      [IPC_CHANNELS.getAppInfo, IPC_CHANNELS.pickModelFolder, IPC_CHANNELS.startJob, IPC_CHANNELS.cancelJob].sort(),
+      [IPC_CHANNELS.getAppInfo, IPC_CHANNELS.pickModelFolder, IPC_CHANNELS.startJob, IPC_CHANNELS.cancelJob, IPC_CHANNELS.project].sort(),
     );
     const sender = { id: 1, send: vi.fn(), isDestroyed: () => false, once: vi.fn() };
     for (const [, handler] of ipcHandle.mock.calls as [string, (e: unknown, ...a: unknown[]) => Promise<unknown>][]) {

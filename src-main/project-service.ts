@@ -1,0 +1,265 @@
+/**
+ * The project service: runs in the main process (Electron main, or the web-mode server), not in the engine worker,
+ * so a save never waits behind a long basis computation in the engine's one-at-a-time job queue.
+ *
+ * Ids, never paths, go to the renderer: in Electron a path enters only through a native dialog (`pickOpen`/`pickSave`
+ * callbacks supplied by index.ts) or the recent list, both kept here; in web mode a project is a name inside
+ * `<dataDir>/projects`. Autosave writes `<dataDir>/recovery/<session>.pbproj` (never over the user's file); an explicit
+ * save or a discard removes it. All file I/O goes through core/project's atomic save.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { loadProjectFile, saveProjectFile, writeFileAtomic, ProjectError, type LoadedProject } from './core/project';
+import { ApiError } from './shared/errors';
+import {
+  ProjectRequestSchema,
+  type OpenedProject,
+  type ProjectEntry,
+  type ProjectReplies,
+  type ProjectRequest,
+  type RecoveryEntry,
+} from './shared/project-api';
+
+export const PROJECT_EXT = '.pbproj';
+const MAX_RECENT = 10;
+
+export interface ProjectServiceOptions {
+  /** App data folder (Electron: userData; web mode: PULLBACK_DATA_DIR or the platform's app data folder). */
+  dataDir: string;
+  /** Native dialogs (Electron only). They return absolute paths, which stay in this process. */
+  pickOpen?: () => Promise<string | null>;
+  pickSave?: (suggestedName: string) => Promise<string | null>;
+  /** Whether a model folder is usable; opening a project whose model is gone fails with 'project-missing-model'. */
+  modelExists?: (dir: string) => boolean;
+}
+
+/** The platform's per-user app data folder for web mode (Electron passes app.getPath('userData') instead). */
+export function defaultDataDir(): string {
+  if (process.env.PULLBACK_DATA_DIR) return resolve(process.env.PULLBACK_DATA_DIR);
+  const home = homedir();
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Pullback Studio');
+  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'Pullback Studio');
+  return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'pullback-studio');
+}
+
+function defaultModelExists(dir: string): boolean {
+  return existsSync(join(dir, 'model_index.json')) && existsSync(join(dir, 'unet'));
+}
+
+function decodeBlobs(blobs: Record<string, string>): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const [hash, b64] of Object.entries(blobs)) out.set(hash, new Uint8Array(Buffer.from(b64, 'base64')));
+  return out;
+}
+
+function displayName(file: string): string {
+  return basename(file).replace(/\.pbproj$/i, '');
+}
+
+interface RecentRecord {
+  path: string;
+  when: string;
+}
+
+export class ProjectService {
+  private readonly projectsDir: string;
+  private readonly recoveryDir: string;
+  private readonly recentFile: string;
+  /** Opaque id → absolute path, for paths that came from a dialog or the recent list. */
+  private readonly paths = new Map<string, string>();
+  private readonly modelExists: (dir: string) => boolean;
+
+  constructor(private readonly opts: ProjectServiceOptions) {
+    this.projectsDir = join(opts.dataDir, 'projects');
+    this.recoveryDir = join(opts.dataDir, 'recovery');
+    this.recentFile = join(opts.dataDir, 'recent-projects.json');
+    this.modelExists = opts.modelExists ?? defaultModelExists;
+  }
+
+  /** Validate and run one request. Throws ApiError (typed code) only. */
+  async handle(raw: unknown): Promise<ProjectReplies[keyof ProjectReplies]> {
+    const parsed = ProjectRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ApiError({ code: 'invalid-input', message: `project request: ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}` });
+    }
+    try {
+      return await this.run(parsed.data);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      if (err instanceof ProjectError) throw new ApiError({ code: err.code, message: err.message, ...(err.file ? { file: err.file } : {}) });
+      throw new ApiError({ code: 'project-io', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private async run(req: ReturnType<typeof ProjectRequestSchema.parse>): Promise<ProjectReplies[keyof ProjectReplies]> {
+    switch (req.op) {
+      case 'list':
+        return this.list();
+      case 'pickOpen': {
+        if (!this.opts.pickOpen) throw new ApiError({ code: 'not-supported', message: 'no file dialog in web mode' });
+        const file = await this.opts.pickOpen();
+        return file ? this.entryFor(file) : null;
+      }
+      case 'pickSave': {
+        if (!this.opts.pickSave) throw new ApiError({ code: 'not-supported', message: 'no file dialog in web mode' });
+        let file = await this.opts.pickSave(req.name);
+        if (!file) return null;
+        if (!file.toLowerCase().endsWith(PROJECT_EXT)) file += PROJECT_EXT;
+        return this.entryFor(file);
+      }
+      case 'open': {
+        const file = this.pathOf(req.id);
+        const p = loadProjectFile(file);
+        this.checkModel(p);
+        this.touchRecent(file);
+        return this.opened(req.id, displayName(file), p);
+      }
+      case 'save': {
+        const file = req.id ? this.pathOf(req.id) : req.name ? this.webPath(req.name) : null;
+        if (!file) throw new ApiError({ code: 'invalid-input', message: 'save needs an id or a name' });
+        mkdirSync(join(file, '..'), { recursive: true });
+        saveProjectFile(file, { manifest: req.manifest, blobs: decodeBlobs(req.blobs) });
+        this.touchRecent(file);
+        return this.entryFor(file);
+      }
+      case 'autosave': {
+        mkdirSync(this.recoveryDir, { recursive: true });
+        const when = new Date().toISOString();
+        saveProjectFile(join(this.recoveryDir, `${req.session}${PROJECT_EXT}`), { manifest: req.manifest, blobs: decodeBlobs(req.blobs) });
+        writeFileAtomic(join(this.recoveryDir, `${req.session}.json`), Buffer.from(JSON.stringify({ title: req.title, when })));
+        return { when };
+      }
+      case 'recovery.list':
+        return this.recoveryList();
+      case 'recovery.open': {
+        const p = loadProjectFile(join(this.recoveryDir, `${req.session}${PROJECT_EXT}`));
+        const meta = this.recoveryMeta(req.session);
+        return this.opened(null, meta?.title ?? 'Recovered project', p);
+      }
+      case 'recovery.discard':
+        for (const ext of [PROJECT_EXT, `${PROJECT_EXT}.bak`, '.json']) {
+          try {
+            unlinkSync(join(this.recoveryDir, `${req.session}${ext}`));
+          } catch {
+            /* already gone */
+          }
+        }
+        return null;
+    }
+  }
+
+  private opened(id: string | null, name: string, p: LoadedProject): OpenedProject {
+    return { id, name, manifest: p.manifest, blobs: Object.fromEntries(p.blobs), readOnly: p.readOnly, fromVersion: p.fromVersion };
+  }
+
+  private checkModel(p: LoadedProject): void {
+    const m = p.manifest.model;
+    if (!this.modelExists(m.dir)) {
+      throw new ProjectError('project-missing-model', `this project needs the model “${m.name}”, which is not at ${m.dir} any more. Open that model folder, then open the project again.`);
+    }
+  }
+
+  /** Web-mode ids are `w:<name>`; dialog and recent paths get `p:<hash>` ids mapped here. */
+  private entryFor(file: string): ProjectEntry {
+    const abs = resolve(file);
+    let id: string;
+    if (this.insideProjects(abs)) id = `w:${displayName(abs)}`;
+    else {
+      id = `p:${createHash('sha256').update(abs).digest('hex').slice(0, 24)}`;
+      this.paths.set(id, abs);
+    }
+    let when = new Date().toISOString();
+    try {
+      when = statSync(abs).mtime.toISOString();
+    } catch {
+      /* not saved yet */
+    }
+    return { id, name: displayName(abs), when };
+  }
+
+  private insideProjects(abs: string): boolean {
+    return resolve(abs, '..') === resolve(this.projectsDir) && abs.toLowerCase().endsWith(PROJECT_EXT);
+  }
+
+  private webPath(name: string): string {
+    return join(this.projectsDir, `${name}${PROJECT_EXT}`);
+  }
+
+  private pathOf(id: string): string {
+    if (id.startsWith('w:')) {
+      const name = id.slice(2);
+      if (!/^[^\\/:*?"<>|\x00-\x1f.][^\\/:*?"<>|\x00-\x1f]*$/.test(name) || name.length > 80) {
+        throw new ApiError({ code: 'project-not-found', message: 'unknown project' });
+      }
+      return this.webPath(name);
+    }
+    const p = this.paths.get(id);
+    if (!p) throw new ApiError({ code: 'project-not-found', message: 'unknown project (pick it again with File › Open)' });
+    return p;
+  }
+
+  private readRecent(): RecentRecord[] {
+    try {
+      const r = JSON.parse(readFileSync(this.recentFile, 'utf8')) as unknown;
+      return Array.isArray(r) ? r.filter((x): x is RecentRecord => typeof x?.path === 'string' && typeof x?.when === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private touchRecent(file: string): void {
+    const abs = resolve(file);
+    const list = [{ path: abs, when: new Date().toISOString() }, ...this.readRecent().filter((r) => r.path !== abs)].slice(0, MAX_RECENT);
+    try {
+      mkdirSync(this.opts.dataDir, { recursive: true });
+      writeFileAtomic(this.recentFile, Buffer.from(JSON.stringify(list, null, 2)));
+    } catch {
+      /* the recent list is a convenience: never fail a save over it */
+    }
+  }
+
+  private list(): ProjectReplies['list'] {
+    const recent = this.readRecent()
+      .filter((r) => existsSync(r.path))
+      .map((r) => ({ ...this.entryFor(r.path), when: r.when }));
+    let projects: ProjectEntry[] = [];
+    try {
+      projects = readdirSync(this.projectsDir)
+        .filter((f) => f.toLowerCase().endsWith(PROJECT_EXT))
+        .map((f) => this.entryFor(join(this.projectsDir, f)))
+        .sort((a, b) => b.when.localeCompare(a.when));
+    } catch {
+      /* no projects folder yet */
+    }
+    return { recent, projects, canPick: Boolean(this.opts.pickOpen) };
+  }
+
+  private recoveryMeta(session: string): { title: string; when: string } | null {
+    try {
+      const m = JSON.parse(readFileSync(join(this.recoveryDir, `${session}.json`), 'utf8')) as { title?: unknown; when?: unknown };
+      return { title: String(m.title ?? 'Untitled'), when: String(m.when ?? '') };
+    } catch {
+      return null;
+    }
+  }
+
+  private recoveryList(): RecoveryEntry[] {
+    try {
+      return readdirSync(this.recoveryDir)
+        .filter((f) => f.endsWith(PROJECT_EXT))
+        .map((f) => f.slice(0, -PROJECT_EXT.length))
+        .filter((s) => /^[a-z0-9-]{1,64}$/.test(s))
+        .map((session) => {
+          const meta = this.recoveryMeta(session);
+          return { session, title: meta?.title ?? 'Untitled', when: meta?.when ?? '' };
+        })
+        .sort((a, b) => b.when.localeCompare(a.when));
+    } catch {
+      return [];
+    }
+  }
+}
+
