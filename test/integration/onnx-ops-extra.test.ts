@@ -76,6 +76,14 @@ const CASES: Record<string, OpCase> = {
   },
   'Gelu-20 exact': { opset: 20, x: [3, 4], out: [3, 4], build: (g, x) => g.op('Gelu', [x]) },
   'Gelu-20 tanh approximation': { opset: 20, x: [3, 4], out: [3, 4], build: (g, x) => g.op('Gelu', [x], { approximate: 'tanh' }) },
+  'Erf-GELU chain with 0.5 applied to x first (fused as Gelu)': {
+    x: [3, 4],
+    out: [3, 4],
+    build: (g, x) => {
+      const e = g.op('Add', [g.op('Erf', [g.op('Mul', [x, g.floats([], [Math.SQRT1_2])])]), g.floats([], [1])]);
+      return g.op('Mul', [g.op('Mul', [x, g.floats([], [0.5])]), e]);
+    },
+  },
   'Tile': { x: [2, 1, 3], out: [4, 3, 6], build: (g, x) => g.op('Tile', [g.op('Mul', [x, x]), g.i64([2, 3, 2])]) },
   'Flatten + Expand + Unsqueeze': {
     opset: 14,

@@ -190,6 +190,23 @@ describe('static shapes, folding, emission', () => {
     expect(readModel(d.jvp).graph!.node.filter((n) => n.opType === 'Sigmoid')).toHaveLength(1);
   });
 
+  it('differentiates the exported Erf-GELU chain as one Gelu (one Mul per sweep), both 0.5 placements', async () => {
+    for (const halfFirst of [false, true]) {
+      const g = new TestGraph(14);
+      const e = g.op('Add', [g.op('Erf', [g.op('Div', ['sample', g.floats([], [Math.SQRT2])])]), g.floats([], [1])]);
+      const y = halfFirst
+        ? g.op('Mul', [g.op('Mul', ['sample', g.floats([], [0.5])]), e])
+        : g.op('Mul', [g.op('Mul', ['sample', e]), g.floats([], [0.5])]);
+      const d = await deriveGraphs(g.model(sample, y, [1, 4, 8, 8]), { ...size, h: 'out', tangents: 2 });
+      const nodes = readModel(d.jvp).graph!.node;
+      // primal Erf + the factor's Erf (Φ); op by op the Erf rule would use Exp only
+      expect(nodes.filter((n) => n.opType === 'Erf')).toHaveLength(2);
+      // exactly one node reads the reshaped tangent and it is the Mul by the GELU factor
+      const t = nodes.find((n) => n.opType === 'Reshape' && n.input[0] === 'tangent')!.output[0];
+      expect(nodes.filter((n) => n.input.includes(t)).map((n) => n.opType)).toEqual(['Mul']);
+    }
+  });
+
   it('passes tangents straight through Div/Mul by a constant 1 (output_scale_factor)', async () => {
     const g = new TestGraph(14);
     const y = g.op('Div', [g.op('Mul', [g.floats([1, 1, 1, 1], [1]), 'sample']), g.floats([], [1])]);

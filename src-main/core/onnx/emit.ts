@@ -61,7 +61,9 @@ function primalNodes(plan: Plan): NodeProto[] {
   return [...include].sort((a, b) => a - b).map((i) => g.nodes[i]);
 }
 
-const ruleOf = (plan: Plan, k: number) => plan.fused.rules.get(k) ?? RULES[plan.g.nodes[k].opType];
+/** The node a sweep differentiates at index k: the model's, or the standard op a fused pattern stands for. */
+const nodeAt = (plan: Plan, k: number): NodeProto => plan.fused.replace.get(k) ?? plan.g.nodes[k];
+const ruleOf = (plan: Plan, k: number) => plan.fused.rules.get(k) ?? RULES[nodeAt(plan, k).opType];
 
 function ctxFor(plan: Plan, b: Builder, node: NodeProto): RuleCtx {
   const { shapes } = plan;
@@ -105,7 +107,7 @@ function tangentSweep(plan: Plan, b: Builder, tangentX: string): string {
   const tan = new Map<string, string>([[plan.x, tangentX]]);
   for (const k of plan.activity.nodes) {
     if (plan.fused.absorbed.has(k)) continue;
-    const node = plan.g.nodes[k];
+    const node = nodeAt(plan, k);
     b.scope = `jvp${node.name.startsWith('/') ? '' : '/'}${node.name}/`;
     const c = ctxFor(plan, b, node);
     const outs = ruleOf(plan, k).jvp(c, node.input.map((i) => (i ? tan.get(i) : undefined)));
@@ -134,7 +136,7 @@ function reverseSweep(plan: Plan, b: Builder, cotH: string): string {
   const nodes = plan.activity.nodes;
   for (let n = nodes.length - 1; n >= 0; n--) {
     if (plan.fused.absorbed.has(nodes[n])) continue;
-    const node = plan.g.nodes[nodes[n]];
+    const node = nodeAt(plan, nodes[n]);
     b.scope = `vjp${node.name.startsWith('/') ? '' : '/'}${node.name}/`;
     const gs = node.output.map((o) => (plan.activity.active.has(o) ? total(o) : undefined));
     if (gs.every((x) => x === undefined)) continue;
