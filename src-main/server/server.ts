@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiService } from '../engine/service';
-import { encodeFrame } from '../shared/frame';
+import { decodeFrame, encodeFrame } from '../shared/frame';
 import { ApiError } from '../shared/errors';
 import { TOKEN_COOKIE, WS_MAX_REQUEST_BYTES, WS_PATH, WsRequestSchema, type WsReply } from '../shared/ws';
 import { toApiError } from '../engine/errors';
@@ -39,6 +39,11 @@ export interface WebServer {
 }
 
 const BIND = '127.0.0.1';
+
+function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
 
 function reject(socket: Duplex, status: number, text: string): void {
   socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -131,8 +136,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     ws.on('message', async (data, isBinary) => {
       let id = 0;
       try {
-        if (isBinary) throw new ApiError({ code: 'bad-message', message: 'requests are JSON text frames' });
-        const parsed = WsRequestSchema.safeParse(JSON.parse(String(data)));
+        // JSON text, or a binary frame (frame.ts) when the request carries bytes (images, latents).
+        const raw: unknown = isBinary ? decodeFrame(toBytes(data)) : JSON.parse(String(data));
+        const parsed = WsRequestSchema.safeParse(raw);
         if (!parsed.success) throw new ApiError({ code: 'bad-message', message: 'malformed request' });
         id = parsed.data.id;
         const [a0] = parsed.data.args;

@@ -5,13 +5,13 @@
 import type { AppInfo, JobEvent, JobName, PullbackApi, Unsubscribe } from './api';
 import { ApiError } from './errors';
 import type { ProjectRequest } from './project-api';
-import { decodeFrame } from './frame';
+import { decodeFrame, encodeFrame } from './frame';
 import { WsReplySchema, type WsRequest } from './ws';
 
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
-  send(data: string): void;
+  send(data: string | Uint8Array): void;
   close(): void;
   addEventListener(type: 'open' | 'close' | 'error', l: () => void): void;
   addEventListener(type: 'message', l: (e: { data: unknown }) => void): void;
@@ -22,6 +22,13 @@ async function toBytes(data: unknown): Promise<Uint8Array | null> {
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (typeof Blob !== 'undefined' && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
   return null;
+}
+
+function hasBytes(v: unknown): boolean {
+  if (v instanceof Uint8Array) return true;
+  if (Array.isArray(v)) return v.some(hasBytes);
+  if (v && typeof v === 'object') return Object.values(v).some(hasBytes);
+  return false;
 }
 
 export class WsClient implements PullbackApi {
@@ -95,7 +102,8 @@ export class WsClient implements PullbackApi {
     const req: WsRequest = { id, method, args };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.ws.send(JSON.stringify(req));
+      // Requests carrying bytes (an image to invert, a latent) go as a binary frame; the rest as JSON text.
+      this.ws.send(hasBytes(args) ? encodeFrame(req) : JSON.stringify(req));
     });
   }
 
