@@ -21,14 +21,35 @@ export function findElectronBinary(electronDir = join(root, 'node_modules', 'ele
   return full && existsSync(full) ? full : null;
 }
 
+/**
+ * Electron ≥ 45 has no postinstall: its binary is fetched on first use. Fetch it here (a user with internet gets the
+ * desktop app on the first `npm start`) unless the install opted out, as CI and offline machines do.
+ */
+function tryDownloadElectron(env = process.env) {
+  if (env.ELECTRON_SKIP_BINARY_DOWNLOAD || env.ELECTRON_OVERRIDE_DIST_PATH) return;
+  const installer = join(root, 'node_modules', 'electron', 'install.js');
+  if (!existsSync(installer)) return;
+  console.error('Pullback Studio: downloading the Electron binary (first start)…');
+  const r = spawnSync(process.execPath, [installer], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], timeout: 10 * 60 * 1000 });
+  if (r.status !== 0) {
+    // The installer prints a stack trace; the first line says what went wrong (offline, proxy, disk).
+    const first = String(r.stderr ?? '').split('\n').find((l) => l.trim()) ?? 'unknown error';
+    console.error(`Pullback Studio: the Electron download failed: ${first.trim()}`);
+  }
+}
+
 function main() {
-  const electron = findElectronBinary();
+  let electron = findElectronBinary();
+  if (!electron) {
+    tryDownloadElectron();
+    electron = findElectronBinary();
+  }
   if (!electron) {
     console.error(
       [
         'Pullback Studio: the Electron binary is not installed, so the desktop window cannot start.',
         'Run the same app in your browser instead:   npm run web',
-        '(To get the desktop app, reinstall with internet access and without ELECTRON_SKIP_BINARY_DOWNLOAD.)',
+        '(To get the desktop app: with internet access, unset ELECTRON_SKIP_BINARY_DOWNLOAD and run npm start again.)',
       ].join('\n'),
     );
     process.exit(1);
