@@ -48,6 +48,11 @@ export interface DdimStepArgs {
   eta?: number;
   /** Standard normal noise of x's shape; required when eta > 0. */
   noise?: Tensor;
+  /**
+   * diffusers `clip_sample`: clamp x̂0 to [−clip, clip] before it enters the update; the ε of the direction term
+   * is the model's prediction, unchanged (DDIMScheduler.step). Undefined: no clamp (inversion never clamps).
+   */
+  clip?: number;
 }
 
 /**
@@ -70,8 +75,11 @@ export function ddimStep(args: DdimStepArgs): Tensor {
   const xd = x.data;
   const ed = eps.data;
   const zd = args.noise?.data;
+  const clip = args.clip;
+  if (clip !== undefined && !(clip > 0)) throw new InvalidArgumentError(`ddimStep: clip must be > 0, got ${clip}`);
   for (let i = 0; i < out.length; i++) {
-    const x0 = (xd[i] - s1 * ed[i]) / sa;
+    let x0 = (xd[i] - s1 * ed[i]) / sa;
+    if (clip !== undefined) x0 = x0 > clip ? clip : x0 < -clip ? -clip : x0;
     let v = san * x0 + dirCoef * ed[i];
     if (sigma > 0) v += sigma * (zd as Float32Array)[i];
     out[i] = v;

@@ -24,6 +24,8 @@ export interface GenerateOptions {
   steps: number;
   eta?: number;
   batch?: number;
+  /** Clamp x̂0 to ±clip in every step (scheduler clip_sample; see sampleClipRange). Undefined: no clamp. */
+  clip?: number;
   signal?: AbortSignal;
   onProgress?: ProgressFn;
   /** Called after each step with the step index (0-based) and the current x; used for previews and tests. */
@@ -69,7 +71,7 @@ export async function generate(opts: GenerateOptions): Promise<Tensor> {
     const alphaT = alphaBarAt(alphasCumprod, t);
     const alphaNext = alphaBarAt(alphasCumprod, tNext);
     const noise = eta > 0 ? stepNoise(predictor.sampleDims, seed, batch, k) : undefined;
-    x = ddimStep({ x, eps, alphaT, alphaNext, eta, noise });
+    x = ddimStep({ x, eps, alphaT, alphaNext, eta, noise, clip: opts.clip });
     opts.onStep?.(k, x);
     onProgress?.({ fraction: (k + 1) / ts.length, message: `step ${k + 1}/${ts.length}` });
   }

@@ -6,3 +6,4 @@ export * from './generate';
 export * from './image';
 export * from './model-folder';
 export * from './onnx-signature';
+export * from './inversion';

@@ -15,6 +15,14 @@ export interface SchedulerConfig {
   predictionType: PredictionType;
   /** Explicit betas (diffusers `trained_betas`) override the schedule when present. */
   trainedBetas?: number[];
+  /**
+   * diffusers `clip_sample`: clamp the predicted x̂0 to ±clipSampleRange in each sampling step (the ε of the
+   * direction term stays the model's prediction, as in DDIMScheduler.step). Absent means true, diffusers'
+   * DDIMScheduler/DDPMScheduler default. Never applied during inversion (x̂0 of a real image is not clipped there).
+   */
+  clipSample: boolean;
+  /** diffusers `clip_sample_range` (default 1.0). */
+  clipSampleRange: number;
 }
 
 const BETA_SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
@@ -61,6 +69,10 @@ export function parseSchedulerConfig(json: unknown, file: string): SchedulerConf
     }
     trainedBetas = tb as number[];
   }
+  const clipSample = o.clip_sample ?? true;
+  if (typeof clipSample !== 'boolean') throw new ModelFolderError('bad-scheduler', file, '"clip_sample" must be true or false');
+  const clipSampleRange = num('clip_sample_range', 1);
+  if (!(clipSampleRange > 0)) throw new ModelFolderError('bad-scheduler', file, '"clip_sample_range" must be > 0');
   const config: SchedulerConfig = {
     numTrainTimesteps,
     betaStart: num('beta_start', 0.0001),
@@ -68,11 +80,18 @@ export function parseSchedulerConfig(json: unknown, file: string): SchedulerConf
     betaSchedule,
     predictionType,
     trainedBetas,
+    clipSample,
+    clipSampleRange,
   };
   if (!(config.betaStart > 0 && config.betaEnd < 1 && config.betaStart <= config.betaEnd)) {
     throw new ModelFolderError('bad-scheduler', file, 'need 0 < beta_start <= beta_end < 1');
   }
   return config;
+}
+
+/** The x̂0 clamp range for sampling steps, or undefined when the model does not clip (pass to ddimStep's `clip`). */
+export function sampleClipRange(config: Pick<SchedulerConfig, 'clipSample' | 'clipSampleRange'>): number | undefined {
+  return config.clipSample ? config.clipSampleRange : undefined;
 }
 
 /** numpy/torch linspace in float64. */

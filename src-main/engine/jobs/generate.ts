@@ -2,6 +2,7 @@
 import type { EngineJob } from './types';
 import { generate } from '../../core/diffusion/generate';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
+import { sampleClipRange } from '../../core/diffusion/scheduler';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import type { JobOutput, Provider } from '../../shared/api';
 
@@ -26,6 +27,7 @@ export const generateJob: EngineJob<'generate', GenerateResult> = {
       steps: input.steps,
       eta: input.eta,
       batch: input.batch,
+      clip: sampleClipRange(loaded.model.scheduler),
       signal: ctx.signal,
       onProgress: ctx.onProgress,
     });
