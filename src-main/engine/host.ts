@@ -200,7 +200,14 @@ export class EngineHost {
     if (m.type === 'progress') {
       const elapsed = performance.now() - (job.startedAt ?? performance.now());
       const etaMs = m.fraction > 0 && m.fraction < 1 ? (elapsed * (1 - m.fraction)) / m.fraction : m.fraction >= 1 ? 0 : undefined;
-      this.emit({ type: 'progress', jobId: job.jobId, fraction: m.fraction, message: m.message, ...(etaMs !== undefined ? { etaMs } : {}) });
+      this.emit({
+        type: 'progress',
+        jobId: job.jobId,
+        fraction: m.fraction,
+        message: m.message,
+        ...(etaMs !== undefined ? { etaMs } : {}),
+        ...(m.partial !== undefined ? { partial: m.partial } : {}),
+      });
       return;
     }
     this.current = null;

@@ -8,6 +8,6 @@ export type HostToWorker =
 
 export type WorkerToHost =
   | { type: 'ready'; providers: Provider[] }
-  | { type: 'progress'; jobId: string; fraction: number; message: string }
+  | { type: 'progress'; jobId: string; fraction: number; message: string; partial?: unknown }
   | { type: 'result'; jobId: string; result: unknown }
   | { type: 'error'; jobId: string; error: ApiErrorPayload };

@@ -20,6 +20,7 @@ function post(msg: WorkerToHost): void {
   // Hand image buffers over without copying.
   const transfer: ArrayBuffer[] = [];
   if (msg.type === 'result') collectBuffers(msg.result, transfer);
+  else if (msg.type === 'progress' && msg.partial !== undefined) collectBuffers(msg.partial, transfer);
   port!.postMessage(msg, transfer);
 }
 
@@ -44,7 +45,11 @@ async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unkn
       onProgress: (p) => {
         // Throttle: per-step progress of a fast model could flood the port.
         const now = performance.now();
-        if (p.fraction >= 1 || p.fraction === 0 || now - lastPost > 30) {
+        if (p.partial !== undefined) {
+          // Partial results carry data the client needs: never throttled.
+          lastPost = now;
+          post({ type: 'progress', jobId, fraction: p.fraction, message: p.message, partial: p.partial });
+        } else if (p.fraction >= 1 || p.fraction === 0 || now - lastPost > 30) {
           lastPost = now;
           post({ type: 'progress', jobId, fraction: p.fraction, message: p.message });
         }

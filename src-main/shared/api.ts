@@ -75,6 +75,206 @@ export const GenerateOutputSchema = z.object({
   elapsedMs: z.number(),
 });
 
+/** A float32 tensor on the wire: C-order little-endian float32 bytes (`data`) with its dims. */
+export const Float32TensorSchema = z.object({ dims: z.array(z.number().int().nonnegative()), data: bytes });
+export type Float32TensorPayload = z.infer<typeof Float32TensorSchema>;
+
+/**
+ * Where x_t comes from (pullback jobs): `seed` = the DDIM path of generate(seed) stopped at the timestep, or `xt`
+ * = a given latent [1, C, H, W]. The timestep: `t` = fraction of T snapped to the nearest DDIM step of the
+ * `steps`-step schedule, or `timestep` = exactly this value fed to the U-Net. Exactly one of each pair.
+ */
+const pullbackBase = {
+  modelDir,
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  xt: Float32TensorSchema.optional(),
+  t: z.number().min(0).max(1).optional(),
+  timestep: z.number().int().min(0).max(100_000).optional(),
+  /** DDIM steps N of the schedule (paper: 100). */
+  steps: z.number().int().min(1).max(1000).default(100),
+  provider: ProviderPreferenceSchema.default('auto'),
+};
+type PullbackBase = { seed?: number; xt?: unknown; t?: number; timestep?: number };
+function oneSourceOneTime(v: PullbackBase, ctx: z.RefinementCtx, needSource = true): void {
+  if (needSource && (v.seed === undefined) === (v.xt === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of seed, xt' });
+  if ((v.t === undefined) === (v.timestep === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of t, timestep' });
+}
+
+/** Which local basis (besides x_t and the timestep): the basis cache key is built from these. */
+export const BasisParamsSchema = z.object({
+  k: z.number().int().min(1).max(256).default(8),
+  method: z.enum(['krylov', 'subspace']).default('krylov'),
+  /** Default: 1e-3 (krylov residual), 1e-4 (subspace elementwise change, the authors'). */
+  tol: z.number().positive().max(1).optional(),
+  /** Seed of the random start block. */
+  basisSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** h tensor: 'auto' (mid block) or a tensor name of the U-Net. */
+  h: z.string().min(1).max(1024).default('auto'),
+});
+
+export const BasisStatsSchema = z.object({
+  timestep: z.number().int(),
+  method: z.enum(['krylov', 'subspace']),
+  iterations: z.number().int(),
+  converged: z.boolean(),
+  jacobianProducts: z.object({ jvp: z.number().int(), vjp: z.number().int(), total: z.number().int() }),
+  residuals: z.array(z.number()),
+  /** Seconds of the computation (of the original computation on a cache hit). */
+  seconds: z.number(),
+  tol: z.number(),
+  seed: z.number().int(),
+  hTensor: z.string(),
+  modelHash: z.string(),
+  cacheHit: z.boolean(),
+  cacheId: z.string(),
+});
+
+const EditMode = z.enum(['guidance', 'move']);
+/** Guidance/move parameters shared by `edit` and `gallery` (method.md §2; defaults are the authors' unconditional ones). */
+const editParams = {
+  mode: EditMode.default('guidance'),
+  /** n guidance steps at t. */
+  guidanceSteps: z.number().int().min(0).max(512).default(16),
+  /** s */
+  scale: z.number().min(0).max(100).default(0.1),
+  /** δ */
+  delta: z.number().min(0).max(100).default(1),
+  /** α of the plain move. */
+  alpha: z.number().min(0).max(1000).default(1),
+  /** t_boost/T: steps below it use η = 1; null disables. */
+  boostFraction: z.number().min(0).max(1).nullable().default(0.2),
+  /** Seed of the η = 1 tail's noise. */
+  noiseSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+};
+
+export const SampleInputSchema = z.object(pullbackBase).superRefine((v, ctx) => oneSourceOneTime(v, ctx));
+export const SampleOutputSchema = z.object({
+  xt: Float32TensorSchema,
+  timestep: z.number().int(),
+  /** x_0 of the same DDIM path (deterministic, η = 0). */
+  image: EncodedImageSchema,
+  elapsedMs: z.number(),
+});
+
+export const InvertInputSchema = z.object({
+  modelDir,
+  /** Image file bytes (PNG, JPEG, WebP...): decoded, converted to RGB (or gray), resized to cover and centre-cropped. */
+  image: bytes,
+  steps: z.number().int().min(1).max(1000).default(100),
+  /** Reconstructions below this PSNR (dB) are flagged `poor`. */
+  poorPsnrDb: z.number().default(25),
+  provider: ProviderPreferenceSchema.default('auto'),
+});
+export const InvertOutputSchema = z.object({
+  /** x_T: the latent at the top DDIM timestep. */
+  xT: Float32TensorSchema,
+  timestep: z.number().int(),
+  /** The image as the model sees it (resized/cropped) and its regeneration from x_T. */
+  input: EncodedImageSchema,
+  recon: EncodedImageSchema,
+  psnr: z.number(),
+  poor: z.boolean(),
+  elapsedMs: z.number(),
+});
+
+export const BasisInputSchema = z
+  .object({ ...pullbackBase, ...BasisParamsSchema.shape })
+  .superRefine((v, ctx) => oneSourceOneTime(v, ctx));
+export const BasisOutputSchema = BasisStatsSchema.extend({
+  /** [k, ...x], unit rows (right singular vectors). */
+  V: Float32TensorSchema,
+  /** [k], descending. */
+  S: Float32TensorSchema,
+  /** [k, ...h] */
+  U: Float32TensorSchema,
+  /** The x_t the basis is of ([1, ...x]). */
+  xt: Float32TensorSchema,
+});
+
+export const GalleryInputSchema = z
+  .object({
+    ...pullbackBase,
+    ...BasisParamsSchema.shape,
+    ...editParams,
+    /** Directions to preview (default: all k). */
+    directions: z.array(z.number().int().min(0)).max(256).optional(),
+    /** |strength| of the − and + previews. */
+    strength: z.number().positive().max(100).default(1),
+    /** DDIM steps of the preview renders (cheaper than the final edit). */
+    previewSteps: z.number().int().min(1).max(1000).default(20),
+  })
+  .superRefine((v, ctx) => oneSourceOneTime(v, ctx));
+/** Payload of each gallery progress event's `partial` (one thumbnail, streamed as soon as it is rendered). */
+export const GalleryPartialSchema = z.object({
+  kind: z.literal('gallery-thumb'),
+  index: z.number().int(),
+  sign: z.union([z.literal(-1), z.literal(1)]),
+  strength: z.number(),
+  image: EncodedImageSchema,
+});
+export type GalleryPartial = z.infer<typeof GalleryPartialSchema>;
+export const GalleryOutputSchema = z.object({
+  timestep: z.number().int(),
+  basis: BasisStatsSchema,
+  /** The unedited preview (same preview steps). */
+  center: EncodedImageSchema,
+  items: z.array(z.object({ index: z.number().int(), sigma: z.number(), minus: EncodedImageSchema, plus: EncodedImageSchema })),
+  elapsedMs: z.number(),
+});
+
+export const EditInputSchema = z
+  .object({
+    ...pullbackBase,
+    ...editParams,
+    composition: z.enum(['summed', 'sequential']).default('summed'),
+    /** The basis that `index` edits refer to (computed, or loaded from the cache, for this x_t and timestep). */
+    basis: BasisParamsSchema.optional(),
+    edits: z
+      .array(
+        z.union([
+          z.object({ index: z.number().int().min(0), strength: z.number().min(-1000).max(1000) }),
+          z.object({ direction: Float32TensorSchema, strength: z.number().min(-1000).max(1000) }),
+        ]),
+      )
+      .max(64),
+  })
+  .superRefine((v, ctx) => {
+    oneSourceOneTime(v, ctx);
+    if (v.edits.some((e) => 'index' in e) && !v.basis) ctx.addIssue({ code: 'custom', message: 'edits by index need `basis`' });
+  });
+export const EditOutputSchema = z.object({
+  image: EncodedImageSchema,
+  timestep: z.number().int(),
+  /** The edited x_t (before rendering). */
+  xEdited: Float32TensorSchema,
+  basis: BasisStatsSchema.optional(),
+  elapsedMs: z.number(),
+});
+
+export const TransportInputSchema = z
+  .object({
+    ...pullbackBase,
+    ...BasisParamsSchema.shape,
+    /** Sample B (A is seed/xt). */
+    seedB: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    xtB: Float32TensorSchema.optional(),
+    /** Direction u_{A,index} of A's basis to move to B. */
+    index: z.number().int().min(0),
+  })
+  .superRefine((v, ctx) => {
+    oneSourceOneTime(v, ctx);
+    if ((v.seedB === undefined) === (v.xtB === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of seedB, xtB' });
+  });
+export const TransportOutputSchema = z.object({
+  timestep: z.number().int(),
+  /** [1, ...x] unit direction at B. */
+  v: Float32TensorSchema,
+  coefficients: z.array(z.number()),
+  captured: z.number(),
+  basisA: BasisStatsSchema,
+  basisB: BasisStatsSchema,
+});
+
 /** Every engine job: name → input and output schemas. */
 export const JOBS = {
   'model.info': {
@@ -85,6 +285,12 @@ export const JOBS = {
     input: GenerateInputSchema,
     output: GenerateOutputSchema,
   },
+  sample: { input: SampleInputSchema, output: SampleOutputSchema },
+  invert: { input: InvertInputSchema, output: InvertOutputSchema },
+  basis: { input: BasisInputSchema, output: BasisOutputSchema },
+  gallery: { input: GalleryInputSchema, output: GalleryOutputSchema },
+  edit: { input: EditInputSchema, output: EditOutputSchema },
+  transport: { input: TransportInputSchema, output: TransportOutputSchema },
 } as const;
 
 export type JobName = keyof typeof JOBS;
@@ -107,6 +313,8 @@ export const JobEventSchema = z.discriminatedUnion('type', [
     message: z.string(),
     /** Estimated time left, from the elapsed time and fraction; absent until the first progress. */
     etaMs: z.number().optional(),
+    /** A piece of the result that is ready early (e.g. GalleryPartial); never dropped by throttling. */
+    partial: z.unknown().optional(),
   }),
   z.object({ type: z.literal('done'), jobId: z.string(), name: z.string(), output: z.unknown() }),
   z.object({ type: z.literal('error'), jobId: z.string(), error: ApiErrorSchema }),

@@ -6,7 +6,7 @@ import { JOBS, JobEventSchema, type JobInput, type JobName, type JobOutput, type
 import { ApiError } from './errors';
 
 export interface RunJobOptions {
-  onProgress?: (p: { fraction: number; message: string; etaMs?: number }) => void;
+  onProgress?: (p: { fraction: number; message: string; etaMs?: number; partial?: unknown }) => void;
   /** Aborting sends cancelJob; the promise then rejects with ApiError code 'cancelled'. */
   signal?: AbortSignal;
   /** Called once the engine has accepted the job. */
@@ -30,7 +30,7 @@ export async function runJob<N extends JobName>(
     if (!parsed.success) return settle.reject(new ApiError({ code: 'bad-message', message: 'malformed job event' }));
     const e = parsed.data;
     if (e.jobId !== jobId) return;
-    if (e.type === 'progress') opts.onProgress?.({ fraction: e.fraction, message: e.message, etaMs: e.etaMs });
+    if (e.type === 'progress') opts.onProgress?.({ fraction: e.fraction, message: e.message, etaMs: e.etaMs, ...(e.partial !== undefined ? { partial: e.partial } : {}) });
     else if (e.type === 'error') settle.reject(new ApiError(e.error));
     else if (e.type === 'done') {
       const out = JOBS[name].output.safeParse(e.output);

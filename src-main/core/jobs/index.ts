@@ -7,6 +7,8 @@ export interface Progress {
   /** 0..1 of the whole job. */
   fraction: number;
   message: string;
+  /** A piece of the result ready early (e.g. a gallery thumbnail); sent with the progress event, never throttled. */
+  partial?: unknown;
 }
 
 export type ProgressFn = (p: Progress) => void;

@@ -6,11 +6,23 @@ import type { JobName } from '../../shared/api';
 import type { EngineJob } from './types';
 import { modelInfoJob } from './model-info';
 import { generateJob } from './generate';
+import { sampleJob } from './sample';
+import { invertJob } from './invert';
+import { basisJob } from './basis';
+import { galleryJob } from './gallery';
+import { editJob } from './edit';
+import { transportJob } from './transport';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own result type
 export const ENGINE_JOBS: { readonly [N in JobName]: EngineJob<N, any> } = {
   'model.info': modelInfoJob,
   generate: generateJob,
+  sample: sampleJob,
+  invert: invertJob,
+  basis: basisJob,
+  gallery: galleryJob,
+  edit: editJob,
+  transport: transportJob,
 };
 
 export type { EngineJob, JobContext, LoadedModel } from './types';

@@ -1,0 +1,21 @@
+/**
+ * `basis`: the local latent basis (V, σ, U) of J = ∂h/∂x_t at (x_t, t), through the on-disk basis cache.
+ * Progress per iteration carries the residual; cancel stops between Jacobian calls.
+ */
+import type { EngineJob } from './types';
+import type { JobOutput } from '../../shared/api';
+import { localBasis, resolveTimestep, resolveXt, subProgress, toPayload, batchSafePredictor } from '../jacobian-jobs';
+
+export const basisJob: EngineJob<'basis', JobOutput<'basis'>> = {
+  name: 'basis',
+  async run(input, ctx) {
+    ctx.onProgress({ fraction: 0, message: 'loading model' });
+    const loaded = await ctx.loadModel(input.modelDir, input.provider);
+    const { model } = loaded;
+    const predictor = batchSafePredictor(model, loaded.predictor);
+    const timestep = resolveTimestep(input, model);
+    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.1));
+    const { basis, stats } = await localBasis(model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.1, 1));
+    return { ...stats, V: toPayload(basis.V), S: toPayload(basis.S), U: toPayload(basis.U), xt: toPayload(xt) };
+  },
+};

@@ -1,0 +1,95 @@
+/**
+ * `edit`: move x_t along directions (rows of a local basis by index, or given vectors) with x-space guidance or
+ * the plain move, then render t → 0 with DDIM (η = 0) and the seeded η = 1 tail below t_boost (method.md §2).
+ *
+ * Composition (core/edit/guidance.ts): 'summed' (default) adds every direction's guidance term in each step and
+ * is exactly independent of the order the edits are listed in; 'sequential' applies each direction's n steps in
+ * the listed order, so the order matters. An edit whose strengths are all 0 returns x_t untouched, and the render
+ * is the same function with the same noise, so it is bit for bit the unedited image.
+ */
+import type { EngineJob } from './types';
+import { ddimTimesteps } from '../../core/diffusion/ddim';
+import { sampleToImage, type RawImage } from '../../core/diffusion/image';
+import { InvalidArgumentError } from '../../core/diffusion/errors';
+import { editLatent, type EditDirection } from '../../core/edit/guidance';
+import { renderFrom } from '../../core/edit/render';
+import { sizeOf } from '../../core/tensor';
+import type { Float32TensorPayload, JobOutput } from '../../shared/api';
+import {
+  asUserError,
+  batchSafePredictor,
+  basisRow,
+  fromPayload,
+  localBasis,
+  modelStepper,
+  resolveTimestep,
+  resolveXt,
+  subProgress,
+  toPayload,
+  type BasisStats,
+} from '../jacobian-jobs';
+
+export interface EditResult {
+  image: RawImage;
+  timestep: number;
+  xEdited: Float32TensorPayload;
+  basis?: BasisStats;
+  elapsedMs: number;
+}
+
+export const editJob: EngineJob<'edit', EditResult> = {
+  name: 'edit',
+  async run(input, ctx) {
+    ctx.onProgress({ fraction: 0, message: 'loading model' });
+    const loaded = await ctx.loadModel(input.modelDir, input.provider);
+    const { model } = loaded;
+    const predictor = batchSafePredictor(model, loaded.predictor);
+    const start = performance.now();
+    const timestep = resolveTimestep(input, model);
+    const T = model.scheduler.numTrainTimesteps;
+    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.1));
+    const byIndex = input.edits.some((e) => 'index' in e);
+    const basisResult =
+      byIndex && input.basis ? await localBasis(model, xt, timestep, input.basis, ctx.signal, subProgress(ctx.onProgress, 0.1, 0.4)) : null;
+    const n = sizeOf(model.unet.sampleDims);
+    const directions: EditDirection[] = input.edits.map((e) => {
+      if ('index' in e) return { v: basisRow(basisResult!.basis.V, e.index), strength: e.strength };
+      const v = fromPayload(e.direction, 'direction');
+      if (v.data.length !== n) throw new InvalidArgumentError(`a direction has ${v.data.length} values, a sample has ${n}`);
+      return { v, strength: e.strength };
+    });
+    const edited = await editLatent(predictor, xt, directions, {
+      timestep,
+      mode: input.mode,
+      alpha: input.alpha,
+      steps: input.guidanceSteps,
+      scale: input.scale,
+      delta: input.delta,
+      composition: input.composition,
+      signal: ctx.signal,
+      onProgress: subProgress(ctx.onProgress, 0.4, 0.6),
+    }).catch((err: unknown) => {
+      throw asUserError(err);
+    });
+    const x0 = await renderFrom(modelStepper(model, predictor, ctx.signal), edited, {
+      timestep,
+      schedule: ddimTimesteps(input.steps, T),
+      T,
+      boostFraction: input.boostFraction,
+      noiseSeed: input.noiseSeed,
+      signal: ctx.signal,
+      onProgress: subProgress(ctx.onProgress, 0.6, 1),
+    });
+    return {
+      image: sampleToImage(x0),
+      timestep,
+      xEdited: toPayload(edited),
+      ...(basisResult ? { basis: basisResult.stats } : {}),
+      elapsedMs: performance.now() - start,
+    };
+  },
+  async finalize(r): Promise<JobOutput<'edit'>> {
+    const { encodePng } = await import('../png');
+    return { ...r, image: { mime: 'image/png', width: r.image.width, height: r.image.height, bytes: await encodePng(r.image) } };
+  },
+};

@@ -1,0 +1,84 @@
+/**
+ * `gallery`: for the local basis at (x_t, t), render a − and a + preview of each direction with the cheaper
+ * `previewSteps` DDIM schedule. Each pair is edited (guidance batches x and x ± δv through the U-Net) and then
+ * rendered as one batch of two; each thumbnail is streamed as soon as it exists, as the `partial` of a progress
+ * event (GalleryPartial: {kind: 'gallery-thumb', index, sign, strength, image}), − before +, directions in order.
+ * The unedited preview (`center`) comes first in the output. PNGs are encoded in the worker so the partials are
+ * ready to display.
+ */
+import type { EngineJob } from './types';
+import { ddimTimesteps } from '../../core/diffusion/ddim';
+import { sampleToImage } from '../../core/diffusion/image';
+import { editLatent } from '../../core/edit/guidance';
+import { renderFrom } from '../../core/edit/render';
+import { stackBatch, type Tensor } from '../../core/tensor';
+import type { EncodedImage, GalleryPartial, JobOutput } from '../../shared/api';
+import { encodePng } from '../png';
+import { asUserError, basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, batchSafePredictor } from '../jacobian-jobs';
+
+async function encode(x: Tensor, index: number): Promise<EncodedImage> {
+  const img = sampleToImage(x, index);
+  return { mime: 'image/png', width: img.width, height: img.height, bytes: await encodePng(img) };
+}
+
+export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
+  name: 'gallery',
+  async run(input, ctx) {
+    ctx.onProgress({ fraction: 0, message: 'loading model' });
+    const loaded = await ctx.loadModel(input.modelDir, input.provider);
+    const { model } = loaded;
+    const predictor = batchSafePredictor(model, loaded.predictor);
+    const start = performance.now();
+    const timestep = resolveTimestep(input, model);
+    const T = model.scheduler.numTrainTimesteps;
+    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05));
+    const { basis, stats } = await localBasis(model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.4));
+    const indices = input.directions ?? Array.from({ length: basis.V.dims[0] }, (_, i) => i);
+    const stepper = modelStepper(model, predictor, ctx.signal);
+    const render = (x: Tensor) =>
+      renderFrom(stepper, x, {
+        timestep,
+        schedule: ddimTimesteps(input.previewSteps, T),
+        T,
+        boostFraction: input.boostFraction,
+        noiseSeed: input.noiseSeed,
+        signal: ctx.signal,
+      });
+    const center = await encode(await render(xt), 0);
+    const items: JobOutput<'gallery'>['items'] = [];
+    const s = input.strength;
+    for (let j = 0; j < indices.length; j++) {
+      const index = indices[j];
+      const v = basisRow(basis.V, index);
+      const edited: Tensor[] = [];
+      for (const sign of [-1, 1]) {
+        edited.push(
+          await editLatent(predictor, xt, [{ v, strength: sign * s }], {
+            timestep,
+            mode: input.mode,
+            alpha: input.alpha,
+            steps: input.guidanceSteps,
+            scale: input.scale,
+            delta: input.delta,
+            signal: ctx.signal,
+          }).catch((err: unknown) => {
+            throw asUserError(err);
+          }),
+        );
+      }
+      const x0 = await render(stackBatch(edited));
+      const minus = await encode(x0, 0);
+      const plus = await encode(x0, 1);
+      const fraction = 0.4 + (0.6 * (j + 1)) / indices.length;
+      for (const [sign, image] of [
+        [-1, minus],
+        [1, plus],
+      ] as const) {
+        const partial: GalleryPartial = { kind: 'gallery-thumb', index, sign, strength: sign * s, image };
+        ctx.onProgress({ fraction, message: `direction ${index} ${sign < 0 ? '−' : '+'} ready`, partial });
+      }
+      items.push({ index, sigma: basis.S.data[index], minus, plus });
+    }
+    return { timestep, basis: stats, center, items, elapsedMs: performance.now() - start };
+  },
+};

@@ -1,0 +1,93 @@
+/**
+ * `invert`: a real image → x_T by DDIM inversion (η = 0, the paper's timesteps, no clip_sample), with the quality
+ * of the inversion measured as PSNR of invert → regenerate (deterministic DDIM from x_T, also unclipped, so the
+ * number measures the inversion alone). Below `poorPsnrDb` the result is flagged `poor`: edits of this image will
+ * not look like edits of it.
+ *
+ * Decoding uses sharp (any format it reads): EXIF orientation applied, alpha flattened onto white, converted to
+ * sRGB (or grey for 1-channel models), resized to cover the model size and centre-cropped.
+ */
+import sharp from 'sharp';
+import type { EngineJob } from './types';
+import { InvalidArgumentError } from '../../core/diffusion/errors';
+import { ddimDenoise, ddimInvert, psnr } from '../../core/diffusion/inversion';
+import { sampleToImage, type RawImage } from '../../core/diffusion/image';
+import type { Tensor } from '../../core/tensor';
+import type { Float32TensorPayload, JobOutput } from '../../shared/api';
+import { subProgress, toPayload, batchSafePredictor } from '../jacobian-jobs';
+
+export interface InvertResult {
+  xT: Float32TensorPayload;
+  timestep: number;
+  input: RawImage;
+  recon: RawImage;
+  psnr: number;
+  poor: boolean;
+  elapsedMs: number;
+}
+
+/** Image file bytes → one sample [1, C, H, W] in [−1, 1]. */
+export async function imageToSample(bytes: Uint8Array, dims: readonly [number, number, number]): Promise<Tensor> {
+  const [C, H, W] = dims;
+  if (C !== 1 && C !== 3) throw new InvalidArgumentError(`only pixel-space models (1 or 3 channels) can invert images; this one has ${C}`);
+  let data: Buffer;
+  try {
+    let img = sharp(bytes, { failOn: 'error' }).rotate().flatten({ background: '#ffffff' });
+    img = C === 1 ? img.grayscale() : img.toColourspace('srgb');
+    img = img.resize(W, H, { fit: 'cover', position: 'centre' });
+    const out = await img.raw().toBuffer({ resolveWithObject: true });
+    if (out.info.channels !== C) {
+      // sharp keeps 3 channels for grayscale() on some inputs; take the first.
+      const px = Buffer.alloc(H * W * C);
+      for (let i = 0; i < H * W; i++) for (let c = 0; c < C; c++) px[i * C + c] = out.data[i * out.info.channels + c];
+      data = px;
+    } else data = out.data;
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot decode the image: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const x = new Float32Array(C * H * W);
+  for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) x[c * H * W + i] = (data[i * C + c] / 255) * 2 - 1;
+  return { dims: [1, C, H, W], data: x };
+}
+
+export const invertJob: EngineJob<'invert', InvertResult> = {
+  name: 'invert',
+  async run(input, ctx) {
+    ctx.onProgress({ fraction: 0, message: 'loading model' });
+    const loaded = await ctx.loadModel(input.modelDir, input.provider);
+    const { model } = loaded;
+    const predictor = batchSafePredictor(model, loaded.predictor);
+    const start = performance.now();
+    const x0 = await imageToSample(input.image, model.unet.sampleDims);
+    const { x: xT, timestep } = await ddimInvert(x0, {
+      predictor,
+      alphasCumprod: model.alphasCumprod,
+      steps: input.steps,
+      signal: ctx.signal,
+      onProgress: subProgress(ctx.onProgress, 0, 0.5),
+    });
+    const recon = await ddimDenoise(xT, {
+      predictor,
+      alphasCumprod: model.alphasCumprod,
+      steps: input.steps,
+      fromTimestep: timestep,
+      signal: ctx.signal,
+      onProgress: subProgress(ctx.onProgress, 0.5, 1),
+    });
+    const score = psnr(x0, recon);
+    return {
+      xT: toPayload(xT),
+      timestep,
+      input: sampleToImage(x0),
+      recon: sampleToImage(recon),
+      psnr: Number.isFinite(score) ? score : 99,
+      poor: score < input.poorPsnrDb,
+      elapsedMs: performance.now() - start,
+    };
+  },
+  async finalize(r): Promise<JobOutput<'invert'>> {
+    const { encodePng } = await import('../png');
+    const enc = async (img: RawImage) => ({ mime: 'image/png' as const, width: img.width, height: img.height, bytes: await encodePng(img) });
+    return { ...r, input: await enc(r.input), recon: await enc(r.recon) };
+  },
+};

@@ -1,0 +1,42 @@
+/** `sample`: x_t at a timestep on the DDIM path (η = 0) of a seed (or a given latent), plus x_0 of that path. */
+import type { EngineJob } from './types';
+import { ddimDenoise } from '../../core/diffusion/inversion';
+import { sampleClipRange } from '../../core/diffusion/scheduler';
+import { sampleToImage, type RawImage } from '../../core/diffusion/image';
+import type { Float32TensorPayload, JobOutput } from '../../shared/api';
+import { resolveTimestep, resolveXt, subProgress, toPayload, batchSafePredictor } from '../jacobian-jobs';
+
+export interface SampleResult {
+  xt: Float32TensorPayload;
+  timestep: number;
+  image: RawImage;
+  elapsedMs: number;
+}
+
+export const sampleJob: EngineJob<'sample', SampleResult> = {
+  name: 'sample',
+  async run(input, ctx) {
+    ctx.onProgress({ fraction: 0, message: 'loading model' });
+    const loaded = await ctx.loadModel(input.modelDir, input.provider);
+    const { model } = loaded;
+    const predictor = batchSafePredictor(model, loaded.predictor);
+    const start = performance.now();
+    const timestep = resolveTimestep(input, model);
+    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.5));
+    // The rest of the same path: from a schedule timestep this is exactly generate(seed, steps)'s x_0.
+    const x0 = await ddimDenoise(xt, {
+      predictor,
+      alphasCumprod: model.alphasCumprod,
+      steps: input.steps,
+      fromTimestep: timestep,
+      clip: sampleClipRange(model.scheduler),
+      signal: ctx.signal,
+      onProgress: subProgress(ctx.onProgress, 0.5, 1),
+    });
+    return { xt: toPayload(xt), timestep, image: sampleToImage(x0), elapsedMs: performance.now() - start };
+  },
+  async finalize(r): Promise<JobOutput<'sample'>> {
+    const { encodePng } = await import('../png');
+    return { ...r, image: { mime: 'image/png', width: r.image.width, height: r.image.height, bytes: await encodePng(r.image) } };
+  },
+};
