@@ -8,11 +8,19 @@ import { UsageError, type CliCommand } from './types';
 import { infoCommand } from './commands/info';
 import { generateCommand } from './commands/generate';
 import { deriveCommand } from './commands/derive';
+import { sampleCommand } from './commands/sample';
+import { invertCommand } from './commands/invert';
+import { basisCommand } from './commands/basis';
+import { editCommand } from './commands/edit';
 
 export const COMMANDS: CliCommand[] = [
   infoCommand,
   generateCommand,
   deriveCommand,
+  sampleCommand,
+  invertCommand,
+  basisCommand,
+  editCommand,
 ];
 
 function usage(): string {

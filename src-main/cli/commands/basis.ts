@@ -1,0 +1,83 @@
+/**
+ * `pullback basis [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --k K [--method krylov|subspace]
+ * [--tol E] [--basis-seed N] [--h TENSOR] [--steps N] --out <dir>` writes V.npy [K, *x] (unit rows), S.npy [K]
+ * (descending), U.npy [K, *h], xt.npy (the x_t used) and basis.json. Repeated requests load from the basis cache.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { encodeNpy } from '../../core/tensor/npy';
+import { tensorSha256 } from '../../core/tensor/hash';
+import { fromPayload } from '../../engine/jacobian-jobs';
+import { JobInputError, runJobInProcess } from '../../engine/jacobian-run';
+import { resolveModelDir } from '../default-model';
+import { COMMON_OPTIONS, int, num, sourceArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { UsageError, type CliCommand } from '../types';
+
+export const basisCommand: CliCommand = {
+  name: 'basis',
+  summary:
+    'basis [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --k K [--method krylov|subspace] [--tol E] [--steps N] --out <dir>' +
+    '  local latent basis: V.npy, S.npy, U.npy, basis.json',
+  async run(args) {
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { ...COMMON_OPTIONS, k: { type: 'string' }, method: { type: 'string' }, tol: { type: 'string' }, 'basis-seed': { type: 'string' }, h: { type: 'string' } },
+    });
+    if (!values.out) throw new UsageError('--out <dir> is required');
+    if (values.k === undefined) throw new UsageError('--k K is required');
+    if (values.method !== undefined && values.method !== 'krylov' && values.method !== 'subspace') {
+      throw new UsageError(`--method must be krylov or subspace, got "${values.method}"`);
+    }
+    const time = timeArgs(values);
+    const out = await runJobInProcess(
+      'basis',
+      {
+        modelDir: resolveModelDir(positionals, 'basis'),
+        ...(await sourceArgs(values)),
+        ...time,
+        k: int('k', values.k),
+        method: values.method as 'krylov' | 'subspace' | undefined,
+        tol: num('tol', values.tol),
+        basisSeed: int('basis-seed', values['basis-seed']),
+        h: values.h,
+        ...(values.provider ? { provider: values.provider as 'auto' } : {}),
+      },
+      { quiet: values.quiet },
+    ).catch((e: unknown) => {
+      throw e instanceof JobInputError ? new UsageError(e.message) : e;
+    });
+    await mkdir(values.out, { recursive: true });
+    const xt = fromPayload(out.xt, 'xt');
+    await writeFile(join(values.out, 'V.npy'), encodeNpy(fromPayload(out.V, 'V')));
+    await writeFile(join(values.out, 'S.npy'), encodeNpy(fromPayload(out.S, 'S')));
+    await writeFile(join(values.out, 'U.npy'), encodeNpy(fromPayload(out.U, 'U')));
+    await writeFile(join(values.out, 'xt.npy'), encodeNpy(xt));
+    const meta = {
+      timestep: out.timestep,
+      t: time.t ?? null,
+      steps: time.steps ?? 100,
+      method: out.method,
+      k: out.S.dims[0],
+      tol: out.tol,
+      seed: out.seed,
+      iterations: out.iterations,
+      converged: out.converged,
+      jacobian_products: out.jacobianProducts.total,
+      jacobian_products_detail: out.jacobianProducts,
+      residuals: out.residuals,
+      singular_values: Array.from(fromPayload(out.S, 'S').data),
+      seconds: out.seconds,
+      h_tensor: out.hTensor,
+      model_hash: out.modelHash,
+      xt_sha256: tensorSha256(xt),
+      cache_hit: out.cacheHit,
+      cache_id: out.cacheId,
+      dims: { V: out.V.dims, S: out.S.dims, U: out.U.dims },
+    };
+    await writeFile(join(values.out, 'basis.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    if (!values.quiet) writeJsonLine({ ...meta, residuals: undefined, singular_values: meta.singular_values.map((s) => Number(s.toPrecision(6))) });
+    return 0;
+  },
+};

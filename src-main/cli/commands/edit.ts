@@ -1,0 +1,118 @@
+/**
+ * `pullback edit [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --basis <dir> --direction I
+ * --strength S [--direction I --strength S ...] [--mode guidance|move] [--composition summed|sequential]
+ * [--guidance-steps n] [--scale s] [--delta d] [--alpha a] [--noise-seed N] [--boost F|none] [--steps N] --out out.png`
+ *
+ * Directions are rows of <dir>/V.npy (written by `pullback basis`); the i-th --strength goes with the i-th
+ * --direction. Several pairs compose: 'summed' (default; order-independent) or 'sequential' (in the order given).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { tensorSha256 } from '../../core/tensor/hash';
+import { sizeOf } from '../../core/tensor';
+import { JobInputError, runJobInProcess } from '../../engine/jacobian-run';
+import { resolveModelDir } from '../default-model';
+import { COMMON_OPTIONS, int, num, readNpy, sourceArgs, timeArgs } from '../pullback-args';
+import { UsageError, type CliCommand } from '../types';
+
+export const editCommand: CliCommand = {
+  name: 'edit',
+  summary:
+    'edit [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --basis <dir> --direction I --strength S [...] ' +
+    '[--mode guidance|move] [--composition summed|sequential] [--steps N] --out out.png',
+  async run(rawArgs) {
+    // `--strength -2`: node's parseArgs would read -2 as an option; join negative numbers to their flag.
+    const args: string[] = [];
+    for (let i = 0; i < rawArgs.length; i++) {
+      const a = rawArgs[i];
+      const next = rawArgs[i + 1];
+      if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+        args.push(`${a}=${next}`);
+        i++;
+      } else args.push(a);
+    }
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        ...COMMON_OPTIONS,
+        basis: { type: 'string' },
+        direction: { type: 'string', multiple: true },
+        strength: { type: 'string', multiple: true },
+        mode: { type: 'string' },
+        composition: { type: 'string' },
+        'guidance-steps': { type: 'string' },
+        scale: { type: 'string' },
+        delta: { type: 'string' },
+        alpha: { type: 'string' },
+        'noise-seed': { type: 'string' },
+        boost: { type: 'string' },
+      },
+    });
+    if (!values.out) throw new UsageError('--out out.png is required');
+    if (!values.basis) throw new UsageError('--basis <dir> is required (a folder written by `pullback basis`)');
+    const dirs = values.direction ?? [];
+    const strengths = values.strength ?? [];
+    if (dirs.length === 0) throw new UsageError('give at least one --direction I --strength S pair');
+    if (dirs.length !== strengths.length) throw new UsageError(`${dirs.length} --direction but ${strengths.length} --strength: give them in pairs`);
+    const V = await readNpy(join(values.basis, 'V.npy'), '--basis');
+    const k = V.dims[0];
+    const n = sizeOf(V.dims.slice(1));
+    const time = timeArgs(values);
+    const source = await sourceArgs(values);
+    let meta: { timestep?: number; xt_sha256?: string } = {};
+    try {
+      meta = JSON.parse(await readFile(join(values.basis, 'basis.json'), 'utf8')) as typeof meta;
+    } catch {
+      // basis.json is informational here
+    }
+    const edits = dirs.map((d, i) => {
+      const index = int('direction', d)!;
+      if (index < 0 || index >= k) throw new UsageError(`--direction ${index} is outside the basis (k = ${k})`);
+      const row = V.data.slice(index * n, (index + 1) * n);
+      return { direction: { dims: [1, ...V.dims.slice(1)], data: new Uint8Array(row.buffer) }, strength: num('strength', strengths[i])! };
+    });
+    if (values.mode !== undefined && values.mode !== 'guidance' && values.mode !== 'move') throw new UsageError('--mode must be guidance or move');
+    if (values.composition !== undefined && values.composition !== 'summed' && values.composition !== 'sequential') {
+      throw new UsageError('--composition must be summed or sequential');
+    }
+    const boost = values.boost === undefined ? undefined : values.boost === 'none' ? null : num('boost', values.boost);
+    const out = await runJobInProcess(
+      'edit',
+      {
+        modelDir: resolveModelDir(positionals, 'edit'),
+        ...source,
+        ...time,
+        edits,
+        mode: values.mode as 'guidance' | 'move' | undefined,
+        composition: values.composition as 'summed' | 'sequential' | undefined,
+        guidanceSteps: int('guidance-steps', values['guidance-steps']),
+        scale: num('scale', values.scale),
+        delta: num('delta', values.delta),
+        alpha: num('alpha', values.alpha),
+        noiseSeed: int('noise-seed', values['noise-seed']),
+        ...(boost !== undefined ? { boostFraction: boost } : {}),
+        ...(values.provider ? { provider: values.provider as 'auto' } : {}),
+      },
+      { quiet: values.quiet },
+    ).catch((e: unknown) => {
+      throw e instanceof JobInputError ? new UsageError(e.message) : e;
+    });
+    if (!values.quiet) {
+      if (meta.timestep !== undefined && meta.timestep !== out.timestep) {
+        process.stderr.write(`warning: the basis was computed at timestep ${meta.timestep}, this edit is at ${out.timestep}\n`);
+      }
+      if (source.seed === undefined && meta.xt_sha256 && source.xt) {
+        const dims = source.xt.dims;
+        const xt = { dims, data: new Float32Array(source.xt.data.buffer.slice(source.xt.data.byteOffset, source.xt.data.byteOffset + source.xt.data.byteLength)) };
+        if (tensorSha256({ dims: [1, ...dims.slice(-3)], data: xt.data }) !== meta.xt_sha256) {
+          process.stderr.write('warning: --xt is not the x_t the basis was computed at\n');
+        }
+      }
+    }
+    await writeFile(values.out, out.image.bytes);
+    if (!values.quiet) process.stderr.write(`timestep ${out.timestep}; wrote ${values.out} (${(out.elapsedMs / 1000).toFixed(2)} s)\n`);
+    return 0;
+  },
+};

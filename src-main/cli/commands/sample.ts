@@ -1,0 +1,39 @@
+/**
+ * `pullback sample [model-dir] --seed N (--t F | --timestep N) [--steps N] --out <dir>`: writes xt.npy (x_t on the
+ * deterministic DDIM path of the seed), x0.png (the end of that path) and sample.json.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { encodeNpy } from '../../core/tensor/npy';
+import { fromPayload } from '../../engine/jacobian-jobs';
+import { JobInputError, runJobInProcess } from '../../engine/jacobian-run';
+import { resolveModelDir } from '../default-model';
+import { COMMON_OPTIONS, int, timeArgs, writeJsonLine } from '../pullback-args';
+import { UsageError, type CliCommand } from '../types';
+
+export const sampleCommand: CliCommand = {
+  name: 'sample',
+  summary: 'sample [model-dir] --seed N (--t F | --timestep N) [--steps N] --out <dir>  x_t (xt.npy) and x_0 (x0.png) of a seed',
+  async run(args) {
+    const { positionals, values } = parseArgs({ args, allowPositionals: true, options: COMMON_OPTIONS });
+    if (!values.out) throw new UsageError('--out <dir> is required');
+    if (values.seed === undefined) throw new UsageError('--seed N is required');
+    const input = {
+      modelDir: resolveModelDir(positionals, 'sample'),
+      seed: int('seed', values.seed),
+      ...timeArgs(values),
+      ...(values.provider ? { provider: values.provider as 'auto' } : {}),
+    };
+    const out = await runJobInProcess('sample', input, { quiet: values.quiet }).catch((e: unknown) => {
+      throw e instanceof JobInputError ? new UsageError(e.message) : e;
+    });
+    await mkdir(values.out, { recursive: true });
+    await writeFile(join(values.out, 'xt.npy'), encodeNpy(fromPayload(out.xt, 'xt')));
+    await writeFile(join(values.out, 'x0.png'), out.image.bytes);
+    const meta = { timestep: out.timestep, seed: input.seed, steps: input.steps ?? 100, xt_dims: out.xt.dims, seconds: out.elapsedMs / 1000 };
+    await writeFile(join(values.out, 'sample.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    if (!values.quiet) writeJsonLine(meta);
+    return 0;
+  },
+};

@@ -1,0 +1,63 @@
+/** Argument parsing shared by the pullback commands (sample, invert, basis, edit). */
+import { readFile } from 'node:fs/promises';
+import { decodeNpy, NpyFormatError } from '../core/tensor/npy';
+import type { Tensor } from '../core/tensor';
+import { UsageError } from './types';
+
+export function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
+  return n;
+}
+
+export function int(name: string, v: string | undefined): number | undefined {
+  const n = num(name, v);
+  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got "${v}"`);
+  return n;
+}
+
+export async function readNpy(file: string, what: string): Promise<Tensor> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    throw new UsageError(`${what}: cannot read ${file}`);
+  }
+  try {
+    return decodeNpy(bytes);
+  } catch (err) {
+    if (err instanceof NpyFormatError) throw new UsageError(`${what}: ${file}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Options every pullback command shares. */
+export const COMMON_OPTIONS = {
+  t: { type: 'string' },
+  timestep: { type: 'string' },
+  steps: { type: 'string' },
+  seed: { type: 'string' },
+  xt: { type: 'string' },
+  provider: { type: 'string' },
+  out: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+/** --t F | --timestep N and --steps N. */
+export function timeArgs(values: { t?: string; timestep?: string; steps?: string }): { t?: number; timestep?: number; steps?: number } {
+  if ((values.t === undefined) === (values.timestep === undefined)) throw new UsageError('give exactly one of --t F (fraction of T) or --timestep N');
+  return { t: num('t', values.t), timestep: int('timestep', values.timestep), steps: int('steps', values.steps) };
+}
+
+/** --seed N | --xt file.npy → the job's seed/xt fields. */
+export async function sourceArgs(values: { seed?: string; xt?: string }): Promise<{ seed?: number; xt?: { dims: number[]; data: Uint8Array<ArrayBuffer> } }> {
+  if ((values.seed === undefined) === (values.xt === undefined)) throw new UsageError('give exactly one of --seed N or --xt xt.npy');
+  if (values.seed !== undefined) return { seed: int('seed', values.seed) };
+  const t = await readNpy(values.xt!, '--xt');
+  return { xt: { dims: [...t.dims], data: new Uint8Array(t.data.slice().buffer) } };
+}
+
+export function writeJsonLine(v: unknown): void {
+  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+}
