@@ -1,0 +1,28 @@
+/** Temp diffusers-layout folders around the U-Net fixtures (the basis/edit/CLI tests need a model folder). */
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const UNET_FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'unets');
+
+/** A model folder whose unet/model.onnx is test/fixtures/unets/<name>/model.onnx; linear betas, no clipping. */
+export async function wrapUnet(name: string, parent?: string): Promise<string> {
+  const dir = await mkdtemp(join(parent ?? tmpdir(), `pullback-${name}-`));
+  await mkdir(join(dir, 'scheduler'), { recursive: true });
+  await mkdir(join(dir, 'unet'), { recursive: true });
+  await writeFile(join(dir, 'model_index.json'), JSON.stringify({ _class_name: 'DDPMPipeline', unet: ['diffusers', 'UNet2DModel'] }));
+  await writeFile(
+    join(dir, 'scheduler', 'scheduler_config.json'),
+    JSON.stringify({
+      _class_name: 'DDIMScheduler',
+      num_train_timesteps: 1000,
+      beta_start: 0.0001,
+      beta_end: 0.02,
+      beta_schedule: 'linear',
+      prediction_type: 'epsilon',
+      clip_sample: false,
+    }),
+  );
+  await copyFile(join(UNET_FIXTURES, name, 'model.onnx'), join(dir, 'unet', 'model.onnx'));
+  return dir;
+}
