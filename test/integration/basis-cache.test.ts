@@ -1,0 +1,68 @@
+/**
+ * The `basis` job through the on-disk cache (PULLBACK_DATA_DIR in a temp folder): a second identical request is a
+ * hit with identical bytes; a truncated entry is detected, discarded and recomputed (same bytes again, as the
+ * computation is seeded); a different seed is a different entry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runJobInProcess } from '../../src-main/engine/jacobian-run';
+import { wrapUnet } from './basis-fixture';
+
+let tmp: string;
+let modelDir: string;
+const saved = process.env.PULLBACK_DATA_DIR;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'pullback-cache-'));
+  process.env.PULLBACK_DATA_DIR = join(tmp, 'data');
+  modelDir = await wrapUnet('ddpm_unet2d_op14', tmp);
+});
+
+afterAll(async () => {
+  if (saved === undefined) delete process.env.PULLBACK_DATA_DIR;
+  else process.env.PULLBACK_DATA_DIR = saved;
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function entries(): Promise<string[]> {
+  const root = join(tmp, 'data', 'basis');
+  const out: string[] = [];
+  for (const d of await readdir(root)) for (const f of await readdir(join(root, d))) if (f.endsWith('.pbasis')) out.push(join(root, d, f));
+  return out;
+}
+
+describe('basis job cache', () => {
+  const input = { modelDir, seed: 4, t: 0.6, steps: 20, k: 3, provider: 'cpu' as const };
+  it('second request is a hit with identical bytes; a truncated entry is recomputed', async () => {
+    const req = { ...input, modelDir };
+    const first = await runJobInProcess('basis', req, { quiet: true });
+    expect(first.cacheHit).toBe(false);
+    expect(first.timestep).toBe(578); // 0.6·T = 600 snapped onto round(linspace(0, 999, 20)): …, 526, 578, 631, …
+    const second = await runJobInProcess('basis', req, { quiet: true });
+    expect(second.cacheHit).toBe(true);
+    expect(second.cacheId).toBe(first.cacheId);
+    for (const key of ['V', 'S', 'U'] as const) expect(Buffer.from(second[key].data).equals(Buffer.from(first[key].data))).toBe(true);
+    expect(second.jacobianProducts).toEqual(first.jacobianProducts);
+
+    const [file] = await entries();
+    await truncate(file, (await stat(file)).size - 100);
+    const third = await runJobInProcess('basis', req, { quiet: true });
+    expect(third.cacheHit).toBe(false);
+    for (const key of ['V', 'S', 'U'] as const) expect(Buffer.from(third[key].data).equals(Buffer.from(first[key].data))).toBe(true);
+    const fourth = await runJobInProcess('basis', req, { quiet: true });
+    expect(fourth.cacheHit).toBe(true);
+
+    const other = await runJobInProcess('basis', { ...req, basisSeed: 9 }, { quiet: true });
+    expect(other.cacheHit).toBe(false);
+    expect(other.cacheId).not.toBe(first.cacheId);
+  });
+
+  it('an x_t given as a tensor hits the entry computed from the seed it came from', async () => {
+    const fromSeed = await runJobInProcess('basis', { ...input, modelDir }, { quiet: true });
+    const fromXt = await runJobInProcess('basis', { modelDir, xt: fromSeed.xt, timestep: fromSeed.timestep, steps: 20, k: 3, provider: 'cpu' }, { quiet: true });
+    expect(fromXt.cacheHit).toBe(true);
+    expect(Buffer.from(fromXt.V.data).equals(Buffer.from(fromSeed.V.data))).toBe(true);
+  });
+});
