@@ -124,6 +124,13 @@ describe('choosing h', () => {
     expect(d.info.hShape).toEqual([1, 4, 4, 4]);
   });
 
+  it('explicit node name resolves to its first output', async () => {
+    const { candidates } = await listHCandidates(scopedUnet(), size);
+    const mid = candidates.find((c) => c.scope === 'mid_block')!;
+    const d = await deriveGraphs(scopedUnet(), { ...size, h: mid.node });
+    expect(d.info.h).toBe(mid.tensor);
+  });
+
   it('explicit tensor name', async () => {
     const d = await deriveGraphs(scopedUnet(), { ...size, h: 'out' });
     expect(d.info.hSelectedBy).toBe('explicit');

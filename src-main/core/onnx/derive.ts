@@ -90,7 +90,12 @@ function plan(l: Loaded, opts: DeriveOptions): { plan: Plan; how: DeriveInfo['hS
   else {
     h = opts.h;
     how = 'explicit';
-    if (!l.g.producer.has(h)) throw new OnnxDeriveError('h-not-found', `model has no tensor "${h}" produced by a node`, { tensor: h });
+    if (!l.g.producer.has(h)) {
+      // users often copy a node name from Netron ("/mid_block/resnets.1/Add"): take its first output
+      const node = l.g.nodes.find((n) => n.name === h);
+      if (!node) throw new OnnxDeriveError('h-not-found', `model has no tensor or node "${h}"`, { tensor: h });
+      h = node.output[0];
+    }
   }
   for (const reserved of ['h', 'h_dot', 'x_bar', 'tangent', 'cotangent']) {
     if (l.g.producer.has(reserved) || l.g.inputs.some((i) => i.name === reserved)) {
