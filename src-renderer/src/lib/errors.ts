@@ -34,6 +34,18 @@ export function describeCode(code: ErrorCode): string {
       return 'The engine sent a malformed reply.';
     case 'internal':
       return 'Something went wrong in the engine.';
+    case 'project-corrupt':
+      return 'This project file is damaged and cannot be opened. Your previous copy (.bak) is untouched.';
+    case 'project-newer-version':
+      return 'This project was saved by a newer Pullback Studio. Update the app to open it.';
+    case 'project-missing-model':
+      return 'The model this project was made with is not available.';
+    case 'project-not-found':
+      return 'That project no longer exists.';
+    case 'project-io':
+      return 'The project could not be written to disk. Nothing was lost: the previous copy is untouched.';
+    case 'project-read-only':
+      return 'This project is read-only (it comes from a newer version). Use Save As to keep your changes.';
   }
 }
 

@@ -1,0 +1,17 @@
+/** Small byte helpers for the renderer: content hashes (Web Crypto) and base64 for project requests. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  const CH = 0x8000;
+  for (let i = 0; i < bytes.length; i += CH) s += String.fromCharCode(...bytes.subarray(i, i + CH));
+  return btoa(s);
+}
+
+/** The current time as ISO 8601 (kept out of .svelte.ts files: a timestamp is a value, not reactive state). */
+export function nowIso(): string {
+  return new Date().toISOString();
+}

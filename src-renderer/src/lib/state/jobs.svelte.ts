@@ -1,0 +1,97 @@
+/**
+ * The jobs panel's model: every long engine job the editor starts goes through `run`, which records its progress,
+ * message and ETA here and gives the panel a Cancel. Finished jobs stay listed briefly (the last few) so a user sees
+ * what happened.
+ */
+import { runJob } from '../../../../src-main/shared/client';
+import type { JobInput, JobName, JobOutput, PullbackApi } from '../../../../src-main/shared/api';
+import { toShownError, type ShownError } from '../errors';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
+
+export interface JobView {
+  key: number;
+  name: JobName;
+  label: string;
+  status: JobStatus;
+  fraction: number;
+  message: string;
+  etaMs?: number;
+  error?: ShownError;
+  startedAt: number;
+  endedAt?: number;
+}
+
+const KEEP_FINISHED = 6;
+
+export class JobsState {
+  list = $state.raw<JobView[]>([]);
+  private nextKey = 1;
+  // Not state: the UI never renders the controllers, it only aborts them.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly controllers = new Map<number, AbortController>();
+
+  constructor(private readonly api: PullbackApi) {}
+
+  get active(): JobView[] {
+    return this.list.filter((j) => j.status === 'queued' || j.status === 'running');
+  }
+
+  private patch(key: number, p: Partial<JobView>): void {
+    this.list = this.list.map((j) => (j.key === key ? { ...j, ...p } : j));
+  }
+
+  /**
+   * Run an engine job, tracked in the panel. Rejects like runJob (ApiError with a typed code; 'cancelled' after
+   * Cancel). `onPartial` receives streamed pieces of the result (gallery thumbnails).
+   */
+  async run<N extends JobName>(
+    name: N,
+    input: JobInput<N>,
+    label: string,
+    onPartial?: (partial: unknown) => void,
+  ): Promise<JobOutput<N>> {
+    const key = this.nextKey++;
+    const controller = new AbortController();
+    this.controllers.set(key, controller);
+    const finished = this.list.filter((j) => j.status !== 'queued' && j.status !== 'running').slice(-KEEP_FINISHED + 1);
+    const active = this.list.filter((j) => j.status === 'queued' || j.status === 'running');
+    this.list = [...finished, ...active, { key, name, label, status: 'queued', fraction: 0, message: 'waiting', startedAt: Date.now() }];
+    try {
+      const out = await runJob(this.api, name, input, {
+        signal: controller.signal,
+        onStarted: () => this.patch(key, { status: 'running' }),
+        onProgress: (p) => {
+          this.patch(key, { status: 'running', fraction: p.fraction, message: p.message, etaMs: p.etaMs });
+          if (p.partial !== undefined) onPartial?.(p.partial);
+        },
+      });
+      this.patch(key, { status: 'done', fraction: 1, message: 'done', etaMs: undefined, endedAt: Date.now() });
+      return out;
+    } catch (err) {
+      const shown = toShownError(err);
+      this.patch(key, { status: shown.code === 'cancelled' ? 'cancelled' : 'failed', error: shown, etaMs: undefined, endedAt: Date.now() });
+      throw err;
+    } finally {
+      this.controllers.delete(key);
+    }
+  }
+
+  cancel(key: number): void {
+    this.controllers.get(key)?.abort();
+  }
+
+  cancelAll(name?: JobName): void {
+    for (const j of this.active) if (!name || j.name === name) this.cancel(j.key);
+  }
+
+  clearFinished(): void {
+    this.list = this.list.filter((j) => j.status === 'queued' || j.status === 'running');
+  }
+}
+
+export function formatEta(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '';
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s left` : `${s} s left`;
+}
