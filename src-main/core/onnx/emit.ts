@@ -94,11 +94,12 @@ function ctxFor(plan: Plan, b: Builder, node: NodeProto): RuleCtx {
   };
 }
 
-function missingTangent(node: NodeProto, out: string): never {
+function missingTangent(node: NodeProto, tensor: string, side: 'output' | 'input' = 'output'): never {
   throw new OnnxDeriveError(
     'unsupported-op',
-    `output "${out}" of ${node.opType} node "${node.name}" is on the path to h but its rule gives it no derivative`,
-    { op: node.opType, node: node.name, tensor: out },
+    `${side} "${tensor}" of ${node.opType} node "${node.name}" is on the path from x to h but its rule gives it no ` +
+      (side === 'output' ? 'tangent' : 'cotangent'),
+    { op: node.opType, node: node.name, tensor },
   );
 }
 
@@ -147,7 +148,7 @@ function reverseSweep(plan: Plan, b: Builder, cotH: string): string {
       const r = res[pos];
       // an input produced by an absorbed node gets its cotangent through the fused rule's other input
       if (r === undefined && plan.fused.absorbed.has(plan.g.producer.get(i) ?? -1)) return;
-      if (r === undefined) missingTangent(node, i);
+      if (r === undefined) missingTangent(node, i, 'input');
       parts.set(i, [...(parts.get(i) ?? []), r]);
     });
   }
