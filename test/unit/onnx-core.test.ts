@@ -85,6 +85,15 @@ describe('validation and typed errors', () => {
     expect(r.info.activeOps).toEqual({ Mul: 1, Identity: 1 });
   });
 
+  it('refuses LayerNormalization whose Mean output is used on the path (no rule gives it a tangent)', async () => {
+    const g = new TestGraph(17);
+    const [y, mean] = g.opN('LayerNormalization', ['sample', g.weight([8]), g.weight([8])], { axis: -1 }, 'LayerNormalization', 2);
+    const bytes = g.model(sample, g.op('Add', [y, mean]), [1, 4, 8, 8]);
+    const err = await deriveGraphs(bytes, { ...size, h: 'out' }).catch((e: unknown) => e);
+    expect((err as OnnxDeriveError).code).toBe('unsupported-op');
+    expect((err as Error).message).toMatch(/LayerNormalization.*tangent/);
+  });
+
   it('refuses derivatives through a non-differentiable input (conv weight computed from x)', async () => {
     const g = new TestGraph(14);
     const w = g.op('Reshape', [g.op('ReduceMean', ['sample'], { axes: [2, 3], keepdims: 1 }), g.i64([1, 4, 1, 1])]);
