@@ -74,7 +74,8 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
         [-1, minus],
         [1, plus],
       ] as const) {
-        const partial: GalleryPartial = { kind: 'gallery-thumb', index, sign, strength: sign * s, image };
+        // A copy: the worker transfers partial buffers, and the final output still needs these bytes.
+        const partial: GalleryPartial = { kind: 'gallery-thumb', index, sign, strength: sign * s, image: { ...image, bytes: image.bytes.slice() } };
         ctx.onProgress({ fraction, message: `direction ${index} ${sign < 0 ? '−' : '+'} ready`, partial });
       }
       items.push({ index, sigma: basis.S.data[index], minus, plus });

@@ -1,0 +1,88 @@
+/**
+ * Through the real engine (host + worker thread): the gallery streams each −/+ thumbnail as a progress `partial`
+ * before the job is done, and a running basis computation is cancellable between Jacobian calls.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineHost } from '../../src-main/engine/host';
+import { GalleryPartialSchema, type JobEvent, type JobInput, type JobName } from '../../src-main/shared/api';
+import { runJobInProcess } from '../../src-main/engine/jacobian-run';
+import { wrapUnet } from './basis-fixture';
+
+let tmp: string;
+let modelDir: string;
+let host: EngineHost;
+const saved = process.env.PULLBACK_DATA_DIR;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'pullback-gallery-'));
+  // The worker inherits the environment at spawn.
+  process.env.PULLBACK_DATA_DIR = join(tmp, 'data');
+  modelDir = await wrapUnet('ddpm_unet2d_op14', tmp);
+  host = new EngineHost();
+});
+
+afterAll(async () => {
+  await host.close();
+  if (saved === undefined) delete process.env.PULLBACK_DATA_DIR;
+  else process.env.PULLBACK_DATA_DIR = saved;
+  await rm(tmp, { recursive: true, force: true });
+});
+
+function run<N extends JobName>(name: N, input: JobInput<N>): Promise<JobEvent[]> {
+  return new Promise((resolve) => {
+    const events: JobEvent[] = [];
+    let id = '';
+    const off = host.onEvent((e) => {
+      if (e.type === 'queued' && !id) id = e.jobId;
+      if (e.jobId !== id) return;
+      events.push(e);
+      if (e.type === 'done' || e.type === 'error') {
+        off();
+        resolve(events);
+      }
+    });
+    host.submit(name, input);
+  });
+}
+
+describe('gallery job (engine worker)', () => {
+  it('streams 2 thumbnails per direction as partials before done', async () => {
+    const events = await run('gallery', { modelDir, seed: 1, t: 0.8, steps: 20, k: 2, previewSteps: 5, guidanceSteps: 2, scale: 1, provider: 'cpu' });
+    const done = events.at(-1)!;
+    expect(done.type).toBe('done');
+    const partials = events.filter((e) => e.type === 'progress' && e.partial !== undefined).map((e) => (e as { partial: unknown }).partial);
+    expect(partials).toHaveLength(4);
+    const thumbs = partials.map((p) => GalleryPartialSchema.parse(p));
+    expect(thumbs.map((t) => [t.index, t.sign])).toEqual([
+      [0, -1],
+      [0, 1],
+      [1, -1],
+      [1, 1],
+    ]);
+    for (const t of thumbs) expect(Buffer.from(t.image.bytes.subarray(1, 4)).toString('latin1')).toBe('PNG');
+    const out = (done as { output: { items: { minus: { bytes: Uint8Array }; plus: { bytes: Uint8Array } }[] } }).output;
+    expect(out.items).toHaveLength(2);
+    expect(Buffer.from(out.items[1].plus.bytes).equals(Buffer.from(thumbs[3].image.bytes))).toBe(true);
+    expect(Buffer.from(out.items[0].minus.bytes).equals(Buffer.from(out.items[0].plus.bytes))).toBe(false);
+  });
+});
+
+describe('basis cancel', () => {
+  it('a basis computation stops with cancelled after its first iteration is reported', async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    await expect(
+      runJobInProcess('basis', { modelDir, seed: 5, t: 0.5, steps: 20, k: 8, method: 'subspace', tol: 1e-9, provider: 'cpu' }, {
+        quiet: true,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (/iteration 1:/.test(p.message)) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'cancelled' });
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
