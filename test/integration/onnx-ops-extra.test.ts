@@ -84,6 +84,13 @@ const CASES: Record<string, OpCase> = {
       return g.op('Mul', [g.op('Mul', [x, g.floats([], [0.5])]), e]);
     },
   },
+  'LogSoftmax axis 1': { x: [2, 5, 3], out: [2, 5, 3], build: (g, x) => g.op('LogSoftmax', [x], { axis: 1 }) },
+  'LeakyRelu, Elu, Abs, Clip': {
+    x: [4, 5],
+    out: [4, 5],
+    build: (g, x) =>
+      g.op('Clip', [g.op('Abs', [g.op('Elu', [g.op('LeakyRelu', [x], { alpha: { float: 0.2 } })], { alpha: { float: 0.7 } })]), g.floats([], [0.1]), g.floats([], [1.5])]),
+  },
   'Tile': { x: [2, 1, 3], out: [4, 3, 6], build: (g, x) => g.op('Tile', [g.op('Mul', [x, x]), g.i64([2, 3, 2])]) },
   'Flatten + Expand + Unsqueeze': {
     opset: 14,

@@ -2,7 +2,7 @@
  * Elementwise ops with numpy broadcasting (Add/Sub/Mul/Div/Pow/Sum/Where), unary ops whose
  * derivative is a primal factor D(x, y) (ẏ = D·ẋ, x̄ = D·g), Cast and Softmax.
  */
-import { DT, attrInt, attrString } from '../proto';
+import { DT, attrFloat, attrInt, attrString } from '../proto';
 import type { Maybe, Rule, RuleCtx } from './types';
 import { bshape, fitTo, normAxis, padTan, unbroadcast, unsupportedAttr, withK } from './types';
 
@@ -186,6 +186,26 @@ const softmax: Rule = {
   vjp: (c, [g]) => [g === undefined ? undefined : softmaxMap(c, g)],
 };
 
+/** LogSoftmax: ẏ = ẋ − Σ_axis p⊙ẋ, x̄ = g − p·Σ_axis g, p = exp(y) (not symmetric, unlike Softmax). */
+const logSoftmax: Rule = {
+  diff: () => [0],
+  jvp(c, [t]) {
+    if (t === undefined) return [undefined];
+    const axis = normAxis(attrInt(c.node, 'axis', -1), c.inShape(0).length) + 1;
+    const p = c.memo('p', () => c.b.op('Exp', [c.out(0)]));
+    return [c.b.sub(t, c.b.reduceSum(c.b.mul(p, t), [axis], true))];
+  },
+  vjp(c, [g]) {
+    if (g === undefined) return [];
+    const axis = normAxis(attrInt(c.node, 'axis', -1), c.inShape(0).length) + 1;
+    const p = c.memo('p', () => c.b.op('Exp', [c.out(0)]));
+    return [c.b.sub(g, c.b.mul(p, c.b.reduceSum(g, [axis], true)))];
+  },
+};
+
+/** 1 where `cond` holds, else 0, as float. */
+const indicator = (c: RuleCtx, cond: string): string => c.b.op('Cast', [cond], { to: DT.FLOAT });
+
 const FRAC_2_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
 export const elementwiseRules: Record<string, Rule> = {
@@ -213,6 +233,25 @@ export const elementwiseRules: Record<string, Rule> = {
   Cos: factorRule('dcos', (c) => c.b.neg(c.b.op('Sin', [c.primal(0)]))),
   Relu: factorRule('drelu', (c) => c.b.op('Cast', [c.b.op('Greater', [c.primal(0), c.b.scalar(0)])], { to: DT.FLOAT })),
   Softplus: factorRule('dsoftplus', (c) => c.b.op('Sigmoid', [c.primal(0)])),
+  LogSoftmax: logSoftmax,
+  Abs: factorRule('dabs', (c) => c.b.op('Sign', [c.primal(0)])),
+  LeakyRelu: factorRule('dleaky', (c) => {
+    const alpha = attrFloat(c.node, 'alpha', 0.01);
+    return c.b.op('Where', [c.b.op('Greater', [c.primal(0), c.b.scalar(0)]), c.b.scalar(1), c.b.scalar(alpha)]);
+  }),
+  /** Elu: 1 for x > 0, y + α below. */
+  Elu: factorRule('delu', (c) => {
+    const alpha = attrFloat(c.node, 'alpha', 1);
+    return c.b.op('Where', [c.b.op('Greater', [c.primal(0), c.b.scalar(0)]), c.b.scalar(1), c.b.add(c.out(0), c.b.scalar(alpha))]);
+  }),
+  /** Clip (opset ≥ 11, bounds as optional inputs that must not depend on x): 1 strictly inside the bounds. */
+  Clip: factorRule('dclip', (c) => {
+    const conds: string[] = [];
+    if (c.node.input[1]) conds.push(c.b.op('Greater', [c.primal(0), c.primal(1)]));
+    if (c.node.input[2]) conds.push(c.b.op('Less', [c.primal(0), c.primal(2)]));
+    if (!conds.length) return c.b.scalar(1);
+    return indicator(c, conds.length === 1 ? conds[0] : c.b.op('And', conds));
+  }),
   /** Gelu-20: exact Φ(x) + x·φ(x); approximate='tanh': derivative of 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
   Gelu: factorRule('dgelu', (c) => {
     const b = c.b;
