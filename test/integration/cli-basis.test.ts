@@ -1,0 +1,115 @@
+/**
+ * The CLI contract of sample / basis / edit / invert, run as a user runs it (node bin/pullback.js), on fixtures:
+ * files written, their shapes and dtypes (.npy float32), basis.json fields, and composition of several
+ * --direction/--strength pairs. PULLBACK_DATA_DIR points at a temp folder.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { decodeNpy } from '../../src-main/core/tensor/npy';
+import { ANALYTIC_INT64 } from '../helpers/model-folders';
+import { wrapUnet } from './basis-fixture';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'pullback.js');
+let tmp: string;
+let model: string;
+
+async function pullback(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, PULLBACK_DATA_DIR: join(tmp, 'data') } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const npy = async (f: string) => {
+  const bytes = await readFile(f);
+  expect(bytes.subarray(0, 60).toString('latin1')).toContain("'descr': '<f4'");
+  return decodeNpy(bytes);
+};
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'pullback-cli-basis-'));
+  model = await wrapUnet('ddpm_unet2d_op14', tmp);
+});
+
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('pullback sample / basis / edit / invert', () => {
+  it('sample writes xt.npy [1, C, H, W] and x0.png at the snapped timestep', async () => {
+    const out = join(tmp, 's');
+    const r = await pullback(['sample', model, '--seed', '3', '--t', '0.6', '--steps', '50', '--provider', 'cpu', '--out', out, '-q']);
+    expect(r.code).toBe(0);
+    expect((await npy(join(out, 'xt.npy'))).dims).toEqual([1, 3, 16, 16]);
+    expect((await stat(join(out, 'x0.png'))).size).toBeGreaterThan(0);
+    expect(JSON.parse(await readFile(join(out, 'sample.json'), 'utf8')).timestep).toBe(591);
+  });
+
+  it('basis writes V (unit rows), S (descending), U and basis.json; --xt of the sample gives the same basis', async () => {
+    const out = join(tmp, 'b');
+    const r = await pullback(['basis', model, '--seed', '3', '--t', '0.6', '--steps', '50', '--k', '4', '--provider', 'cpu', '--out', out, '-q']);
+    expect(r.code).toBe(0);
+    const V = await npy(join(out, 'V.npy'));
+    const S = await npy(join(out, 'S.npy'));
+    const U = await npy(join(out, 'U.npy'));
+    expect(V.dims).toEqual([4, 3, 16, 16]);
+    expect(S.dims).toEqual([4]);
+    expect(U.dims).toEqual([4, 32, 8, 8]);
+    const n = 3 * 16 * 16;
+    for (let i = 0; i < 4; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += V.data[i * n + j] ** 2;
+      expect(Math.abs(Math.sqrt(s) - 1)).toBeLessThan(1e-5);
+      if (i > 0) expect(S.data[i]).toBeLessThanOrEqual(S.data[i - 1]);
+    }
+    const meta = JSON.parse(await readFile(join(out, 'basis.json'), 'utf8'));
+    for (const key of ['timestep', 'method', 'iterations', 'jacobian_products', 'residuals', 'seconds', 'h_tensor', 'model_hash']) expect(meta).toHaveProperty(key);
+    expect(meta).toMatchObject({ timestep: 591, method: 'krylov', h_tensor: expect.stringContaining('mid_block'), cache_hit: false });
+    expect(meta.residuals).toHaveLength(4);
+    expect(meta.jacobian_products).toBeGreaterThan(0);
+    expect(meta.model_hash).toMatch(/^[0-9a-f]{64}$/);
+
+    const out2 = join(tmp, 'b2');
+    const r2 = await pullback(['basis', model, '--xt', join(tmp, 's', 'xt.npy'), '--timestep', '591', '--steps', '50', '--k', '4', '--provider', 'cpu', '--out', out2, '-q']);
+    expect(r2.code).toBe(0);
+    expect(JSON.parse(await readFile(join(out2, 'basis.json'), 'utf8')).cache_hit).toBe(true);
+    expect((await readFile(join(out2, 'V.npy'))).equals(await readFile(join(out, 'V.npy')))).toBe(true);
+  });
+
+  it('edit writes out.png; several --direction/--strength pairs compose (negative strengths accepted)', async () => {
+    const args = ['edit', model, '--seed', '3', '--t', '0.6', '--steps', '50', '--basis', join(tmp, 'b'), '--provider', 'cpu', '-q'];
+    const zero = await pullback([...args, '--direction', '0', '--strength', '0', '--out', join(tmp, 'e0.png')]);
+    expect(zero.code).toBe(0);
+    const one = await pullback([...args, '--direction', '0', '--strength', '1', '--scale', '2', '--out', join(tmp, 'e1.png')]);
+    const two = await pullback([...args, '--direction', '0', '--strength', '1', '--direction', '2', '--strength', '-1', '--scale', '2', '--out', join(tmp, 'e2.png')]);
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    const [b0, b1, b2] = await Promise.all(['e0.png', 'e1.png', 'e2.png'].map((f) => readFile(join(tmp, f))));
+    expect(b0.equals(b1)).toBe(false);
+    expect(b1.equals(b2)).toBe(false);
+    const bad = await pullback([...args, '--direction', '0', '--out', join(tmp, 'x.png')]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('pairs');
+  });
+
+  it('invert writes xT.npy, recon.png and the PSNR as JSON', async () => {
+    const img = join(tmp, 'g.png');
+    expect((await pullback(['generate', ANALYTIC_INT64, '--seed', '5', '--steps', '50', '--provider', 'cpu', '--out', img, '-q'])).code).toBe(0);
+    const out = join(tmp, 'inv');
+    const r = await pullback(['invert', ANALYTIC_INT64, '--image', img, '--steps', '100', '--provider', 'cpu', '--out', out, '-q']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.psnr).toBeGreaterThan(30);
+    expect(report.poor).toBe(false);
+    expect((await npy(join(out, 'xT.npy'))).dims).toEqual([1, 3, 8, 8]);
+    expect((await stat(join(out, 'recon.png'))).size).toBeGreaterThan(0);
+  });
+});
