@@ -104,7 +104,8 @@ function plan(l: Loaded, opts: DeriveOptions): { plan: Plan; how: DeriveInfo['hS
   }
   const activity = analyzeActivity(l.g, l.shapes, l.x, h);
   l.shapes.need(h);
-  return { plan: { g: l.g, shapes: l.shapes, inputShapes: l.inputShapes, x: l.x, h, K, activity, fused: findFusions(l.g, activity, h, (t) => l.shapes.value(t)) }, how };
+  const fused = findFusions(l.g, activity, h, (t) => l.shapes.value(t));
+  return { plan: { g: l.g, shapes: l.shapes, inputShapes: l.inputShapes, x: l.x, h, K, activity, fused }, how };
 }
 
 function infoOf(l: Loaded, p: Plan, how: DeriveInfo['hSelectedBy']): DeriveInfo {
