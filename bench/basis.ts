@@ -1,0 +1,194 @@
+/**
+ * `npm run bench -- basis [model-dir] [--ks 2,8,16] [--methods krylov,subspace]`: the pullback engine on CPU.
+ * Model: the given folder, else the bundled resources/models/avatars64, else the largest U-Net fixture
+ * (test/fixtures/unets/ho_ddpm_op14 in a temp diffusers folder).
+ *
+ * Rows: for k = 2, 8, 16 and both methods, the local basis at t = 0.6·T (snapped to the 100-step DDIM schedule)
+ * of x_t from seed 0, computed through the ORT operator (no basis cache; derived graphs from the on-disk cache,
+ * derived once beforehand): seconds, Jacobian products (columns; a fused pullback column counts 2), iterations,
+ * converged, worst residual, peak RSS of the process that ran it (each row in its own child process). Then the
+ * time of one ± gallery preview pair (guidance n = 16 each, both rendered as one batch of 2 with 20 DDIM steps)
+ * and of one full edit (guidance n = 16, render at 50 steps with the η = 1 tail).
+ */
+import { fork } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelCache } from '../src-main/engine/model-cache';
+import { jacobianSessions } from '../src-main/engine/jacobian';
+import { batchSafePredictor, modelStepper, resolveTimestep, resolveXt, basisRow } from '../src-main/engine/jacobian-jobs';
+import { computeLocalBasis } from '../src-main/core/geometry';
+import { editLatent } from '../src-main/core/edit/guidance';
+import { renderFrom } from '../src-main/core/edit/render';
+import { ddimTimesteps } from '../src-main/core/diffusion/ddim';
+import { stackBatch } from '../src-main/core/tensor';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+interface BasisRow {
+  kind: 'basis';
+  method: 'krylov' | 'subspace';
+  k: number;
+  seconds: number;
+  products: number;
+  iterations: number;
+  converged: boolean;
+  maxResidual: number;
+  peakRssMb: number;
+}
+interface EditRow {
+  kind: 'edit';
+  previewPairSeconds: number;
+  editSeconds: number;
+  peakRssMb: number;
+}
+
+async function setup(modelDir: string) {
+  const models = new ModelCache();
+  const loaded = await models.load(modelDir, 'cpu');
+  const model = loaded.model;
+  const predictor = batchSafePredictor(model, loaded.predictor);
+  const steps = 100;
+  const timestep = resolveTimestep({ t: 0.6, steps }, model);
+  const xt = await resolveXt({ seed: 0, steps }, model, predictor, timestep);
+  return { models, model, predictor, timestep, xt };
+}
+
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+async function childBasis(modelDir: string, method: 'krylov' | 'subspace', k: number): Promise<BasisRow> {
+  const { models, model, timestep, xt } = await setup(modelDir);
+  const op = await jacobianSessions.operator({ model }, xt, timestep);
+  const b = await computeLocalBasis(op, { method, k, seed: 0, maxBatch: op.K } as Parameters<typeof computeLocalBasis>[1]);
+  await models.release();
+  return {
+    kind: 'basis',
+    method,
+    k,
+    seconds: b.seconds,
+    products: b.jacobianProducts.total,
+    iterations: b.iterations,
+    converged: b.converged,
+    maxResidual: Math.max(...b.residuals),
+    peakRssMb: peakRssMb(),
+  };
+}
+
+async function childEdit(modelDir: string): Promise<EditRow> {
+  const { models, model, predictor, timestep, xt } = await setup(modelDir);
+  const op = await jacobianSessions.operator({ model }, xt, timestep);
+  const basis = await computeLocalBasis(op, { k: 2, seed: 0, maxBatch: op.K });
+  const v = basisRow(basis.V, 0);
+  const T = model.scheduler.numTrainTimesteps;
+  const stepper = modelStepper(model, predictor);
+  const guidance = (strength: number) => editLatent(predictor, xt, [{ v, strength }], { timestep, steps: 16 });
+  let t0 = performance.now();
+  const pair = stackBatch([await guidance(-1), await guidance(1)]);
+  await renderFrom(stepper, pair, { timestep, schedule: ddimTimesteps(20, T), T });
+  const previewPairSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  await renderFrom(stepper, await guidance(1), { timestep, schedule: ddimTimesteps(50, T), T });
+  const editSeconds = (performance.now() - t0) / 1000;
+  await models.release();
+  return { kind: 'edit', previewPairSeconds, editSeconds, peakRssMb: peakRssMb() };
+}
+
+async function wrapFixture(name: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), `pullback-bench-${name}-`));
+  await mkdir(path.join(dir, 'scheduler'), { recursive: true });
+  await mkdir(path.join(dir, 'unet'), { recursive: true });
+  await writeFile(path.join(dir, 'model_index.json'), JSON.stringify({ _class_name: 'DDPMPipeline' }));
+  await writeFile(
+    path.join(dir, 'scheduler', 'scheduler_config.json'),
+    JSON.stringify({ num_train_timesteps: 1000, beta_schedule: 'linear', beta_start: 0.0001, beta_end: 0.02, clip_sample: true }),
+  );
+  await copyFile(path.join(ROOT, 'test/fixtures/unets', name, 'model.onnx'), path.join(dir, 'unet', 'model.onnx'));
+  return dir;
+}
+
+function runChild<R>(args: string[]): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const child = fork(path.join(ROOT, 'bench/index.ts'), ['basis', '--child', ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let got: R | undefined;
+    child.on('message', (msg) => (got = msg as R));
+    child.on('exit', (code) => (got ? resolve(got) : reject(new Error(`benchmark child ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+function table(head: string[], body: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
+  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+export async function main(args: string[]): Promise<void> {
+  if (args[0] === '--child') {
+    const [, what, modelDir, method, k] = args;
+    const row = what === 'edit' ? await childEdit(modelDir) : await childBasis(modelDir, method as 'krylov' | 'subspace', Number(k));
+    process.send!(row);
+    return;
+  }
+  const opt = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
+  const ks = (opt('--ks') ?? '2,8,16').split(',').map(Number);
+  const methods = (opt('--methods') ?? 'krylov,subspace').split(',') as ('krylov' | 'subspace')[];
+  const bundled = path.join(ROOT, 'resources/models/avatars64');
+  let modelDir = positional[0];
+  let label = modelDir;
+  if (!modelDir) {
+    if (existsSync(path.join(bundled, 'unet', 'model.onnx'))) {
+      modelDir = bundled;
+      label = 'bundled avatars64';
+    } else {
+      modelDir = await wrapFixture('ho_ddpm_op14');
+      label = 'fixture ho_ddpm_op14 (largest; bundled model absent)';
+    }
+  }
+  // Derive (or load) the graphs once here, so no row pays for derivation.
+  const { models, model, timestep, xt } = await setup(modelDir);
+  await jacobianSessions.operator({ model }, xt, timestep);
+  await jacobianSessions.release();
+  await models.release();
+  process.stdout.write(
+    `basis benchmark: ${label}, x [${model.unet.sampleDims.join(', ')}], t = 0.6·T → timestep ${timestep}, CPU onnxruntime-node, ` +
+      `${(await import('node:os')).cpus().length} cores; products = Jacobian columns (fused pullback column = 2), tol = method default (krylov residual 1e-3, subspace change 1e-4)\n`,
+  );
+  const rows: BasisRow[] = [];
+  for (const k of ks) {
+    for (const method of methods) {
+      const r = await runChild<BasisRow>(['basis', modelDir, method, String(k)]);
+      rows.push(r);
+      process.stdout.write(`  ${method} k=${k}: ${r.seconds.toFixed(2)} s, ${r.products} products\n`);
+    }
+  }
+  process.stdout.write(
+    `\n${table(
+      ['k', 'method', 'seconds', 'Jacobian products', 'iterations', 'converged', 'max residual', 'peak RSS MB'],
+      rows.map((r) => [
+        String(r.k),
+        r.method,
+        r.seconds.toFixed(2),
+        String(r.products),
+        String(r.iterations),
+        String(r.converged),
+        r.maxResidual.toExponential(1),
+        r.peakRssMb.toFixed(0),
+      ]),
+    )}\n`,
+  );
+  const e = await runChild<EditRow>(['edit', modelDir]);
+  process.stdout.write(
+    `\n${table(
+      ['operation', 'seconds', 'peak RSS MB'],
+      [
+        ['± preview pair (guidance n=16 each, render 20 steps, batch 2)', e.previewPairSeconds.toFixed(2), e.peakRssMb.toFixed(0)],
+        ['full edit (guidance n=16, render 50 steps, η=1 tail)', e.editSeconds.toFixed(2), e.peakRssMb.toFixed(0)],
+      ],
+    )}\n`,
+  );
+}
