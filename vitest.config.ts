@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 export default defineConfig({
+  // Compiles runes in src-renderer's .svelte.ts state classes, so test/unit/state-* can test them in Node.
+  plugins: [svelte()],
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,

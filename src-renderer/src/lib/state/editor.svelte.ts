@@ -134,6 +134,12 @@ export class EditorState {
   pendingRecipe = $state.raw<{ recipe: Recipe; file: Uint8Array; name: string } | null>(null);
   notices = $state.raw<Notice[]>([]);
   private nextNotice = 1;
+  /**
+   * Rendered results by (source, applied edits): undo/redo and toggling back to an earlier stack show the image
+   * rendered for it before, without a new render. Bounded; cleared with the source.
+   */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a cache, never rendered
+  private readonly renders = new Map<string, ShownImage>();
 
   constructor(private readonly api: PullbackApi) {
     this.jobs = new JobsState(api);
@@ -268,6 +274,7 @@ export class EditorState {
   }
 
   private resetDocument(label: string): void {
+    this.renders.clear();
     this.resultImage = null;
     this.reconImage = this.source?.kind === 'image' ? this.reconImage : null;
     this.galleries = [];
@@ -481,6 +488,13 @@ export class EditorState {
       return;
     }
     const basis = parseBasisKey(a.edits[0].basisKey);
+    const cacheKey = this.renderKey();
+    const cached = cacheKey ? this.renders.get(cacheKey) : undefined;
+    if (cached) {
+      this.resultImage = cached;
+      this.stale = false;
+      return;
+    }
     try {
       const out = await this.jobs.run(
         'edit',
@@ -496,12 +510,24 @@ export class EditorState {
         `Apply ${a.edits.length} edit${a.edits.length === 1 ? '' : 's'}`,
       );
       this.resultImage = toShown(out.image);
+      if (cacheKey) {
+        if (this.renders.size >= 64) this.renders.delete(this.renders.keys().next().value!);
+        this.renders.set(cacheKey, this.resultImage);
+      }
       this.stale = false;
       this.dirty = true;
       if (a.skipped) this.notify('warning', `${a.skipped} edit${a.skipped === 1 ? '' : 's'} at another timestep or basis were not applied.`, 'Apply renders the edits of one timestep and basis together.');
     } catch (err) {
       this.fail(err, 'Applying the edits');
     }
+  }
+
+  /** Identity of what Apply would render now (null when nothing applies). */
+  private renderKey(): string | null {
+    const a = this.applicable;
+    if (!a || !this.source) return null;
+    const src = this.source.kind === 'seed' ? `seed:${this.source.seed}` : `image:${this.source.hash}`;
+    return JSON.stringify([this.modelDir, src, this.steps, a.t, a.edits.map((e) => [e.basisKey, e.index, e.strength])]);
   }
 
   // ---------- history ----------
