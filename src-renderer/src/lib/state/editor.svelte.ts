@@ -790,9 +790,13 @@ export function parseRecipe(text: string | undefined): Recipe | null {
 }
 
 const RECENT_MODELS_KEY = 'pullback.recentModels';
+/** localStorage where there is one (absent in unit tests under Node). */
+function store(): { getItem(k: string): string | null; setItem(k: string, v: string): void } | undefined {
+  return (globalThis as unknown as { localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
+}
 function readRecentModels(): string[] {
   try {
-    const v = JSON.parse(localStorage.getItem(RECENT_MODELS_KEY) ?? '[]') as unknown;
+    const v = JSON.parse(store()?.getItem(RECENT_MODELS_KEY) ?? '[]') as unknown;
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 6) : [];
   } catch {
     return [];
@@ -800,7 +804,7 @@ function readRecentModels(): string[] {
 }
 function writeRecentModels(list: string[]): void {
   try {
-    localStorage.setItem(RECENT_MODELS_KEY, JSON.stringify(list));
+    store()?.setItem(RECENT_MODELS_KEY, JSON.stringify(list));
   } catch {
     /* storage unavailable */
   }
