@@ -39,8 +39,9 @@ export interface ProjectServiceOptions {
 export function defaultDataDir(): string {
   if (process.env.PULLBACK_DATA_DIR) return resolve(process.env.PULLBACK_DATA_DIR);
   const home = homedir();
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Pullback Studio');
-  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'Pullback Studio');
+  // Same folder as the engine's basis cache (engine/jacobian.ts dataDir).
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'pullback-studio');
+  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'pullback-studio');
   return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'pullback-studio');
 }
 

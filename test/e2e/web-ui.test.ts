@@ -1,11 +1,12 @@
 /**
  * End to end in headless Chromium against web mode (the same renderer and API the desktop app uses, over WebSocket):
- * a bad folder shows a typed message, generation shows an image, the progress bar moves, Cancel stops a job.
- * Leaves a screenshot of the final state in test-output/.
+ * a bad folder shows a typed message, a fixture model renders an image, the jobs panel's progress moves with an ETA,
+ * Cancel stops a job. Leaves a screenshot of the final state in test-output/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startWebMode } from '../../src-main/server/main';
@@ -29,12 +30,12 @@ beforeAll(async () => {
   }
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   mkdirSync(OUT, { recursive: true });
-  web = await startWebMode({ port: 0, rendererDir: join(ROOT, 'out', 'renderer') });
+  web = await startWebMode({ port: 0, rendererDir: join(ROOT, 'out', 'renderer'), dataDir: mkdtempSync(join(tmpdir(), 'pb-webui-')) });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
-  page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
@@ -46,48 +47,57 @@ afterAll(async () => {
   await web?.close();
 });
 
+async function until(what: string, cond: () => Promise<boolean>, timeout = 60_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Web mode has no native folder dialog: "Model folder path…" shows a path field. */
 async function openFolder(dir: string): Promise<void> {
   await page.getByTestId('model-select').selectOption('__custom__');
   await page.getByTestId('model-dir').fill(dir);
-}
-
-async function fraction(): Promise<number> {
-  return Number(await page.getByTestId('progress').getAttribute('data-fraction'));
+  await page.getByTestId('model-dir').press('Enter');
 }
 
 describe('web UI in Chromium', () => {
   it('loads through the token URL (cookie) and connects over WebSocket', async () => {
     await page.goto(web.server.url);
     expect(new URL(page.url()).search).toBe(''); // token swapped for a cookie
-    await page.getByTestId('generate').waitFor();
-    await expect(page.locator('.mode').textContent()).resolves.toContain('web');
+    await page.getByTestId('new-from-seed').waitFor();
+    await until('the app info', async () => (await page.getByTestId('statusbar').textContent())?.includes('· web') ?? false);
   });
 
   it('a bad model folder shows its typed error, naming the file', async () => {
     await openFolder(join(FIXTURE_MODELS, 'does-not-exist'));
-    await page.getByTestId('steps').fill('5');
-    await page.getByTestId('generate').click();
-    const err = page.getByTestId('error');
+    const err = page.locator('[data-testid="notice"][data-kind="error"]');
     await err.waitFor();
     expect(await err.getAttribute('data-code')).toBe('missing-file');
     expect(await err.textContent()).toContain('does-not-exist');
     expect(await err.textContent()).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    await err.getByRole('button', { name: 'Dismiss' }).click();
   });
 
-  it('opens the test model folder, generates, and the image appears', async () => {
+  it('opens the test model folder, renders a seed, and the image appears', async () => {
     await openFolder(LARGE);
+    await until('the model to open', async () => (await page.getByTestId('statusbar').textContent())?.includes('analytic-large') ?? false);
     await page.getByTestId('seed').fill('7');
     await page.getByTestId('steps').fill('50');
-    await page.getByTestId('generate').click();
-    await page.locator('canvas[data-drawn="true"]').waitFor({ timeout: 60_000 });
-    expect(await fraction()).toBe(1);
-    await expect(page.getByTestId('status').textContent()).resolves.toContain('ran on cpu');
-    expect(await page.getByTestId('error').count()).toBe(0);
-    // The canvas holds the 256×256 PNG and it is not blank.
+    await page.getByTestId('new-from-seed').click();
+    await page.getByTestId('canvas-image').waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('device-in-use').textContent()).resolves.toContain('CPU');
+    expect(await page.locator('[data-testid="notice"][data-kind="error"]').count()).toBe(0);
+    // The image is the 256×256 PNG and it is not blank.
     // Evaluated in the page as a string: this file is type-checked against Node's lib, not the DOM's.
+    await until('the image to decode', async () => (await page.evaluate(`document.querySelector('[data-testid="canvas-image"]').naturalWidth`)) > 0);
     const stats = (await page.evaluate(`(() => {
-      const c = document.querySelector('canvas');
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const img = document.querySelector('[data-testid="canvas-image"]');
+      const c = document.createElement('canvas');
+      c.width = img.naturalWidth; c.height = img.naturalHeight;
+      const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
       let sum = 0;
       for (let i = 0; i < d.length; i += 4) sum += d[i];
       return { w: c.width, h: c.height, meanRed: sum / (d.length / 4) };
@@ -98,27 +108,27 @@ describe('web UI in Chromium', () => {
     expect(stats.meanRed).toBeLessThan(215);
   });
 
-  it('the progress bar moves during a long run and Cancel stops it', async () => {
+  it('the jobs panel shows progress with an ETA during a long run, and Cancel stops it', async () => {
+    await page.getByTestId('tab-jobs').click();
     await page.getByTestId('steps').fill('1000');
-    await page.getByTestId('generate').click();
+    await page.getByTestId('new-from-seed').click();
+    const bar = page.getByRole('progressbar').first();
     const seen: number[] = [];
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const f = await fraction();
-      if (f > 0 && f < 1 && !seen.includes(f)) seen.push(f);
+      const v = Number((await bar.getAttribute('aria-valuenow').catch(() => null)) ?? 0);
+      if (v > 0 && v < 100 && !seen.includes(v)) seen.push(v);
       if (seen.length >= 3) break;
       await page.waitForTimeout(20);
     }
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen); // monotone
-    await expect(page.getByTestId('status').textContent()).resolves.toMatch(/s left/); // ETA shown
-    await page.getByTestId('cancel').click();
-    const err = page.getByTestId('error');
-    await err.waitFor({ timeout: 30_000 });
-    expect(await err.getAttribute('data-code')).toBe('cancelled');
-    expect(await fraction()).toBeLessThan(1);
-    expect(await page.getByTestId('generate').isEnabled()).toBe(true);
-    await page.screenshot({ path: join(OUT, 'e2e-web-ui.png'), fullPage: true });
+    await expect(page.getByTestId('jobs-list').textContent()).resolves.toMatch(/s left/); // ETA shown
+    await page.getByTestId('statusbar').getByRole('button', { name: 'Cancel' }).click();
+    await until('the job to end as cancelled', async () => (await page.locator('[data-testid="job"][data-status="cancelled"]').count()) === 1, 30_000);
+    expect(await page.locator('[data-testid="notice"][data-kind="error"]').count()).toBe(0); // a cancel is not a failure
+    expect(await page.getByTestId('new-from-seed').isEnabled()).toBe(true);
+    await page.screenshot({ path: join(OUT, 'e2e-web-ui.png') });
     expect(existsSync(join(OUT, 'e2e-web-ui.png'))).toBe(true);
   });
 

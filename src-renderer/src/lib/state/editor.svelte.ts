@@ -735,6 +735,13 @@ export class EditorState {
       status: 'done',
     }));
     this.history.load(m.history.entries, m.history.index);
+    // Show the gallery of the basis the stack uses (or the last computed one) with its k and method.
+    const used = m.state.edits[0]?.basisKey ?? m.bases.at(-1)?.key;
+    if (used) {
+      const b = parseBasisKey(used);
+      this.k = b.k;
+      this.method = b.method;
+    }
     this.stale = false;
     this.projectId = p.id;
     this.projectName = p.name;

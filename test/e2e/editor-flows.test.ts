@@ -1,0 +1,249 @@
+/**
+ * The editor end to end in headless Chromium against web mode, on the bundled model (avatars64), with a screenshot
+ * at each step in test-output/editor-*.png:
+ *  1. new from seed → compute the basis at t = 0.6·T → previews stream in → add a direction → strength +2 → apply →
+ *     undo → redo → save the project → reopen it in a fresh page → the same image bytes;
+ *  2. import a PNG → inversion (PSNR shown) → edit → export → the exported PNG carries the recipe, and re-importing
+ *     it offers to restore the recipe.
+ * Few DDIM steps (11, so 0.6·T is on the schedule) and k = 2 keep it to a few minutes on two cores.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startWebMode } from '../../src-main/server/main';
+import { readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
+import { loadProjectFile } from '../../src-main/core/project';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const OUT = join(ROOT, 'test-output');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const LONG = 240_000;
+
+let web: Awaited<ReturnType<typeof startWebMode>>;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+let shot = 0;
+let dataDir = '';
+
+async function snap(name: string): Promise<void> {
+  shot += 1;
+  const file = join(OUT, `editor-${String(shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file });
+  expect(existsSync(file)).toBe(true);
+}
+
+/** sha256 of the PNG bytes the canvas shows (the view puts it on the element once hashed). */
+async function canvasHash(): Promise<string> {
+  let h = '';
+  await until('the canvas image hash', async () => {
+    h = (await page.getByTestId('canvas-image').getAttribute('data-sha256')) ?? '';
+    return /^[0-9a-f]{64}$/.test(h);
+  }, 10_000);
+  return h;
+}
+
+/** Poll a page-side condition (waitForFunction would eval a string, which the app's CSP forbids). */
+async function until(what: string, cond: () => Promise<boolean>, timeout = LONG): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** No job running: the status bar has no Cancel button. */
+async function idle(): Promise<void> {
+  await until('the jobs to finish', async () => (await page.getByTestId('statusbar').locator('button').count()) === 0);
+}
+
+async function count(testid: string): Promise<number> {
+  return page.getByTestId(testid).count();
+}
+
+async function newPage(): Promise<void> {
+  page = await browser.newPage({ viewport: { width: 1360, height: 820 }, acceptDownloads: true });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  await page.goto(web.server.url);
+  await page.getByTestId('new-from-seed').waitFor();
+  await until('the bundled model', async () => (await page.getByTestId('model-select').inputValue()).includes('avatars64'), 60_000);
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
+    const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('electron-vite build failed');
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  mkdirSync(OUT, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'pb-e2e-data-'));
+  // The engine worker reads it too: projects and the basis cache both start empty, so every run computes for real.
+  process.env.PULLBACK_DATA_DIR = dataDir;
+  web = await startWebMode({ port: 0, rendererDir: join(ROOT, 'out', 'renderer'), dataDir });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  await newPage();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+});
+
+describe('editor: seed → basis → edit → undo/redo → save → reopen', () => {
+  let edited = '';
+
+  it('starts with the bundled model and an empty canvas', async () => {
+    await expect(page.getByTestId('project-title').textContent()).resolves.toContain('Untitled');
+    await expect(page.locator('.placeholder').textContent()).resolves.toContain('New from seed');
+    await snap('start');
+  });
+
+  it('new from seed shows the image', async () => {
+    await page.getByTestId('seed').fill('3');
+    await page.getByTestId('steps').fill('11');
+    await page.getByTestId('new-from-seed').click();
+    await page.getByTestId('canvas-image').waitFor({ timeout: LONG });
+    await expect(page.getByTestId('device-in-use').textContent()).resolves.toContain('CPU');
+    await snap('new-from-seed');
+  });
+
+  it('computes the basis at t = 0.6·T and the previews stream in', async () => {
+    await expect(page.getByTestId('timestep-label').textContent()).resolves.toMatch(/t = 599 · 0\.60 T/);
+    await page.getByTestId('basis-k').fill('2');
+    await page.getByTestId('basis-compute').click();
+    await page.getByTestId('basis-cancel').waitFor();
+    // The first previews arrive while the job still runs (streamed, not at the end).
+    await page.getByTestId('thumb-plus').first().waitFor({ timeout: LONG });
+    const streaming = await page.getByTestId('basis-cancel').count();
+    await snap('previews-streaming');
+    await page.getByTestId('basis-compute').waitFor({ timeout: LONG });
+    expect(streaming + (await page.getByTestId('gallery-row').count())).toBeGreaterThanOrEqual(2);
+    expect(await count('gallery-row')).toBe(2);
+    expect(await count('thumb-minus')).toBe(2);
+    await expect(page.getByTestId('basis-status').textContent()).resolves.toMatch(/iterations/);
+    await snap('gallery');
+  });
+
+  it('adds a direction, sets strength +2 and applies', async () => {
+    const before = await canvasHash();
+    await page.getByTestId('add-direction').first().click();
+    expect(await count('stack-entry')).toBe(1);
+    await page.getByTestId('stack-strength-value').fill('2');
+    await page.getByTestId('stack-strength-value').press('Enter');
+    await snap('stack-strength-2');
+    await page.getByTestId('apply').click();
+    await idle();
+    edited = await canvasHash();
+    expect(edited).not.toBe(before);
+    await snap('applied');
+  });
+
+  it('undo and redo (keyboard) restore the stack and the image', async () => {
+    await page.locator('body').click({ position: { x: 5, y: 400 } });
+    await page.keyboard.press('Control+z');
+    await until('strength 1', async () => (await page.getByTestId('stack-strength-value').inputValue()) === '1', 5000);
+    await idle();
+    expect(await canvasHash()).not.toBe(edited);
+    await snap('undo');
+    await page.keyboard.press('Shift+Control+Z');
+    await until('strength 2', async () => (await page.getByTestId('stack-strength-value').inputValue()) === '2', 5000);
+    await idle();
+    expect(await canvasHash()).toBe(edited);
+    await page.getByTestId('tab-history').click();
+    expect(await page.getByTestId('history-list').locator('li').count()).toBe(3); // New, Add direction, Strength +2
+    await snap('redo-history');
+    await page.getByTestId('tab-directions').click();
+  });
+
+  it('saves the project and reopens it in a fresh page with the same image bytes', async () => {
+    await page.keyboard.press('Control+s');
+    await page.getByTestId('project-name').fill('e2e portrait');
+    await snap('save-dialog');
+    await page.getByTestId('project-save-confirm').click();
+    await page.getByTestId('project-title').filter({ hasText: 'e2e portrait' }).waitFor();
+    await expect(page.getByTestId('project-title').textContent()).resolves.not.toContain('•');
+    // On disk: a valid project whose result blob is exactly the bytes on the canvas.
+    const saved = loadProjectFile(join(dataDir, 'projects', 'e2e portrait.pbproj'));
+    expect(saved.manifest.images.result).toBe(edited);
+    expect(saved.manifest.state.edits.map((e) => e.strength)).toEqual([2]);
+    await page.close();
+    await newPage();
+    await page.getByTestId('menu-file').click();
+    await page.getByTestId('menu-open').click();
+    await page.getByTestId('project-item').filter({ hasText: 'e2e portrait' }).click();
+    await page.getByTestId('canvas-image').waitFor({ timeout: LONG });
+    expect(await canvasHash()).toBe(edited);
+    expect(await page.getByTestId('stack-strength-value').inputValue()).toBe('2');
+    expect(await count('gallery-row')).toBe(2); // σ of the saved basis (previews recompute on demand)
+    await snap('reopened');
+  });
+});
+
+describe('editor: import → inversion → edit → export with recipe', () => {
+  let exported: Uint8Array;
+
+  it('imports a PNG and shows the inversion PSNR', async () => {
+    // A small synthetic portrait-like picture: not from the model, so the PSNR is a real measurement.
+    const w = 64;
+    const px = Buffer.alloc(w * w * 3);
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < w; x++) {
+        const d = Math.hypot(x - 32, y - 28) < 16;
+        px.set(d ? [200, 150, 120] : [90, 60 + y, 160], 3 * (y * w + x));
+      }
+    const png = await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toBuffer();
+    await page.getByTestId('import-input').setInputFiles({ name: 'face.png', mimeType: 'image/png', buffer: png });
+    await page.getByTestId('psnr').waitFor({ timeout: LONG });
+    await expect(page.getByTestId('psnr').textContent()).resolves.toMatch(/PSNR \d+\.\d dB/);
+    await snap('imported');
+  });
+
+  it('edits the imported image and exports a PNG carrying the recipe', async () => {
+    await page.getByTestId('basis-k').fill('2');
+    await page.getByTestId('basis-compute').click();
+    await page.getByTestId('basis-compute').waitFor({ timeout: LONG });
+    await page.getByTestId('add-direction').nth(1).click();
+    await page.getByTestId('stack-strength-value').fill('2');
+    await page.getByTestId('stack-strength-value').press('Enter');
+    await page.getByTestId('apply').click();
+    await idle();
+    await page.getByTestId('compare-toggle').click();
+    await snap('import-edited-compare');
+    const download = page.waitForEvent('download');
+    await page.getByTestId('menu-file').click();
+    await page.getByTestId('menu-export').click();
+    const d = await download;
+    const file = join(OUT, 'editor-export.png');
+    await d.saveAs(file);
+    exported = new Uint8Array(readFileSync(file));
+    const text = readPngText(exported);
+    expect(text.Model).toBe('avatars64');
+    expect(text.Source).toMatch(/^image sha256 [0-9a-f]{64}$/);
+    const recipe = JSON.parse(text[RECIPE_KEY]) as { edits: { index: number; strength: number; t: number }[]; source: { kind: string } };
+    expect(recipe.source.kind).toBe('image');
+    expect(recipe.edits).toEqual([expect.objectContaining({ index: 1, strength: 2 })]);
+    // The export is the image on the canvas plus text chunks: sharp decodes it to the same size.
+    expect((await sharp(Buffer.from(exported)).metadata()).width).toBe(64);
+  });
+
+  it('re-opening the exported PNG offers to restore its recipe', async () => {
+    await page.getByTestId('import-input').setInputFiles({ name: 'editor-export.png', mimeType: 'image/png', buffer: Buffer.from(exported) });
+    await page.getByTestId('recipe-banner').waitFor();
+    await expect(page.getByTestId('recipe-banner').textContent()).resolves.toContain('1 edit');
+    await snap('recipe-offer');
+  });
+
+  it('logged no page errors', () => {
+    expect(pageErrors.filter((e) => !/Vulkan/i.test(e))).toEqual([]);
+  });
+});
