@@ -15,10 +15,10 @@ import { loadProjectFile, saveProjectFile, writeFileAtomic, ProjectError, type L
 import { ApiError } from './shared/errors';
 import {
   ProjectRequestSchema,
+  isProjectName,
   type OpenedProject,
   type ProjectEntry,
   type ProjectReplies,
-  type ProjectRequest,
   type RecoveryEntry,
 } from './shared/project-api';
 
@@ -192,7 +192,7 @@ export class ProjectService {
   private pathOf(id: string): string {
     if (id.startsWith('w:')) {
       const name = id.slice(2);
-      if (!/^[^\\/:*?"<>|\x00-\x1f.][^\\/:*?"<>|\x00-\x1f]*$/.test(name) || name.length > 80) {
+      if (!isProjectName(name)) {
         throw new ApiError({ code: 'project-not-found', message: 'unknown project' });
       }
       return this.webPath(name);

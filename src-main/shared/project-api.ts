@@ -18,7 +18,14 @@ export const ProjectNameSchema = z
   .trim()
   .min(1)
   .max(80)
-  .regex(/^[^\\/:*?"<>|\x00-\x1f.][^\\/:*?"<>|\x00-\x1f]*$/, 'a name without / \\ : * ? " < > |');
+  .refine(isProjectName, 'a name without / \\ : * ? " < > | or control characters, not starting with a dot');
+
+/** A file name that stays inside the projects folder on every OS: no separators, reserved or control characters. */
+export function isProjectName(name: string): boolean {
+  if (name.length < 1 || name.length > 80 || name.startsWith('.')) return false;
+  for (const ch of name) if ('\\/:*?"<>|'.includes(ch) || ch.charCodeAt(0) < 0x20) return false;
+  return true;
+}
 const base64Blobs = z.record(sha, z.string().max(48 * 1024 * 1024)).refine((r) => Object.keys(r).length <= 64, 'too many blobs');
 /** Recovery slot of one editor session (random per start of the editor). */
 const sessionId = z.string().regex(/^[a-z0-9-]{1,64}$/);
