@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelCache } from '../src-main/engine/model-cache';
 import { jacobianSessions } from '../src-main/engine/jacobian';
-import { batchSafePredictor, modelStepper, resolveTimestep, resolveXt, basisRow } from '../src-main/engine/jacobian-jobs';
+import { batchSafePredictor, basisRow, jacobianK, modelStepper, resolveTimestep, resolveXt } from '../src-main/engine/jacobian-jobs';
 import { computeLocalBasis } from '../src-main/core/geometry';
 import { editLatent } from '../src-main/core/edit/guidance';
 import { renderFrom } from '../src-main/core/edit/render';
@@ -64,7 +64,7 @@ const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 
 async function childBasis(modelDir: string, method: 'krylov' | 'subspace', k: number): Promise<BasisRow> {
   const { models, model, timestep, xt } = await setup(modelDir);
-  const op = await jacobianSessions.operator({ model }, xt, timestep);
+  const op = await jacobianSessions.operator({ model, K: jacobianK(method, k) }, xt, timestep);
   // Session creation (graph optimisation of the derived pullback graph) is a one-off per model: warm up with
   // one call outside the timing, and report it separately.
   let t0 = performance.now();
@@ -92,7 +92,7 @@ async function childBasis(modelDir: string, method: 'krylov' | 'subspace', k: nu
 
 async function childEdit(modelDir: string): Promise<EditRow> {
   const { models, model, predictor, timestep, xt } = await setup(modelDir);
-  const op = await jacobianSessions.operator({ model }, xt, timestep);
+  const op = await jacobianSessions.operator({ model, K: jacobianK('krylov', 2) }, xt, timestep);
   const basis = await computeLocalBasis(op, { k: 2, seed: 0, maxBatch: op.K });
   // Warm the U-Net session's batch-2 shapes so the timings below are steady-state.
   await predictor.predictEps(stackBatch([xt, xt]), timestep);
@@ -165,10 +165,12 @@ export async function main(args: string[]): Promise<void> {
       label = 'fixture ho_ddpm_op14 (largest; bundled model absent)';
     }
   }
-  // Derive (or load) the graphs once here, so no row pays for derivation.
+  // Derive (or load) the graphs of every K the rows use once here, so no row pays for derivation.
   const { models, model, timestep, xt } = await setup(modelDir);
-  await jacobianSessions.operator({ model }, xt, timestep);
-  await jacobianSessions.release();
+  for (const K of new Set(ks.flatMap((k) => methods.map((m) => jacobianK(m, k))))) {
+    await jacobianSessions.operator({ model, K }, xt, timestep);
+    await jacobianSessions.release();
+  }
   await models.release();
   process.stdout.write(
     `basis benchmark: ${label}, x [${model.unet.sampleDims.join(', ')}], t = 0.6·T → timestep ${timestep}, CPU onnxruntime-node, ` +

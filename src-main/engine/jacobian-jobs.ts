@@ -21,7 +21,8 @@ import { EditError } from '../core/edit/errors';
 import type { DdimStepper } from '../core/edit/render';
 import type { ProgressFn } from '../core/jobs';
 import type { Float32TensorPayload } from '../shared/api';
-import { dataDir, jacobianSessions, modelContentHash } from './jacobian';
+import { dataDir, defaultJacobianK, jacobianSessions, modelContentHash } from './jacobian';
+import { defaultOversampling } from '../core/geometry/krylov';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -157,6 +158,15 @@ export interface BasisStats {
   cacheId: string;
 }
 
+/**
+ * Tangent columns per derived-graph call for a basis request: the block the method hands over (k + oversampling
+ * for krylov, k for subspace), capped at the engine's K, so a small k does not pay for zero-padded columns.
+ */
+export function jacobianK(method: BasisMethod, k: number): number {
+  const block = method === 'krylov' ? k + defaultOversampling(k) : k;
+  return Math.max(1, Math.min(block, defaultJacobianK()));
+}
+
 /** The basis cache under the data folder. */
 export function basisCache(): BasisCache {
   return new BasisCache(join(dataDir(), 'basis'));
@@ -188,7 +198,7 @@ export async function localBasis(
   const modelHash = await modelContentHash(model);
   const tol = req.tol ?? defaultTol(req.method);
   onProgress?.({ fraction: 0, message: 'preparing Jacobian graphs' });
-  const op = await jacobianSessions.operator({ model, h: req.h }, xt, timestep, signal);
+  const op = await jacobianSessions.operator({ model, h: req.h, K: jacobianK(req.method, req.k) }, xt, timestep, signal);
   const key: BasisCacheKey = {
     modelHash,
     xtHash: tensorSha256({ dims: [1, ...model.unet.sampleDims], data: xt.data }),

@@ -98,7 +98,8 @@ interface GraphSet {
   sessions: Partial<Record<DerivedKind, Promise<ort.InferenceSession>>>;
 }
 
-function defaultK(): number {
+/** Largest tangent count per derived-graph call (PULLBACK_JACOBIAN_K, default 8). */
+export function defaultJacobianK(): number {
   const env = Number(process.env.PULLBACK_JACOBIAN_K);
   return Number.isInteger(env) && env >= 1 ? env : 8;
 }
@@ -116,7 +117,7 @@ export class JacobianSessions {
 
   async graphs(spec: JacobianSpec, signal?: AbortSignal): Promise<GraphSet> {
     const modelHash = await modelContentHash(spec.model);
-    const K = spec.K ?? defaultK();
+    const K = spec.K ?? defaultJacobianK();
     const h = spec.h ?? 'auto';
     const [, H, W] = spec.model.unet.sampleDims;
     const key = createHash('sha256').update(JSON.stringify({ v: 1, modelHash, h, K, H, W })).digest('hex');
