@@ -2,12 +2,14 @@
  * Electron main process: registers the app:// scheme, denies permissions, starts the engine worker, wires IPC and
  * opens the window. All model work happens in the engine worker, never here.
  */
-import { app, dialog, session, BrowserWindow } from 'electron';
+import { app, dialog, screen, session, BrowserWindow } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineHost } from './engine/host';
 import { ApiService } from './engine/service';
 import { ProjectService } from './project-service';
+import { installMenu } from './menu';
+import { loadWindowState, saveWindowState } from './window-state';
 import { registerIpc } from './ipc';
 import { APP_URL, handleAppProtocol, registerAppScheme } from './protocol';
 import { createMainWindow, lockDownContents } from './window';
@@ -55,7 +57,13 @@ async function start(): Promise<void> {
     },
   });
   registerIpc(service, devServerUrl);
-  createMainWindow(join(here, '..', 'preload', 'index.cjs'), devServerUrl ?? APP_URL, devServerUrl);
+  installMenu();
+  // Window size, position and maximised state are remembered between runs.
+  const userData = app.getPath('userData');
+  const saved = loadWindowState(userData, screen.getAllDisplays().map((d) => d.workArea));
+  const win = createMainWindow(join(here, '..', 'preload', 'index.cjs'), devServerUrl ?? APP_URL, devServerUrl, saved ?? undefined);
+  if (saved?.maximized) win.maximize();
+  win.on('close', () => saveWindowState(userData, { ...win.getNormalBounds(), maximized: win.isMaximized() }));
 }
 
 app.whenReady().then(start, (err: unknown) => {

@@ -20,6 +20,15 @@ export const bridge: PreloadBridge = {
       ipcRenderer.removeListener(IPC_CHANNELS.jobEvent, wrapped);
     };
   },
+  onMenuCommand: (listener) => {
+    const wrapped = (_event: IpcRendererEvent, command: unknown) => {
+      if (typeof command === 'string') listener(command);
+    };
+    ipcRenderer.on(IPC_CHANNELS.menuCommand, wrapped);
+    return () => {
+      ipcRenderer.removeListener(IPC_CHANNELS.menuCommand, wrapped);
+    };
+  },
 };
 
 contextBridge.exposeInMainWorld(PRELOAD_KEY, bridge);

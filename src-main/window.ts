@@ -39,8 +39,13 @@ export function lockDownContents(contents: WebContents, devServerUrl?: string): 
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 }
 
-export function createMainWindow(preloadPath: string, url: string, devServerUrl?: string): BrowserWindow {
-  const win = new BrowserWindow(windowOptions(preloadPath));
+export function createMainWindow(
+  preloadPath: string,
+  url: string,
+  devServerUrl?: string,
+  bounds?: { width: number; height: number; x?: number; y?: number },
+): BrowserWindow {
+  const win = new BrowserWindow({ ...windowOptions(preloadPath), ...(bounds ?? {}) });
   lockDownContents(win.webContents, devServerUrl);
   win.once('ready-to-show', () => win.show());
   void win.loadURL(url);

@@ -14,6 +14,8 @@ export const IPC_CHANNELS = {
   cancelJob: 'pullback:cancelJob',
   project: 'pullback:project',
   jobEvent: 'pullback:job-event',
+  /** main → renderer: a native menu item was chosen (payload: the command name). */
+  menuCommand: 'pullback:menu-command',
 } as const;
 
 export type IpcEnvelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorPayload };
@@ -26,7 +28,9 @@ export interface PreloadBridge {
   cancelJob(jobId: string): Promise<IpcEnvelope<null>>;
   onJobEvent(listener: (e: JobEvent) => void): () => void;
   project(req: ProjectRequest): Promise<IpcEnvelope<unknown>>;
+  /** Native menu commands (Electron only); returns the unsubscribe. */
+  onMenuCommand(listener: (command: string) => void): () => void;
 }
 
 export const PRELOAD_KEY = 'pullback';
-export const PRELOAD_METHODS = ['getAppInfo', 'pickModelFolder', 'startJob', 'cancelJob', 'onJobEvent', 'project'] as const;
+export const PRELOAD_METHODS = ['getAppInfo', 'pickModelFolder', 'startJob', 'cancelJob', 'onJobEvent', 'project', 'onMenuCommand'] as const;

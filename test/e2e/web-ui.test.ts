@@ -91,7 +91,7 @@ describe('web UI in Chromium', () => {
     expect(await page.locator('[data-testid="notice"][data-kind="error"]').count()).toBe(0);
     // The image is the 256×256 PNG and it is not blank.
     // Evaluated in the page as a string: this file is type-checked against Node's lib, not the DOM's.
-    await until('the image to decode', async () => (await page.evaluate(`document.querySelector('[data-testid="canvas-image"]').naturalWidth`)) > 0);
+    await until('the image to decode', async () => Number(await page.evaluate(`document.querySelector('[data-testid="canvas-image"]').naturalWidth`)) > 0);
     const stats = (await page.evaluate(`(() => {
       const img = document.querySelector('[data-testid="canvas-image"]');
       const c = document.createElement('canvas');

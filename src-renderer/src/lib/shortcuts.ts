@@ -8,6 +8,7 @@ export interface Shortcut {
 export type Command =
   | 'new'
   | 'open'
+  | 'openRecent'
   | 'save'
   | 'saveAs'
   | 'import'
@@ -44,8 +45,19 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: '?', what: 'This help', command: 'help' },
 ];
 
+/** The fields of a KeyboardEvent we read (structural, so this file also type-checks under Node for tests). */
+export interface KeyLike {
+  key: string;
+  metaKey: boolean;
+  ctrlKey: boolean;
+  shiftKey: boolean;
+  altKey: boolean;
+  target: unknown;
+}
+
 export function isMac(): boolean {
-  return typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+  const nav = (globalThis as { navigator?: { platform?: string } }).navigator;
+  return /Mac|iPhone|iPad/.test(nav?.platform ?? '');
 }
 
 export function mod(): string {
@@ -53,7 +65,7 @@ export function mod(): string {
 }
 
 /** The command for a key event, or null. Plain-letter shortcuts are ignored while typing in a field. */
-export function commandFor(e: KeyboardEvent): Command | null {
+export function commandFor(e: KeyLike): Command | null {
   const m = isMac() ? e.metaKey : e.ctrlKey;
   const k = e.key.toLowerCase();
   if (m) {
@@ -67,7 +79,7 @@ export function commandFor(e: KeyboardEvent): Command | null {
     if (k === 'enter') return 'apply';
     return null;
   }
-  const t = e.target as HTMLElement | null;
+  const t = e.target as { tagName?: string; isContentEditable?: boolean } | null;
   if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return null;
   if (e.altKey) return null;
   switch (e.key) {
