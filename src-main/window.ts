@@ -45,7 +45,8 @@ export function createMainWindow(
   devServerUrl?: string,
   bounds?: { width: number; height: number; x?: number; y?: number },
 ): BrowserWindow {
-  const win = new BrowserWindow({ ...windowOptions(preloadPath), ...(bounds ?? {}) });
+  const options = { ...windowOptions(preloadPath), ...(bounds ?? {}) };
+  const win = new BrowserWindow(options);
   lockDownContents(win.webContents, devServerUrl);
   win.once('ready-to-show', () => win.show());
   void win.loadURL(url);
