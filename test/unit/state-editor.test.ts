@@ -184,3 +184,43 @@ describe('PNG text chunks', () => {
     expect(parseRecipe('not json')).toBeNull();
   });
 });
+
+describe('EditorState: recipe restore, autosave, bad input', () => {
+  it('restoring a seed recipe re-renders the seed and re-applies its stack', async () => {
+    const { ed, calls } = await started();
+    ed.addDirection(1);
+    ed.setStrength(ed.doc.edits[0].id, 3);
+    await ed.apply();
+    const out = ed.exportPng()!;
+    const f = fakeApi();
+    const fresh = new EditorState(f.api);
+    await fresh.load();
+    await fresh.importFile('x.png', out.bytes);
+    await fresh.restoreRecipe();
+    const edit = f.calls.filter((c) => c.name === 'edit');
+    expect(edit.at(-1)?.input).toMatchObject({ seed: 42, timestep: 555, steps: 10, edits: [{ index: 1, strength: 3 }] });
+    expect(fresh.resultImage?.bytes).toEqual(ed.resultImage?.bytes);
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it('autosaves only when dirty, to its session slot', async () => {
+    const { ed } = await started();
+    const reqs: { op: string; session?: string }[] = [];
+    const project = ed['api'].project;
+    ed['api'].project = async (req) => (reqs.push(req as { op: string }), req.op === 'autosave' ? { when: 'now' } : project(req));
+    await ed.autosave();
+    expect(reqs.map((r) => r.op)).toEqual(['autosave']);
+    expect(reqs[0].session).toBe(ed.session);
+    ed.dirty = false;
+    await ed.autosave();
+    expect(reqs).toHaveLength(1);
+  });
+
+  it('empty or out-of-range number fields are clamped, never sent raw', async () => {
+    const { ed, calls } = await started();
+    (ed as unknown as { steps: unknown }).steps = '';
+    (ed as unknown as { seed: unknown }).seed = -5;
+    await ed.newFromSeed();
+    expect(calls.at(-1)?.input).toMatchObject({ seed: 0, steps: 50 });
+  });
+});

@@ -258,7 +258,8 @@ export class EditorState {
   /** New from seed: render the seed's image and start a fresh document. */
   async newFromSeed(): Promise<void> {
     if (!this.modelDir) return this.notify('warning', 'Pick a model first.');
-    const seed = Math.max(0, Math.floor(Number(this.seed) || 0));
+    const seed = Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(Number(this.seed) || 0)));
+    this.steps = clampInt(this.steps, 1, Math.min(1000, this.numTrainTimesteps), 50);
     try {
       const out = await this.jobs.run('generate', { modelDir: this.modelDir, seed, steps: this.steps, provider: this.provider }, `Render seed ${seed}`);
       const img = out.images[0];
@@ -358,6 +359,7 @@ export class EditorState {
   async computeBasis(): Promise<void> {
     const src = this.xtInput();
     if (!src || !this.modelDir) return this.notify('warning', 'Start from a seed or import an image first.');
+    this.k = clampInt(this.k, 1, 64, 8);
     const timestep = this.timestep;
     const key = basisKey(timestep, this.method, this.k);
     const k = this.k;
@@ -763,6 +765,12 @@ export class EditorState {
       if (!(err instanceof ApiError && err.code === 'disconnected')) this.fail(err, 'Autosave');
     }
   }
+}
+
+/** A number field's value as an integer in [min, max]; `fallback` when it is empty or not a number. */
+export function clampInt(v: unknown, min: number, max: number, fallback: number): number {
+  const n = Math.floor(Number(v));
+  return Number.isFinite(n) && v !== '' && v !== null ? Math.max(min, Math.min(max, n)) : fallback;
 }
 
 function toShown(i: { bytes: Uint8Array; width: number; height: number }): ShownImage {
