@@ -7,7 +7,8 @@
  * of x_t from seed 0, computed through the ORT operator (no basis cache; derived graphs from the on-disk cache,
  * derived once beforehand): seconds, Jacobian products (columns; a fused pullback column counts 2), iterations,
  * converged, worst residual, peak RSS of the process that ran it (each row in its own child process). Then the
- * time of one ± gallery preview pair (guidance n = 16 each, both rendered as one batch of 2 with 20 DDIM steps)
+ * time of one ± gallery preview pair (gallery defaults: guidance n = 8, s = 0.2 each, both rendered as one batch of
+ * 2 with 20 DDIM steps)
  * and of one full edit (guidance n = 16, render at 50 steps with the η = 1 tail).
  */
 import { fork } from 'node:child_process';
@@ -99,9 +100,10 @@ async function childEdit(modelDir: string): Promise<EditRow> {
   const v = basisRow(basis.V, 0);
   const T = model.scheduler.numTrainTimesteps;
   const stepper = modelStepper(model, predictor);
-  const guidance = (strength: number) => editLatent(predictor, xt, [{ v, strength }], { timestep, steps: 16 });
+  const guidance = (strength: number, steps = 16, scale = 0.1) => editLatent(predictor, xt, [{ v, strength }], { timestep, steps, scale });
   let t0 = performance.now();
-  const pair = stackBatch([await guidance(-1), await guidance(1)]);
+  // The gallery's preview defaults: n = 8, s = 0.2 (same n·s as the final edit's 16 × 0.1), 20 render steps.
+  const pair = stackBatch([await guidance(-1, 8, 0.2), await guidance(1, 8, 0.2)]);
   await renderFrom(stepper, pair, { timestep, schedule: ddimTimesteps(20, T), T });
   const previewPairSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
@@ -205,7 +207,7 @@ export async function main(args: string[]): Promise<void> {
     `\n${table(
       ['operation', 'seconds', 'peak RSS MB'],
       [
-        ['± preview pair (guidance n=16 each, render 20 steps, batch 2)', e.previewPairSeconds.toFixed(2), e.peakRssMb.toFixed(0)],
+        ['± preview pair (gallery defaults: guidance n=8 s=0.2 each, render 20 steps, batch 2)', e.previewPairSeconds.toFixed(2), e.peakRssMb.toFixed(0)],
         ['full edit (guidance n=16, render 50 steps, η=1 tail)', e.editSeconds.toFixed(2), e.peakRssMb.toFixed(0)],
       ],
     )}\n`,

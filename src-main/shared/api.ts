@@ -196,6 +196,9 @@ export const GalleryInputSchema = z
     ...pullbackBase,
     ...BasisParamsSchema.shape,
     ...editParams,
+    /** Previews take half the authors' guidance steps at twice the scale (same n·s, so about the same edit). */
+    guidanceSteps: z.number().int().min(0).max(512).default(8),
+    scale: z.number().min(0).max(100).default(0.2),
     /** Directions to preview (default: all k). */
     directions: z.array(z.number().int().min(0)).max(256).optional(),
     /** |strength| of the − and + previews. */
