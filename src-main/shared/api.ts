@@ -163,12 +163,18 @@ export const InvertInputSchema = z.object({
   steps: z.number().int().min(1).max(1000).default(100),
   /** Reconstructions below this PSNR (dB) are flagged `poor`. */
   poorPsnrDb: z.number().default(25),
+  /** Optional edit timestep (fraction of T snapped to the schedule, or a schedule timestep): also return x_t there. */
+  t: z.number().min(0).max(1).optional(),
+  timestep: z.number().int().min(0).max(100_000).optional(),
   provider: ProviderPreferenceSchema.default('auto'),
 });
 export const InvertOutputSchema = z.object({
   /** x_T: the latent at the top DDIM timestep. */
   xT: Float32TensorSchema,
   timestep: z.number().int(),
+  /** x_t of the image at the requested edit timestep (when `t`/`timestep` was given): feed it to basis/edit as `xt`. */
+  xt: Float32TensorSchema.optional(),
+  xtTimestep: z.number().int().optional(),
   /** The image as the model sees it (resized/cropped) and its regeneration from x_T. */
   input: EncodedImageSchema,
   recon: EncodedImageSchema,

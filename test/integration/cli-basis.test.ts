@@ -104,12 +104,14 @@ describe('pullback sample / basis / edit / invert', () => {
     const img = join(tmp, 'g.png');
     expect((await pullback(['generate', ANALYTIC_INT64, '--seed', '5', '--steps', '50', '--provider', 'cpu', '--out', img, '-q'])).code).toBe(0);
     const out = join(tmp, 'inv');
-    const r = await pullback(['invert', ANALYTIC_INT64, '--image', img, '--steps', '100', '--provider', 'cpu', '--out', out, '-q']);
+    const r = await pullback(['invert', ANALYTIC_INT64, '--image', img, '--steps', '100', '--t', '0.6', '--provider', 'cpu', '--out', out, '-q']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.psnr).toBeGreaterThan(30);
     expect(report.poor).toBe(false);
     expect((await npy(join(out, 'xT.npy'))).dims).toEqual([1, 3, 8, 8]);
+    expect(report.xt_timestep).toBe(605);
+    expect((await npy(join(out, 'xt.npy'))).dims).toEqual([1, 3, 8, 8]);
     expect((await stat(join(out, 'recon.png'))).size).toBeGreaterThan(0);
   });
 });

@@ -82,6 +82,15 @@ describe('DDIM inversion (analytic-int64)', () => {
     expect(poor.poor).toBe(true);
   });
 
+  it('x_t captured at an edit timestep lies on the inversion path: denoising it from there gives the same x_0', async () => {
+    const full = await ddimInvert(x0, { predictor, alphasCumprod: alphas, steps: 100, captureTimestep: 605 });
+    const fromXt = await ddimDenoise(full.captured!, { predictor, alphasCumprod: alphas, steps: 100, fromTimestep: 605 });
+    let m = 0;
+    for (let i = 0; i < x0.data.length; i++) m = Math.max(m, Math.abs(x0.data[i] - fromXt.data[i]));
+    expect(m).toBeLessThan(0.1);
+    await expect(ddimInvert(x0, { predictor, alphasCumprod: alphas, steps: 100, captureTimestep: 600 })).rejects.toThrow(/not on the/);
+  });
+
   it('an undecodable image is an invalid-argument error', async () => {
     await expect(
       runJobInProcess('invert', { modelDir: ANALYTIC_INT64, image: new Uint8Array([1, 2, 3, 4]), steps: 10, provider: 'cpu' }, { quiet: true }),

@@ -2,6 +2,7 @@
  * `pullback invert [model-dir] --image in.png [--steps N] --out <dir>`: DDIM inversion (η = 0) to x_T; writes
  * xT.npy, input.png (the image as the model sees it), recon.png (regenerated from x_T) and invert.json with the
  * PSNR of invert → regenerate, also printed as JSON. A `poor` reconstruction is also reported on stderr.
+ * With --t F (or --timestep N on the schedule) it also writes xt.npy, the image's x_t there, for basis/edit --xt.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +16,9 @@ import { UsageError, type CliCommand } from '../types';
 
 export const invertCommand: CliCommand = {
   name: 'invert',
-  summary: 'invert [model-dir] --image in.png [--steps N] [--poor-psnr DB] --out <dir>  DDIM inversion: xT.npy, recon.png, PSNR JSON',
+  summary:
+    'invert [model-dir] --image in.png [--steps N] [--t F | --timestep N] [--poor-psnr DB] --out <dir>' +
+    '  DDIM inversion: xT.npy (and xt.npy at --t for editing), recon.png, PSNR JSON',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
@@ -24,6 +27,8 @@ export const invertCommand: CliCommand = {
         image: { type: 'string' },
         steps: { type: 'string' },
         'poor-psnr': { type: 'string' },
+        t: { type: 'string' },
+        timestep: { type: 'string' },
         provider: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
@@ -45,6 +50,8 @@ export const invertCommand: CliCommand = {
         image,
         steps,
         poorPsnrDb: num('poor-psnr', values['poor-psnr']),
+        t: num('t', values.t),
+        timestep: int('timestep', values.timestep),
         ...(values.provider ? { provider: values.provider as 'auto' } : {}),
       },
       { quiet: values.quiet },
@@ -55,7 +62,15 @@ export const invertCommand: CliCommand = {
     await writeFile(join(values.out, 'xT.npy'), encodeNpy(fromPayload(out.xT, 'xT')));
     await writeFile(join(values.out, 'recon.png'), out.recon.bytes);
     await writeFile(join(values.out, 'input.png'), out.input.bytes);
-    const report = { psnr: out.psnr, poor: out.poor, timestep: out.timestep, steps: steps ?? 100, seconds: out.elapsedMs / 1000 };
+    if (out.xt) await writeFile(join(values.out, 'xt.npy'), encodeNpy(fromPayload(out.xt, 'xt')));
+    const report = {
+      psnr: out.psnr,
+      poor: out.poor,
+      timestep: out.timestep,
+      ...(out.xtTimestep !== undefined ? { xt_timestep: out.xtTimestep } : {}),
+      steps: steps ?? 100,
+      seconds: out.elapsedMs / 1000,
+    };
     await writeFile(join(values.out, 'invert.json'), `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(report)}\n`);
     if (out.poor && !values.quiet) {

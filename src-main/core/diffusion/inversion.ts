@@ -27,17 +27,25 @@ export interface InversionOptions {
    * image for editing at t. Default: the last one (x_T).
    */
   untilTimestep?: number;
+  /** Also return x at this schedule timestep (on the way up): the x_t of a real image for editing at t. */
+  captureTimestep?: number;
   signal?: AbortSignal;
   onProgress?: ProgressFn;
 }
 
 /** x_0 [1, C, H, W] (pixels in [−1, 1]) → x_t at the last (or `untilTimestep`) DDIM level, η = 0. */
-export async function ddimInvert(x0: Tensor, opts: InversionOptions): Promise<{ x: Tensor; timestep: number }> {
+export async function ddimInvert(x0: Tensor, opts: InversionOptions): Promise<{ x: Tensor; timestep: number; captured?: Tensor }> {
   const T = opts.alphasCumprod.length;
   const ts = ddimTimestepsAscending(opts.steps, T);
   const stop = opts.untilTimestep ?? ts[ts.length - 1];
   const last = ts.indexOf(stop);
   if (last < 0) throw new InvalidArgumentError(`timestep ${stop} is not on the ${opts.steps}-step DDIM schedule`);
+  const capture = opts.captureTimestep;
+  if (capture !== undefined && ts.indexOf(capture) < 0) {
+    throw new InvalidArgumentError(`timestep ${capture} is not on the ${opts.steps}-step DDIM schedule (use --t, or a timestep of the schedule)`);
+  }
+  if (capture !== undefined && capture > stop) throw new InvalidArgumentError(`capture timestep ${capture} is above the inversion's end ${stop}`);
+  let captured: Tensor | undefined;
   let x = x0;
   // Levels: clean (−1), ts[0], ..., ts[last]. ε of each step at its source level (clean → ts[0] uses ts[0]).
   const levels = [-1, ...ts.slice(0, last + 1)];
@@ -49,9 +57,10 @@ export async function ddimInvert(x0: Tensor, opts: InversionOptions): Promise<{ 
     const to = levels[k + 1];
     const eps = await opts.predictor.predictEps(x, Math.max(from, ts[0]), opts.signal);
     x = ddimStep({ x, eps, alphaT: alphaBarAt(opts.alphasCumprod, from), alphaNext: alphaBarAt(opts.alphasCumprod, to) });
+    if (to === capture) captured = x;
     opts.onProgress?.({ fraction: (k + 1) / total, message: `inversion step ${k + 1}/${total}` });
   }
-  return { x, timestep: stop };
+  return { x, timestep: stop, ...(captured ? { captured } : {}) };
 }
 
 export interface DenoiseOptions {

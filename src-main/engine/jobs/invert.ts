@@ -14,11 +14,13 @@ import { ddimDenoise, ddimInvert, psnr } from '../../core/diffusion/inversion';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import type { Tensor } from '../../core/tensor';
 import type { Float32TensorPayload, JobOutput } from '../../shared/api';
-import { subProgress, toPayload, batchSafePredictor } from '../jacobian-jobs';
+import { subProgress, toPayload, batchSafePredictor, resolveTimestep } from '../jacobian-jobs';
 
 export interface InvertResult {
   xT: Float32TensorPayload;
   timestep: number;
+  xt?: Float32TensorPayload;
+  xtTimestep?: number;
   input: RawImage;
   recon: RawImage;
   psnr: number;
@@ -59,10 +61,13 @@ export const invertJob: EngineJob<'invert', InvertResult> = {
     const predictor = batchSafePredictor(model, loaded.predictor);
     const start = performance.now();
     const x0 = await imageToSample(input.image, model.unet.sampleDims);
-    const { x: xT, timestep } = await ddimInvert(x0, {
+    if (input.t !== undefined && input.timestep !== undefined) throw new InvalidArgumentError('give at most one of t, timestep');
+    const editTimestep = input.t !== undefined || input.timestep !== undefined ? resolveTimestep(input, model) : undefined;
+    const { x: xT, timestep, captured } = await ddimInvert(x0, {
       predictor,
       alphasCumprod: model.alphasCumprod,
       steps: input.steps,
+      captureTimestep: editTimestep,
       signal: ctx.signal,
       onProgress: subProgress(ctx.onProgress, 0, 0.5),
     });
@@ -78,6 +83,7 @@ export const invertJob: EngineJob<'invert', InvertResult> = {
     return {
       xT: toPayload(xT),
       timestep,
+      ...(captured && editTimestep !== undefined ? { xt: toPayload(captured), xtTimestep: editTimestep } : {}),
       input: sampleToImage(x0),
       recon: sampleToImage(recon),
       psnr: Number.isFinite(score) ? score : 99,
