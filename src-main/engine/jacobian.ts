@@ -41,7 +41,7 @@ export function dataDir(): string {
   return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'pullback-studio');
 }
 
-const hashes = new Map<string, { stamp: string; hash: string }>();
+const hashes = new Map<string, { stamp: string; files: string[]; hash: string }>();
 
 async function hashFileInto(h: ReturnType<typeof createHash>, file: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -52,20 +52,30 @@ async function hashFileInto(h: ReturnType<typeof createHash>, file: string): Pro
   });
 }
 
+async function stampOf(files: readonly string[]): Promise<string> {
+  const parts = await Promise.all(
+    files.map(async (f) => {
+      const st = await stat(f);
+      return `${f}:${st.size}:${st.mtimeMs}`;
+    }),
+  );
+  return parts.join('|');
+}
+
 /**
  * Content hash of a model folder: sha256 over the scheduler config, unet/model.onnx and its external data files
- * (names and bytes). Memoised per process by (path, size, mtime) of those files.
+ * (names and bytes). Memoised per process by (path, size, mtime) of those files, so a repeated request does not
+ * re-read the weights.
  */
 export async function modelContentHash(model: ModelFolder): Promise<string> {
   const unet = model.unet.file;
   const sched = join(model.dir, MODEL_FILES.scheduler);
+  const memo = hashes.get(unet);
+  if (memo && memo.stamp === (await stampOf(memo.files))) return memo.hash;
   const bytes = await readFile(unet);
   const externals = readOnnxSignature(bytes).externalDataFiles.map((rel) => join(dirname(unet), rel)).sort();
   const files = [sched, unet, ...externals];
-  const stamps = await Promise.all(files.map(async (f) => `${f}:${(await stat(f)).size}:${(await stat(f)).mtimeMs}`));
-  const stamp = stamps.join('|');
-  const memo = hashes.get(unet);
-  if (memo?.stamp === stamp) return memo.hash;
+  const stamp = await stampOf(files);
   const h = createHash('sha256');
   h.update('pullback-model-v1\0');
   h.update(await readFile(sched));
@@ -76,7 +86,7 @@ export async function modelContentHash(model: ModelFolder): Promise<string> {
     await hashFileInto(h, f);
   }
   const hash = h.digest('hex');
-  hashes.set(unet, { stamp, hash });
+  hashes.set(unet, { stamp, files, hash });
   return hash;
 }
 

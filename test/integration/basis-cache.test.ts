@@ -4,7 +4,7 @@
  * computation is seeded); a different seed is a different entry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runJobInProcess } from '../../src-main/engine/jacobian-run';
@@ -64,5 +64,16 @@ describe('basis job cache', () => {
     const fromXt = await runJobInProcess('basis', { modelDir, xt: fromSeed.xt, timestep: fromSeed.timestep, steps: 20, k: 3, provider: 'cpu' }, { quiet: true });
     expect(fromXt.cacheHit).toBe(true);
     expect(Buffer.from(fromXt.V.data).equals(Buffer.from(fromSeed.V.data))).toBe(true);
+  });
+
+  it('a changed model folder (scheduler config) has another model hash, so its bases are not reused', async () => {
+    const before = await runJobInProcess('basis', { ...input, modelDir }, { quiet: true });
+    expect(before.cacheHit).toBe(true);
+    const cfgFile = join(modelDir, 'scheduler', 'scheduler_config.json');
+    const cfg = JSON.parse(await readFile(cfgFile, 'utf8'));
+    await writeFile(cfgFile, JSON.stringify({ ...cfg, beta_end: 0.021 }));
+    const after = await runJobInProcess('basis', { ...input, modelDir }, { quiet: true });
+    expect(after.modelHash).not.toBe(before.modelHash);
+    expect(after.cacheHit).toBe(false);
   });
 });
