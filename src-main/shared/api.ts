@@ -284,6 +284,28 @@ export const TransportOutputSchema = z.object({
   basisB: BasisStatsSchema,
 });
 
+export const GlobalBasisInputSchema = z
+  .object({
+    ...pullbackBase,
+    ...BasisParamsSchema.shape,
+    /** The samples (DDIM paths of these seeds at the timestep); each local basis goes through the cache. */
+    seeds: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).min(1).max(256),
+    /** Directions of the global basis (≤ seeds·k). */
+    kGlobal: z.number().int().min(1).max(256).default(8),
+    /** 'sigma' weights each local direction by its singular value. */
+    weighting: z.enum(['uniform', 'sigma']).default('uniform'),
+  })
+  .superRefine((v, ctx) => oneSourceOneTime(v, ctx, false));
+export const GlobalBasisOutputSchema = z.object({
+  timestep: z.number().int(),
+  /** [kGlobal, ...x] orthonormal rows. */
+  V: Float32TensorSchema,
+  /** [kGlobal] singular values of the stacked local bases (how shared each direction is). */
+  S: Float32TensorSchema,
+  /** Per seed: the local basis stats (cache hits included). */
+  samples: z.array(z.object({ seed: z.number().int(), basis: BasisStatsSchema })),
+});
+
 /** Every engine job: name → input and output schemas. */
 export const JOBS = {
   'model.info': {
@@ -300,6 +322,7 @@ export const JOBS = {
   gallery: { input: GalleryInputSchema, output: GalleryOutputSchema },
   edit: { input: EditInputSchema, output: EditOutputSchema },
   transport: { input: TransportInputSchema, output: TransportOutputSchema },
+  'global-basis': { input: GlobalBasisInputSchema, output: GlobalBasisOutputSchema },
 } as const;
 
 export type JobName = keyof typeof JOBS;

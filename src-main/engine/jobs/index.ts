@@ -12,6 +12,7 @@ import { basisJob } from './basis';
 import { galleryJob } from './gallery';
 import { editJob } from './edit';
 import { transportJob } from './transport';
+import { globalBasisJob } from './global-basis';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own result type
 export const ENGINE_JOBS: { readonly [N in JobName]: EngineJob<N, any> } = {
@@ -23,6 +24,7 @@ export const ENGINE_JOBS: { readonly [N in JobName]: EngineJob<N, any> } = {
   gallery: galleryJob,
   edit: editJob,
   transport: transportJob,
+  'global-basis': globalBasisJob,
 };
 
 export type { EngineJob, JobContext, LoadedModel } from './types';
