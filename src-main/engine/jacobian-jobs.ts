@@ -140,6 +140,8 @@ export interface BasisRequest {
   tol?: number;
   basisSeed: number;
   h: string;
+  /** krylov warm start rows [j, ...x]. */
+  warmStart?: Float32TensorPayload;
 }
 
 export interface BasisStats {
@@ -210,6 +212,14 @@ export async function localBasis(
     tol,
     seed: req.basisSeed,
   };
+  const warm = req.warmStart ? fromPayload(req.warmStart, 'warmStart') : undefined;
+  if (warm) {
+    if (req.method !== 'krylov') throw new InvalidArgumentError('warmStart is supported by the krylov method only');
+    if (warm.dims.length < 2 || sizeOf(warm.dims.slice(1)) !== sizeOf(model.unet.sampleDims)) {
+      throw new InvalidArgumentError(`warmStart must be [j, ${model.unet.sampleDims.join(', ')}], got [${warm.dims.join(', ')}]`);
+    }
+    key.extra = { warmStart: tensorSha256(warm) };
+  }
   const cache = basisCache();
   let result;
   try {
@@ -221,6 +231,7 @@ export async function localBasis(
         seed: req.basisSeed,
         signal,
         maxBatch: op.K,
+        ...(warm ? { warmStart: warm } : {}),
         onProgress: (p) =>
           onProgress?.({
             fraction: p.fraction,

@@ -184,7 +184,12 @@ export const InvertOutputSchema = z.object({
 });
 
 export const BasisInputSchema = z
-  .object({ ...pullbackBase, ...BasisParamsSchema.shape })
+  .object({
+    ...pullbackBase,
+    ...BasisParamsSchema.shape,
+    /** krylov only: start vectors [j, ...x] (e.g. V of the basis at a nearby t or sample); part of the cache key. */
+    warmStart: Float32TensorSchema.optional(),
+  })
   .superRefine((v, ctx) => oneSourceOneTime(v, ctx));
 export const BasisOutputSchema = BasisStatsSchema.extend({
   /** [k, ...x], unit rows (right singular vectors). */

@@ -76,4 +76,20 @@ describe('basis job cache', () => {
     expect(after.modelHash).not.toBe(before.modelHash);
     expect(after.cacheHit).toBe(false);
   });
+
+  it('warm start from the basis at a nearby timestep: its own cache entry, same subspace, no more products', async () => {
+    const near = await runJobInProcess('basis', { ...input, modelDir, k: 4, t: undefined, timestep: 631 }, { quiet: true });
+    const cold = await runJobInProcess('basis', { ...input, modelDir, k: 4 }, { quiet: true });
+    const warm = await runJobInProcess('basis', { ...input, modelDir, k: 4, warmStart: near.V }, { quiet: true });
+    expect(warm.cacheHit).toBe(false);
+    expect(warm.cacheId).not.toBe(cold.cacheId);
+    expect(warm.converged).toBe(true);
+    console.log(`[basis-cache] warm start: ${warm.jacobianProducts.total} products vs cold ${cold.jacobianProducts.total}`);
+    expect(warm.jacobianProducts.total).toBeLessThanOrEqual(cold.jacobianProducts.total);
+    const S = (r: typeof cold) => new Float32Array(r.S.data.slice().buffer);
+    for (let i = 0; i < 4; i++) expect(Math.abs(S(warm)[i] - S(cold)[i]) / S(cold)[i]).toBeLessThan(1e-3);
+    await expect(runJobInProcess('basis', { ...input, modelDir, k: 4, method: 'subspace', warmStart: near.V }, { quiet: true })).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
+  });
 });
