@@ -3,7 +3,8 @@
  * `previewSteps` DDIM schedule. Each pair is edited (guidance batches x and x ± δv through the U-Net) and then
  * rendered as one batch of two; each thumbnail is streamed as soon as it exists, as the `partial` of a progress
  * event (GalleryPartial: {kind: 'gallery-thumb', index, sign, strength, image}), − before +, directions in order.
- * The unedited preview (`center`) comes first in the output. PNGs are encoded in the worker so the partials are
+ * The unedited preview (`center`) comes first in the output. All three share the same η = 1 tail noise, so a
+ * thumbnail differs from the centre by the edit only. PNGs are encoded in the worker so the partials are
  * ready to display.
  */
 import type { EngineJob } from './types';
@@ -11,7 +12,8 @@ import { ddimTimesteps } from '../../core/diffusion/ddim';
 import { sampleToImage } from '../../core/diffusion/image';
 import { editLatent } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
-import { stackBatch, type Tensor } from '../../core/tensor';
+import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
+import { SeededGaussian } from '../../core/geometry/rng';
 import type { EncodedImage, GalleryPartial, JobOutput } from '../../shared/api';
 import { encodePng } from '../png';
 import { asUserError, basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, batchSafePredictor } from '../jacobian-jobs';
@@ -35,15 +37,27 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const { basis, stats } = await localBasis(model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.4));
     const indices = input.directions ?? Array.from({ length: basis.V.dims[0] }, (_, i) => i);
     const stepper = modelStepper(model, predictor, ctx.signal);
-    const render = (x: Tensor) =>
-      renderFrom(stepper, x, {
+    const n = sizeOf(model.unet.sampleDims);
+    const render = (x: Tensor) => {
+      // Every item of a batch gets the same η = 1 noise, drawn exactly as renderFrom draws it for one sample
+      // (SeededGaussian(noiseSeed) in path order): −, + and the centre differ only by the edit, and each equals
+      // the `edit` job's render of the same latent with the same noise seed and steps.
+      const rng = new SeededGaussian(input.noiseSeed);
+      return renderFrom(stepper, x, {
         timestep,
         schedule: ddimTimesteps(input.previewSteps, T),
         T,
         boostFraction: input.boostFraction,
-        noiseSeed: input.noiseSeed,
+        noise: (_i, _t, dims) => {
+          const one = new Float32Array(n);
+          rng.fill(one);
+          const data = new Float32Array(x.data.length);
+          for (let b = 0; b < x.data.length / n; b++) data.set(one, b * n);
+          return { dims: [...dims], data };
+        },
         signal: ctx.signal,
       });
+    };
     const center = await encode(await render(xt), 0);
     const items: JobOutput<'gallery'>['items'] = [];
     const s = input.strength;
