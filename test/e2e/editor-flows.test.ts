@@ -134,6 +134,14 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     expect(await count('thumb-minus')).toBe(2);
     await expect(page.getByTestId('basis-status').textContent()).resolves.toMatch(/iterations/);
     await snap('gallery');
+    // A direction's −/0/+ strip exports as one PNG that says what it shows.
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export the − 0 + strip of direction 1 as PNG' }).click();
+    const strip = join(OUT, 'editor-strip.png');
+    await (await download).saveAs(strip);
+    const meta = await sharp(strip).metadata();
+    expect([meta.width, meta.height]).toEqual([3 * 64 + 2 * 2, 64]);
+    expect(readPngText(new Uint8Array(readFileSync(strip))).Directions).toMatch(/^#1 at -1, 0, \+1/);
   });
 
   it('adds a direction, sets strength +2 and applies', async () => {

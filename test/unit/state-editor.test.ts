@@ -176,7 +176,7 @@ describe('EditorState', () => {
 describe('PNG text chunks', () => {
   it('round-trip, survive non-Latin-1 text, and never throw on junk', () => {
     const p = addPngText(png(1), { a: 'b', Recipe: '{"name":"Zoë ✓"}' });
-    expect(readPngText(p)).toEqual({ a: 'b', Recipe: '{"name":"Zo\\u00eb \\u2713"}' });
+    expect(readPngText(p)).toEqual({ a: 'b', Recipe: '{"name":"Zoë \\u2713"}' });
     expect(JSON.parse(readPngText(p).Recipe)).toEqual({ name: 'Zoë ✓' });
     expect(readPngText(new Uint8Array([1, 2, 3]))).toEqual({});
     expect(readPngText(p.subarray(0, 40))).toEqual({});

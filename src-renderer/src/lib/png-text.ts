@@ -27,7 +27,7 @@ function isPng(b: Uint8Array): boolean {
 
 /** tEXt is Latin-1; anything else is escaped as \uXXXX so the chunk stays valid and JSON still parses it. */
 function latin1(s: string): Uint8Array {
-  const safe = s.replace(/[^\x20-\x7e\n]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const safe = s.replace(/[^\x20-\x7e\xa1-\xff\n]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return Uint8Array.from(safe, (ch) => ch.charCodeAt(0));
 }
 

@@ -582,6 +582,23 @@ export class EditorState {
     return { name: `${this.projectName || 'pullback'}.png`, bytes: addPngText(img.bytes, text) };
   }
 
+  /** The −/0/+ previews of one gallery direction and the text chunks saying what they show (the page composes the PNG). */
+  stripParts(index: number): { name: string; images: Uint8Array[]; text: Record<string, string> } | null {
+    const g = this.gallery;
+    const r = g?.rows.find((x) => x.index === index);
+    const center = g?.center ?? this.sourceImage;
+    if (!g || !r?.minus || !r.plus || !center || !this.source) return null;
+    const src = this.source.kind === 'seed' ? `seed ${this.source.seed}` : `image sha256 ${this.source.hash}`;
+    const text = {
+      Software: `Pullback Studio ${this.info?.version ?? ''}`.trim(),
+      Model: this.modelName,
+      Source: src,
+      Timestep: String(g.timestep),
+      Directions: `#${index + 1} at -${this.previewStrength}, 0, +${this.previewStrength} (preview quality, ${g.method}, k = ${g.k})`,
+    };
+    return { name: `${this.projectName || 'pullback'}-t${g.timestep}-dir${index + 1}-strip.png`, images: [r.minus.bytes, center.bytes, r.plus.bytes], text };
+  }
+
   // ---------- projects ----------
   private async content(): Promise<{ manifest: ProjectManifest; blobs: Record<string, string> } | null> {
     const s = this.source;
