@@ -87,7 +87,15 @@ export async function resolveXt(
   const T = model.scheduler.numTrainTimesteps;
   const noise = initialNoise(model.unet.sampleDims, input.seed, 1);
   if (timestep === T - 1) return noise;
-  return ddimDenoise(noise, {
+  // Repeated edits of one sample (an editor's slider) would redo the same DDIM path each time: memoise it.
+  const key = `${await modelContentHash(model)}|${input.seed}|${input.steps}|${timestep}`;
+  const hit = xtMemo.get(key);
+  if (hit) {
+    xtMemo.delete(key);
+    xtMemo.set(key, hit);
+    return { dims: [...hit.dims], data: hit.data.slice() };
+  }
+  const xt = await ddimDenoise(noise, {
     predictor,
     alphasCumprod: model.alphasCumprod,
     steps: input.steps,
@@ -97,7 +105,14 @@ export async function resolveXt(
     signal,
     onProgress,
   });
+  xtMemo.set(key, { dims: [...xt.dims], data: xt.data.slice() });
+  while (xtMemo.size > XT_MEMO_ENTRIES) xtMemo.delete(xtMemo.keys().next().value as string);
+  return xt;
 }
+
+/** x_t of seeds' DDIM paths, most recently used last (a 64×64 RGB latent is 48 KB). */
+const xtMemo = new Map<string, Tensor>();
+const XT_MEMO_ENTRIES = 32;
 
 /**
  * The predictor with batches cut to what the graph accepts: a U-Net exported with a static batch (e.g. 1) still
