@@ -224,3 +224,23 @@ describe('EditorState: recipe restore, autosave, bad input', () => {
     expect(calls.at(-1)?.input).toMatchObject({ seed: 0, steps: 50 });
   });
 });
+
+describe('EditorState: unsaved work is never overwritten', () => {
+  it('starting a new document autosaves the unsaved one and moves to a fresh recovery slot', async () => {
+    const { ed } = await started();
+    const reqs: { op: string; session?: string }[] = [];
+    const project = ed['api'].project;
+    ed['api'].project = async (req) => (reqs.push(req as { op: string }), req.op === 'autosave' ? { when: 'now' } : project(req));
+    ed.addDirection(0);
+    const first = ed.session;
+    ed.seed = 43;
+    await ed.newFromSeed();
+    expect(reqs).toEqual([expect.objectContaining({ op: 'autosave', session: first })]);
+    expect(ed.session).not.toBe(first);
+    expect(ed.source).toEqual({ kind: 'seed', seed: 43 });
+    // Trying another seed without changing anything keeps no recovery copy.
+    ed.seed = 44;
+    await ed.newFromSeed();
+    expect(reqs).toHaveLength(1);
+  });
+});

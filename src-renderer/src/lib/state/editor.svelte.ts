@@ -127,7 +127,8 @@ export class EditorState {
   dirty = $state(false);
   lastSaved = $state<string | null>(null);
   recovery = $state.raw<RecoveryEntry[]>([]);
-  readonly session = newSessionId();
+  /** Recovery slot of the current document; a new document gets a new slot so an unsaved one is never overwritten. */
+  session = newSessionId();
   createdAt = nowIso();
 
   /** A PNG with a recipe was imported: offer to restore it. */
@@ -263,6 +264,7 @@ export class EditorState {
     try {
       const out = await this.jobs.run('generate', { modelDir: this.modelDir, seed, steps: this.steps, provider: this.provider }, `Render seed ${seed}`);
       const img = out.images[0];
+      await this.keepUnsaved();
       this.providerInUse = out.provider;
       this.fallbackReason = out.fallbackReason ?? '';
       this.source = { kind: 'seed', seed };
@@ -304,6 +306,7 @@ export class EditorState {
     if (!this.modelDir) return this.notify('warning', 'Pick a model first.');
     try {
       const out = await this.jobs.run('invert', { modelDir: this.modelDir, image: bytes as Uint8Array<ArrayBuffer>, steps: this.steps, provider: this.provider }, `Invert ${name}`);
+      await this.keepUnsaved();
       this.source = { kind: 'image', name, hash: await sha256Hex(bytes), file: bytes, xT: out.xT, timestep: out.timestep, psnr: out.psnr, poor: out.poor };
       this.sourceImage = { bytes: out.input.bytes, width: out.input.width, height: out.input.height };
       this.reconImage = { bytes: out.recon.bytes, width: out.recon.width, height: out.recon.height };
@@ -726,6 +729,7 @@ export class EditorState {
 
   private async loadOpened(p: OpenedProject): Promise<void> {
     const m = p.manifest;
+    await this.keepUnsaved();
     if (m.model.dir !== this.modelDir && !(await this.selectModel(m.model.dir, m.model.name))) return;
     const img = (h: string | undefined): ShownImage | null => {
       const b = h ? p.blobs[h] : undefined;
@@ -769,6 +773,17 @@ export class EditorState {
     this.createdAt = m.createdAt;
     if (p.readOnly) this.notify('warning', 'This project was saved by a newer Pullback Studio and is open read-only.', 'Use Save As to keep a copy in this version’s format.');
     else if (p.fromVersion < PROJECT_FORMAT_VERSION) this.notify('info', 'This project was made by an older version; it will be saved in the current format.');
+  }
+
+  /**
+   * Before another document replaces this one: if it has unsaved changes, write them to its recovery slot and move to
+   * a fresh slot, so the unsaved work stays recoverable (offered at the next start) instead of being overwritten.
+   */
+  private async keepUnsaved(): Promise<void> {
+    // A just-rendered seed with no changes is not work worth a recovery file (trying seeds would litter the folder).
+    if (!this.dirty || !this.source || (this.history.entries.length < 2 && this.projectId === null)) return;
+    await this.autosave();
+    this.session = newSessionId();
   }
 
   /** Autosave to the recovery folder (never over the user's file). Quiet unless it fails. */
