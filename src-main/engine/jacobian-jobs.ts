@@ -71,11 +71,11 @@ export function asSample(x: Tensor, model: ModelFolder, what: string): Tensor {
 }
 
 /**
- * x_t: the given latent, or the DDIM path (η = 0, the model's clip_sample) of generate(seed) from T−1 down to the
+ * x_t: the given latent, an inverted image's path from its x_T, or the DDIM path (η = 0, the model's clip_sample) of generate(seed) from T−1 down to the
  * timestep; an exact timestep off the schedule is reached by one DDIM step from the schedule point above it.
  */
 export async function resolveXt(
-  input: { seed?: number; xt?: Float32TensorPayload; steps: number },
+  input: { seed?: number; xt?: Float32TensorPayload; xT?: Float32TensorPayload; steps: number },
   model: ModelFolder,
   predictor: NoisePredictor,
   timestep: number,
@@ -83,8 +83,15 @@ export async function resolveXt(
   onProgress?: ProgressFn,
 ): Promise<Tensor> {
   if (input.xt) return asSample(fromPayload(input.xt, 'xt'), model, 'xt');
-  if (input.seed === undefined) throw new InvalidArgumentError('give seed or xt');
   const T = model.scheduler.numTrainTimesteps;
+  if (input.xT) {
+    // An inverted image: walk its deterministic path down without clip_sample, the exact reverse of the inversion
+    // (the invert job's PSNR was measured on this unclipped path).
+    const xT = asSample(fromPayload(input.xT, 'xT'), model, 'xT');
+    if (timestep === T - 1) return xT;
+    return ddimDenoise(xT, { predictor, alphasCumprod: model.alphasCumprod, steps: input.steps, fromTimestep: T - 1, untilTimestep: timestep, signal, onProgress });
+  }
+  if (input.seed === undefined) throw new InvalidArgumentError('give seed, xt or xT');
   const noise = initialNoise(model.unet.sampleDims, input.seed, 1);
   if (timestep === T - 1) return noise;
   // Repeated edits of one sample (an editor's slider) would redo the same DDIM path each time: memoise it.

@@ -80,23 +80,26 @@ export const Float32TensorSchema = z.object({ dims: z.array(z.number().int().non
 export type Float32TensorPayload = z.infer<typeof Float32TensorSchema>;
 
 /**
- * Where x_t comes from (pullback jobs): `seed` = the DDIM path of generate(seed) stopped at the timestep, or `xt`
- * = a given latent [1, C, H, W]. The timestep: `t` = fraction of T snapped to the nearest DDIM step of the
+ * Where x_t comes from (pullback jobs): `seed` = the DDIM path of generate(seed) stopped at the timestep, `xt`
+ * = a given latent [1, C, H, W] at the timestep, or `xT` = an inverted image's x_T (path from T−1 to the timestep). The timestep: `t` = fraction of T snapped to the nearest DDIM step of the
  * `steps`-step schedule, or `timestep` = exactly this value fed to the U-Net. Exactly one of each pair.
  */
 const pullbackBase = {
   modelDir,
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   xt: Float32TensorSchema.optional(),
+  /** x_T from `invert` (latent at T−1): x_t is the deterministic (unclipped) DDIM path from it down to the timestep. */
+  xT: Float32TensorSchema.optional(),
   t: z.number().min(0).max(1).optional(),
   timestep: z.number().int().min(0).max(100_000).optional(),
   /** DDIM steps N of the schedule (paper: 100). */
   steps: z.number().int().min(1).max(1000).default(100),
   provider: ProviderPreferenceSchema.default('auto'),
 };
-type PullbackBase = { seed?: number; xt?: unknown; t?: number; timestep?: number };
+type PullbackBase = { seed?: number; xt?: unknown; xT?: unknown; t?: number; timestep?: number };
 function oneSourceOneTime(v: PullbackBase, ctx: z.RefinementCtx, needSource = true): void {
-  if (needSource && (v.seed === undefined) === (v.xt === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of seed, xt' });
+  const sources = [v.seed, v.xt, v.xT].filter((s) => s !== undefined).length;
+  if (needSource && sources !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of seed, xt, xT' });
   if ((v.t === undefined) === (v.timestep === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of t, timestep' });
 }
 

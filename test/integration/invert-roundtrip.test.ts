@@ -77,6 +77,9 @@ describe('DDIM inversion (analytic-int64)', () => {
     expect(good.psnr).toBeGreaterThan(35);
     expect(good.poor).toBe(false);
     expect(good.xT.dims).toEqual([1, 3, 8, 8]);
+    // The editor's path for an imported image: x_T as the `xT` source; its path down is the regeneration itself.
+    const viaXT = await runJobInProcess('sample', { modelDir: ANALYTIC_INT64, xT: good.xT, timestep: 605, steps: 100, provider: 'cpu' }, { quiet: true });
+    expect(Buffer.from(viaXT.image.bytes).equals(Buffer.from(good.recon.bytes))).toBe(true);
     const poor = await runJobInProcess('invert', { modelDir: ANALYTIC_INT64, image: png, steps: 10, provider: 'cpu' }, { quiet: true });
     expect(poor.psnr).toBeLessThan(good.psnr);
     expect(poor.poor).toBe(true);
