@@ -108,6 +108,13 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     await expect(page.getByTestId('project-title').textContent()).resolves.toContain('Untitled');
     await expect(page.locator('.placeholder').textContent()).resolves.toContain('New from seed');
     await snap('start');
+    // The Help panel lists the shortcuts; Escape closes it.
+    await page.keyboard.press('?');
+    await page.getByTestId('help-dialog').waitFor();
+    await expect(page.getByTestId('help-dialog').textContent()).resolves.toMatch(/Undo.*Redo/s);
+    await snap('help');
+    await page.keyboard.press('Escape');
+    expect(await count('help-dialog')).toBe(0);
   });
 
   it('new from seed shows the image', async () => {
@@ -219,7 +226,8 @@ describe('editor: import → inversion → edit → export with recipe', () => {
   });
 
   it('edits the imported image and exports a PNG carrying the recipe', async () => {
-    // One direction keeps this part short: the imported image is edited at the top step, where the basis is slowest.
+    // The imported image is edited at the same t = 0.6·T (the engine follows the inverted x_T's path down to it).
+    await expect(page.getByTestId('timestep-label').textContent()).resolves.toMatch(/t = 599/);
     await page.getByTestId('basis-k').fill('1');
     await page.getByTestId('basis-compute').click();
     await page.getByTestId('basis-compute').waitFor({ timeout: LONG });

@@ -160,12 +160,8 @@ export class EditorState {
   }
   /** The timestep the picker shows: the document's, or the schedule step nearest 0.6·T. */
   get timestep(): number {
-    if (this.source?.kind === 'image') return this.source.timestep;
     if (this.doc.timestep !== null) return this.doc.timestep;
     return this.snap(this.defaultFraction);
-  }
-  get timestepLocked(): boolean {
-    return this.source?.kind === 'image';
   }
   snap(fraction: number): number {
     const target = fraction * this.numTrainTimesteps;
@@ -345,7 +341,6 @@ export class EditorState {
 
   // ---------- timestep ----------
   setTimestep(t: number): void {
-    if (this.timestepLocked) return;
     const snapped = this.snap(t / this.numTrainTimesteps);
     if (snapped === this.doc.timestep) return;
     this.history.drag('timestep', `Timestep ${snapped}`, { ...this.doc, timestep: snapped });
@@ -353,10 +348,14 @@ export class EditorState {
   }
 
   // ---------- basis gallery ----------
-  private xtInput(): { seed: number } | { xt: Float32TensorPayload } | null {
+  /**
+   * Where x_t comes from: a seed's DDIM path, or an imported image's x_T (the engine follows its path down to the
+   * timestep, so imported images are edited at any t like seeds).
+   */
+  private xtInput(): { seed: number } | { xT: Float32TensorPayload } | null {
     const s = this.source;
     if (!s) return null;
-    return s.kind === 'seed' ? { seed: s.seed } : { xt: s.xT };
+    return s.kind === 'seed' ? { seed: s.seed } : { xT: s.xT };
   }
 
   async computeBasis(): Promise<void> {
