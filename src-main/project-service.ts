@@ -71,6 +71,8 @@ export class ProjectService {
   /** Opaque id → absolute path, for paths that came from a dialog or the recent list. */
   private readonly paths = new Map<string, string>();
   private readonly modelExists: (dir: string) => boolean;
+  /** Files opened read-only (written by a newer version): saving over them would drop what this version cannot read. */
+  private readonly readOnly = new Set<string>();
 
   constructor(private readonly opts: ProjectServiceOptions) {
     this.projectsDir = join(opts.dataDir, 'projects');
@@ -115,12 +117,17 @@ export class ProjectService {
         const file = this.pathOf(req.id);
         const p = loadProjectFile(file);
         this.checkModel(p);
+        if (p.readOnly) this.readOnly.add(resolve(file));
+        else this.readOnly.delete(resolve(file));
         this.touchRecent(file);
         return this.opened(req.id, displayName(file), p);
       }
       case 'save': {
         const file = req.id ? this.pathOf(req.id) : req.name ? this.webPath(req.name) : null;
         if (!file) throw new ApiError({ code: 'invalid-input', message: 'save needs an id or a name' });
+        if (this.readOnly.has(resolve(file))) {
+          throw new ProjectError('project-read-only', 'this project was written by a newer version; save it under another name', basename(file));
+        }
         mkdirSync(join(file, '..'), { recursive: true });
         saveProjectFile(file, { manifest: req.manifest, blobs: decodeBlobs(req.blobs) });
         this.touchRecent(file);

@@ -97,6 +97,18 @@ describe('project service', () => {
     expect(back.manifest.modifiedAt).toBe('b');
   });
 
+  it('a newer-version project opens read-only and cannot be saved over, only saved as', async () => {
+    const { svc, dataDir, manifest, blobs } = setup();
+    mkdirSync(join(dataDir, 'projects'), { recursive: true });
+    copyFileSync(resolve(import.meta.dirname, '..', 'fixtures', 'projects', 'v3-future.pbproj'), join(dataDir, 'projects', 'future.pbproj'));
+    const before = readFileSync(join(dataDir, 'projects', 'future.pbproj'));
+    const p = (await svc.handle({ op: 'open', id: 'w:future' })) as OpenedProject;
+    expect(p.readOnly).toBe(true);
+    expect(await code(svc.handle({ op: 'save', id: 'w:future', manifest, blobs }))).toBe('project-read-only');
+    expect(readFileSync(join(dataDir, 'projects', 'future.pbproj')).equals(before)).toBe(true);
+    expect(await code(svc.handle({ op: 'save', name: 'future copy', manifest, blobs }))).toBe('resolved');
+  });
+
   it('autosave goes to a recovery slot that lists, opens and discards', async () => {
     const { svc, manifest, blobs, dataDir } = setup();
     mkdirSync(join(dataDir, 'projects'), { recursive: true });
