@@ -182,6 +182,21 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     await page.getByTestId('tab-directions').click();
   });
 
+  it('unsaved work autosaved on blur is offered for recovery after the page is gone', async () => {
+    await page.evaluate(`window.dispatchEvent(new Event('blur'))`);
+    const recovery = join(dataDir, 'recovery');
+    await until('autosave on blur to write a recovery file', async () => existsSync(recovery) && readdirSync(recovery).some((f) => f.endsWith('.pbproj')), 10_000);
+    await page.close(); // as if the app crashed: nothing was saved
+    await newPage();
+    await page.getByTestId('recovery-banner').waitFor({ timeout: 10_000 });
+    await snap('recovery-offer');
+    await page.getByTestId('recovery-banner').getByRole('button', { name: 'Recover' }).click();
+    await page.getByTestId('canvas-image').waitFor({ timeout: LONG });
+    expect(await canvasHash()).toBe(edited);
+    expect(await page.getByTestId('stack-strength-value').inputValue()).toBe('2');
+    expect(await count('recovery-banner')).toBe(0);
+  });
+
   it('saves the project and reopens it in a fresh page with the same image bytes', async () => {
     await page.keyboard.press('Control+s');
     await page.getByTestId('project-name').fill('e2e portrait');
