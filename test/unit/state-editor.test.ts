@@ -244,3 +244,21 @@ describe('EditorState: unsaved work is never overwritten', () => {
     expect(reqs).toHaveLength(1);
   });
 });
+
+describe('EditorState: switching the model', () => {
+  it('closes the document after keeping edited work in recovery', async () => {
+    const { ed } = await started();
+    const reqs: { op: string }[] = [];
+    const project = ed['api'].project;
+    ed['api'].project = async (req) => (reqs.push(req as { op: string }), req.op === 'autosave' ? { when: 'now' } : project(req));
+    ed.addDirection(0);
+    // Pretend the folder resolves to another model dir.
+    ed.modelDir = '/other';
+    expect(await ed.selectModel('/m')).toBe(true);
+    expect(reqs.map((r) => r.op)).toEqual(['autosave']);
+    expect(ed.source).toBeNull();
+    expect(ed.shownImage).toBeNull();
+    expect(ed.doc.edits).toEqual([]);
+    expect(ed.dirty).toBe(false);
+  });
+});

@@ -216,7 +216,11 @@ export class EditorState {
   }
 
   // ---------- model and device ----------
-  async selectModel(dir: string, name?: string): Promise<boolean> {
+  /**
+   * Switch the model. The document belongs to the model it was made with, so switching closes it (unsaved work goes
+   * to recovery first); `replacing` is for callers that load another document right after (open, restore recipe).
+   */
+  async selectModel(dir: string, name?: string, replacing = false): Promise<boolean> {
     const clean = dir.trim();
     if (!clean) return false;
     try {
@@ -230,7 +234,10 @@ export class EditorState {
         this.recentModels = [info.dir, ...this.recentModels.filter((d) => d !== info.dir)].slice(0, 6);
         writeRecentModels(this.recentModels);
       }
-      if (changed) this.galleries = [];
+      if (changed) {
+        this.galleries = [];
+        if (this.source && !replacing) await this.closeDocument(`Switched to ${this.modelName}: the previous image belonged to the other model.`);
+      }
       return true;
     } catch (err) {
       this.fail(err, 'Opening the model');
@@ -270,6 +277,18 @@ export class EditorState {
     } catch (err) {
       this.fail(err, 'Rendering the seed');
     }
+  }
+
+  /** Close the document (after keeping unsaved work in recovery): an empty canvas, a fresh history. */
+  private async closeDocument(why: string): Promise<void> {
+    const hadWork = this.dirty && this.history.entries.length > 1;
+    await this.keepUnsaved();
+    this.source = null;
+    this.sourceImage = null;
+    this.reconImage = null;
+    this.resetDocument('New');
+    this.dirty = false;
+    this.notify('info', why, hadWork ? 'Your unsaved changes were kept; they are offered for recovery at the next start.' : undefined);
   }
 
   private resetDocument(label: string): void {
@@ -320,7 +339,7 @@ export class EditorState {
     if (!p) return;
     this.pendingRecipe = null;
     const r = p.recipe;
-    if (r.model.dir !== this.modelDir && !(await this.selectModel(r.model.dir, r.model.name))) return;
+    if (r.model.dir !== this.modelDir && !(await this.selectModel(r.model.dir, r.model.name, true))) return;
     this.steps = r.steps;
     if (r.source.kind === 'seed') {
       this.seed = r.source.seed;
@@ -729,7 +748,7 @@ export class EditorState {
   private async loadOpened(p: OpenedProject): Promise<void> {
     const m = p.manifest;
     await this.keepUnsaved();
-    if (m.model.dir !== this.modelDir && !(await this.selectModel(m.model.dir, m.model.name))) return;
+    if (m.model.dir !== this.modelDir && !(await this.selectModel(m.model.dir, m.model.name, true))) return;
     const img = (h: string | undefined): ShownImage | null => {
       const b = h ? p.blobs[h] : undefined;
       return b ? { bytes: b, ...pngSize(b) } : null;
@@ -783,6 +802,8 @@ export class EditorState {
     if (!this.dirty || !this.source || (this.history.entries.length < 2 && this.projectId === null)) return;
     await this.autosave();
     this.session = newSessionId();
+    // Kept: the next document starts clean, so its own autosave cannot write this one into the new slot again.
+    this.dirty = false;
   }
 
   /** Autosave to the recovery folder (never over the user's file). Quiet unless it fails. */
