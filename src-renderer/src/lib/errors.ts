@@ -20,8 +20,9 @@ export function describeCode(code: ErrorCode): string {
     case 'worker-died':
       return 'The engine stopped unexpectedly and was restarted. Try again.';
     case 'invalid-input':
-    case 'invalid-argument':
       return 'Some settings are out of range.';
+    case 'invalid-argument':
+      return 'The engine could not use this input.';
     case 'unknown-job':
       return 'The engine does not know this job.';
     case 'provider-failed':
