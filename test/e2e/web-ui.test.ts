@@ -68,6 +68,8 @@ describe('web UI in Chromium', () => {
     expect(new URL(page.url()).search).toBe(''); // token swapped for a cookie
     await page.getByTestId('new-from-seed').waitFor();
     await until('the app info', async () => (await page.getByTestId('statusbar').textContent())?.includes('· web') ?? false);
+    // The bundled model opens first; wait for it so the next step does not race the start-up.
+    await until('the bundled model', async () => (await page.getByTestId('model-select').inputValue()) !== '');
   });
 
   it('a bad model folder shows its typed error, naming the file', async () => {
