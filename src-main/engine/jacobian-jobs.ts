@@ -20,7 +20,8 @@ import type { BasisMethod, LocalBasis } from '../core/geometry/types';
 import { EditError } from '../core/edit/errors';
 import type { DdimStepper } from '../core/edit/render';
 import type { ProgressFn } from '../core/jobs';
-import type { Float32TensorPayload } from '../shared/api';
+import type { Float32TensorPayload, ProviderPreference } from '../shared/api';
+import type { JobContext } from './jobs/types';
 import { dataDir, defaultJacobianK, jacobianSessions, modelContentHash } from './jacobian';
 import { defaultOversampling } from '../core/geometry/krylov';
 
@@ -298,4 +299,21 @@ export function basisRow(V: Tensor, i: number): Tensor {
 /** Scales sub-task progress into [a, b] of the job's progress. */
 export function subProgress(onProgress: ProgressFn | undefined, a: number, b: number): ProgressFn | undefined {
   return onProgress && ((p) => onProgress({ ...p, fraction: a + (b - a) * p.fraction }));
+}
+
+/** A model opened for a latent job: its folder, a batch-safe ε predictor, and the job's start time. */
+export interface OpenedModel {
+  model: ModelFolder;
+  predictor: NoisePredictor;
+  start: number;
+}
+
+/**
+ * The opening every latent job shares: report, open (or reuse) the model's session, and wrap its predictor so
+ * batches larger than a static-batch export allows are split.
+ */
+export async function openModel(input: { modelDir: string; provider: ProviderPreference }, ctx: JobContext): Promise<OpenedModel> {
+  ctx.onProgress({ fraction: 0, message: 'loading model' });
+  const loaded = await ctx.loadModel(input.modelDir, input.provider);
+  return { model: loaded.model, predictor: batchSafePredictor(loaded.model, loaded.predictor), start: performance.now() };
 }

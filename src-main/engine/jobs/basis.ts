@@ -4,15 +4,12 @@
  */
 import type { EngineJob } from './types';
 import type { JobOutput } from '../../shared/api';
-import { localBasis, resolveTimestep, resolveXt, subProgress, toPayload, batchSafePredictor } from '../jacobian-jobs';
+import { localBasis, resolveTimestep, resolveXt, subProgress, toPayload, openModel } from '../jacobian-jobs';
 
 export const basisJob: EngineJob<'basis', JobOutput<'basis'>> = {
   name: 'basis',
   async run(input, ctx) {
-    ctx.onProgress({ fraction: 0, message: 'loading model' });
-    const loaded = await ctx.loadModel(input.modelDir, input.provider);
-    const { model } = loaded;
-    const predictor = batchSafePredictor(model, loaded.predictor);
+    const { model, predictor } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.1));
     const { basis, stats } = await localBasis(model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.1, 1));

@@ -15,19 +15,7 @@ import { editLatent, type EditDirection } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf } from '../../core/tensor';
 import type { Float32TensorPayload, JobOutput } from '../../shared/api';
-import {
-  asUserError,
-  batchSafePredictor,
-  basisRow,
-  fromPayload,
-  localBasis,
-  modelStepper,
-  resolveTimestep,
-  resolveXt,
-  subProgress,
-  toPayload,
-  type BasisStats,
-} from '../jacobian-jobs';
+import { asUserError, basisRow, fromPayload, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, toPayload, type BasisStats, openModel } from '../jacobian-jobs';
 
 export interface EditResult {
   image: RawImage;
@@ -40,11 +28,7 @@ export interface EditResult {
 export const editJob: EngineJob<'edit', EditResult> = {
   name: 'edit',
   async run(input, ctx) {
-    ctx.onProgress({ fraction: 0, message: 'loading model' });
-    const loaded = await ctx.loadModel(input.modelDir, input.provider);
-    const { model } = loaded;
-    const predictor = batchSafePredictor(model, loaded.predictor);
-    const start = performance.now();
+    const { model, predictor, start } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const T = model.scheduler.numTrainTimesteps;
     const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.1));

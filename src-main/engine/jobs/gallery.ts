@@ -16,7 +16,7 @@ import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
 import { SeededGaussian } from '../../core/geometry/rng';
 import type { EncodedImage, GalleryPartial, JobOutput } from '../../shared/api';
 import { encodePng } from '../png';
-import { asUserError, basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, batchSafePredictor } from '../jacobian-jobs';
+import { asUserError, basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, openModel } from '../jacobian-jobs';
 
 async function encode(x: Tensor, index: number): Promise<EncodedImage> {
   const img = sampleToImage(x, index);
@@ -26,11 +26,7 @@ async function encode(x: Tensor, index: number): Promise<EncodedImage> {
 export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
   name: 'gallery',
   async run(input, ctx) {
-    ctx.onProgress({ fraction: 0, message: 'loading model' });
-    const loaded = await ctx.loadModel(input.modelDir, input.provider);
-    const { model } = loaded;
-    const predictor = batchSafePredictor(model, loaded.predictor);
-    const start = performance.now();
+    const { model, predictor, start } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const T = model.scheduler.numTrainTimesteps;
     const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05));

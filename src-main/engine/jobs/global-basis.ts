@@ -6,15 +6,12 @@
 import type { EngineJob } from './types';
 import { globalBasis } from '../../core/geometry/transport';
 import type { JobOutput } from '../../shared/api';
-import { asUserError, batchSafePredictor, localBasis, resolveTimestep, resolveXt, toPayload, type BasisStats } from '../jacobian-jobs';
+import { asUserError, localBasis, resolveTimestep, resolveXt, toPayload, type BasisStats, openModel } from '../jacobian-jobs';
 
 export const globalBasisJob: EngineJob<'global-basis', JobOutput<'global-basis'>> = {
   name: 'global-basis',
   async run(input, ctx) {
-    ctx.onProgress({ fraction: 0, message: 'loading model' });
-    const loaded = await ctx.loadModel(input.modelDir, input.provider);
-    const { model } = loaded;
-    const predictor = batchSafePredictor(model, loaded.predictor);
+    const { model, predictor } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const bases = [];
     const samples: { seed: number; basis: BasisStats }[] = [];

@@ -14,7 +14,7 @@ import { ddimDenoise, ddimInvert, psnr } from '../../core/diffusion/inversion';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import type { Tensor } from '../../core/tensor';
 import type { Float32TensorPayload, JobOutput } from '../../shared/api';
-import { subProgress, toPayload, batchSafePredictor, resolveTimestep } from '../jacobian-jobs';
+import { subProgress, toPayload, resolveTimestep, openModel } from '../jacobian-jobs';
 
 export interface InvertResult {
   xT: Float32TensorPayload;
@@ -55,11 +55,7 @@ export async function imageToSample(bytes: Uint8Array, dims: readonly [number, n
 export const invertJob: EngineJob<'invert', InvertResult> = {
   name: 'invert',
   async run(input, ctx) {
-    ctx.onProgress({ fraction: 0, message: 'loading model' });
-    const loaded = await ctx.loadModel(input.modelDir, input.provider);
-    const { model } = loaded;
-    const predictor = batchSafePredictor(model, loaded.predictor);
-    const start = performance.now();
+    const { model, predictor, start } = await openModel(input, ctx);
     const x0 = await imageToSample(input.image, model.unet.sampleDims);
     if (input.t !== undefined && input.timestep !== undefined) throw new InvalidArgumentError('give at most one of t, timestep');
     const editTimestep = input.t !== undefined || input.timestep !== undefined ? resolveTimestep(input, model) : undefined;

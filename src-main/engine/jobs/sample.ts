@@ -4,7 +4,7 @@ import { ddimDenoise } from '../../core/diffusion/inversion';
 import { sampleClipRange } from '../../core/diffusion/scheduler';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import type { Float32TensorPayload, JobOutput } from '../../shared/api';
-import { resolveTimestep, resolveXt, subProgress, toPayload, batchSafePredictor } from '../jacobian-jobs';
+import { resolveTimestep, resolveXt, subProgress, toPayload, openModel } from '../jacobian-jobs';
 
 export interface SampleResult {
   xt: Float32TensorPayload;
@@ -16,11 +16,7 @@ export interface SampleResult {
 export const sampleJob: EngineJob<'sample', SampleResult> = {
   name: 'sample',
   async run(input, ctx) {
-    ctx.onProgress({ fraction: 0, message: 'loading model' });
-    const loaded = await ctx.loadModel(input.modelDir, input.provider);
-    const { model } = loaded;
-    const predictor = batchSafePredictor(model, loaded.predictor);
-    const start = performance.now();
+    const { model, predictor, start } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.5));
     // The rest of the same path: from a schedule timestep this is exactly generate(seed, steps)'s x_0.

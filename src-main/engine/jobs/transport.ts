@@ -7,15 +7,12 @@ import type { EngineJob } from './types';
 import { transportDirection } from '../../core/geometry/transport';
 import { InvalidArgumentError } from '../../core/diffusion/errors';
 import type { JobOutput } from '../../shared/api';
-import { localBasis, resolveTimestep, resolveXt, subProgress, toPayload, batchSafePredictor } from '../jacobian-jobs';
+import { localBasis, resolveTimestep, resolveXt, subProgress, toPayload, openModel } from '../jacobian-jobs';
 
 export const transportJob: EngineJob<'transport', JobOutput<'transport'>> = {
   name: 'transport',
   async run(input, ctx) {
-    ctx.onProgress({ fraction: 0, message: 'loading model' });
-    const loaded = await ctx.loadModel(input.modelDir, input.provider);
-    const { model } = loaded;
-    const predictor = batchSafePredictor(model, loaded.predictor);
+    const { model, predictor } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const xa = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05));
     const xb = await resolveXt({ seed: input.seedB, xt: input.xtB, steps: input.steps }, model, predictor, timestep, ctx.signal);
