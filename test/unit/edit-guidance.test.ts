@@ -7,7 +7,7 @@ import type { NoisePredictor } from '../../src-main/core/diffusion';
 import { CancelledError } from '../../src-main/core/jobs';
 import { editAndRender, editLatent, guidanceEdit, plainMove, renderFrom, renderPath } from '../../src-main/core/edit';
 import type { DdimStepper, EditDirection } from '../../src-main/core/edit';
-import { SeededGaussian } from '../../src-main/core/geometry/rng';
+import { GaussianRng } from '../../src-main/core/diffusion/rng';
 import type { Tensor } from '../../src-main/core/tensor';
 
 const DIMS = [2, 4, 4];
@@ -16,7 +16,7 @@ const T = 1000;
 
 function gaussian(seed: number, unit = false): Tensor {
   const d = new Float32Array(N);
-  new SeededGaussian(seed).fill(d);
+  new GaussianRng(seed).fillNormal(d);
   if (unit) {
     const nr = Math.hypot(...d);
     for (let i = 0; i < N; i++) d[i] /= nr;
@@ -50,7 +50,7 @@ function analyticPredictor(): NoisePredictor & { calls: number[] } {
 /** ε = M x with a fixed M: guidance then has the closed form x + n·s·δ·M(Σ ±|a|v). */
 function linearPredictor(): NoisePredictor & { M: Float64Array } {
   const M = new Float64Array(N * N);
-  new SeededGaussian(77).fill(M);
+  new GaussianRng(77).fillNormal(M);
   return {
     sampleDims: DIMS,
     M,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NoisePredictor } from '../../src-main/core/diffusion';
 import { ddimTimesteps, generate, initialNoise, stepNoise } from '../../src-main/core/diffusion';
 import { ddimStepper, editAndRender, renderFrom } from '../../src-main/core/edit';
-import { SeededGaussian } from '../../src-main/core/geometry/rng';
+import { GaussianRng } from '../../src-main/core/diffusion/rng';
 
 const DIMS = [1, 4, 4];
 const T = 1000;
@@ -50,7 +50,7 @@ describe('render with the diffusion DDIM step', () => {
   it('strength-0 edit + paper schedule equals the unedited render; a real edit changes it', async () => {
     const x = initialNoise(DIMS, 3, 1);
     const v = new Float32Array(16);
-    new SeededGaussian(8).fill(v);
+    new GaussianRng(8).fillNormal(v);
     const opts = { timestep: 599, schedule: ddimTimesteps(20, T), T, noiseSeed: 2 };
     const step = ddimStepper(predictor, abar);
     const base = await renderFrom(step, x, opts);

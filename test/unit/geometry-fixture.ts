@@ -4,7 +4,7 @@
  * under test. The operator computes in float64 and returns float32, like an ORT session would.
  */
 import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
-import { SeededGaussian } from '../../src-main/core/geometry/rng';
+import { GaussianRng } from '../../src-main/core/diffusion/rng';
 import type { JacobianOperator } from '../../src-main/core/geometry/types';
 import type { Tensor } from '../../src-main/core/tensor';
 
@@ -15,7 +15,7 @@ export interface DenseFixture {
   sigma: number[];
 }
 
-function orthonormalColumns(rows: number, cols: number, rng: SeededGaussian): Matrix {
+function orthonormalColumns(rows: number, cols: number, rng: GaussianRng): Matrix {
   const g = new Matrix(rows, cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) g.set(i, j, rng.normal());
   return new QrDecomposition(g).orthogonalMatrix;
@@ -42,12 +42,12 @@ export function denseFixture(opts: {
   const n = xDims.reduce((a, b) => a * b, 1);
   const m = hDims.reduce((a, b) => a * b, 1);
   const sigma = opts.sigma ?? gappedSpectrum(m, 8);
-  const rng = new SeededGaussian(opts.seed ?? 1234);
+  const rng = new GaussianRng(opts.seed ?? 1234);
   const P = orthonormalColumns(m, m, rng);
   const Q = orthonormalColumns(n, m, rng);
   const J = P.mmul(Matrix.diag(sigma)).mmul(Q.transpose());
   if (opts.perturbation) {
-    const g = new SeededGaussian(99);
+    const g = new GaussianRng(99);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) J.set(i, j, J.get(i, j) + opts.perturbation * g.normal());
   }
   const apply = (A: Matrix, t: Tensor, inLen: number, outDims: readonly number[]): Tensor => {

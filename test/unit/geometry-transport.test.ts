@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { globalBasis, grassmannDistance, krylovBasis, principalAngles, transportDirection } from '../../src-main/core/geometry';
-import { SeededGaussian } from '../../src-main/core/geometry/rng';
+import { GaussianRng } from '../../src-main/core/diffusion/rng';
 import type { Tensor } from '../../src-main/core/tensor';
 import { denseFixture } from './geometry-fixture';
 
@@ -83,9 +83,9 @@ describe('parallel transport', () => {
     const r = transportDirection({ dims: [64], data: rowOf(A.U, 0) }, B);
     expect(dot(r.v.data, rowOf(B.V, 0))).toBeGreaterThan(0.99);
     expect(r.captured).toBeLessThan(1);
-    const rng = new SeededGaussian(3);
+    const rng = new GaussianRng(3);
     const random = new Float32Array(64);
-    rng.fill(random);
+    rng.fillNormal(random);
     // A random h direction is mostly outside an 8-dim tangent space of a 64-dim h.
     expect(transportDirection({ dims: [64], data: random }, B).captured).toBeLessThan(0.8);
     expect(() => transportDirection({ dims: [3], data: new Float32Array(3) }, B)).toThrow(expect.objectContaining({ code: 'bad-shape' }));

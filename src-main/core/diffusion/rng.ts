@@ -72,8 +72,8 @@ export class GaussianRng {
     return r * Math.cos(theta);
   }
 
-  /** Fill with standard normals (rounded to float32). */
-  fillNormal(out: Float32Array): Float32Array {
+  /** Fill with standard normals (rounded to float32 for a Float32Array). */
+  fillNormal<A extends Float32Array | Float64Array>(out: A): A {
     for (let i = 0; i < out.length; i++) out[i] = this.normal();
     return out;
   }

@@ -8,7 +8,7 @@
 import type { ProgressFn } from '../jobs';
 import type { NoisePredictor } from '../diffusion';
 import { alphaBarAt, ddimStep } from '../diffusion';
-import { SeededGaussian } from '../geometry/rng';
+import { GaussianRng } from '../diffusion/rng';
 import type { Tensor } from '../tensor';
 import { cancellable, EditError } from './errors';
 import type { EditDirection, EditOptions } from './guidance';
@@ -45,7 +45,7 @@ export interface RenderOptions {
   /** Seed of the η = 1 noise. Default 0. */
   noiseSeed?: number;
   /**
-   * Noise for a stochastic step (index into the path, its tFrom); default: one SeededGaussian(noiseSeed) drawn
+   * Noise for a stochastic step (index into the path, its tFrom); default: one GaussianRng(noiseSeed) drawn
    * in path order. Pass core/diffusion's stepNoise here to share generate()'s noise streams.
    */
   noise?: (stepIndex: number, tFrom: number, dims: readonly number[]) => Tensor;
@@ -78,12 +78,12 @@ export function renderPath(options: Pick<RenderOptions, 'timestep' | 'schedule' 
 /** Denoise x (at options.timestep) to x_0 along renderPath. */
 export async function renderFrom(step: DdimStepper, x: Tensor, options: RenderOptions): Promise<Tensor> {
   const path = renderPath(options);
-  const rng = new SeededGaussian(options.noiseSeed ?? 0);
+  const rng = new GaussianRng(options.noiseSeed ?? 0);
   const makeNoise =
     options.noise ??
     ((_i: number, _t: number, dims: readonly number[]): Tensor => {
       const data = new Float32Array(x.data.length);
-      rng.fill(data);
+      rng.fillNormal(data);
       return { dims: [...dims], data };
     });
   let cur = x;

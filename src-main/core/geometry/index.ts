@@ -8,6 +8,5 @@ export { principalAngles, grassmannDistance } from './metrics';
 export { transportDirection, globalBasis } from './transport';
 export type { TransportResult, GlobalBasis, GlobalBasisOptions, GlobalWeighting } from './transport';
 export { applySignConvention, signProbe, PROBE_SEED } from './sign';
-export { SeededGaussian } from './rng';
 export { BasisCache, basisCacheId, canonicalKey, CacheError } from './cache';
 export type { BasisCacheKey, CacheLookup, CacheMissReason, CacheErrorCode } from './cache';

@@ -24,7 +24,7 @@ import type { Rows } from './linalg';
 import { combine, concatRows, crossGram, gaussianRows, gram, orthonormalize, row, rowsFromTensor, sliceRows, symmetricEigen } from './linalg';
 import { sizeOf } from '../tensor';
 import { CountingOperator } from './operator-calls';
-import { SeededGaussian } from './rng';
+import { GaussianRng } from '../diffusion/rng';
 import type { JacobianOperator, KrylovOptions, LocalBasis } from './types';
 
 export function defaultOversampling(k: number): number {
@@ -49,7 +49,7 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
   // the block itself is larger, keeps k = 8 at ~64 MB and k = 50 at ~120 MB for a 64×64 pixel model.
   const maxBasis = Math.min(n, Math.max(options.maxBasis ?? Math.min(10 * b, 256), 2 * b));
 
-  const rng = new SeededGaussian(seed);
+  const rng = new GaussianRng(seed);
   const start = gaussianRows(b, n, rng);
   if (options.warmStart) {
     if (sizeOf(options.warmStart.dims.slice(1)) !== n) {

@@ -9,7 +9,7 @@ import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecompos
 import type { Tensor } from '../tensor';
 import { sizeOf } from '../tensor';
 import { GeometryError } from './errors';
-import type { SeededGaussian } from './rng';
+import type { GaussianRng } from '../diffusion/rng';
 
 /** `count` vectors of length `n`, row-major: row i is data[i*n .. (i+1)*n). */
 export interface Rows {
@@ -143,7 +143,7 @@ export function projectOut(r: Rows, against: readonly Rows[]): void {
  * Columns that vanish after projection (the Krylov space became invariant, or J has a null space) are refilled
  * from the seeded Gaussian so the block keeps its width without ever producing a non-orthonormal vector.
  */
-export function orthonormalize(r: Rows, against: readonly Rows[], rng: SeededGaussian): Rows {
+export function orthonormalize(r: Rows, against: readonly Rows[], rng: GaussianRng): Rows {
   const work = { count: r.count, n: r.n, data: r.data.slice() };
   const before = new Float64Array(work.count);
   for (let i = 0; i < work.count; i++) before[i] = norm(row(work, i));
@@ -213,9 +213,9 @@ export function tallSvd(m: Matrix): { left: Matrix; values: number[]; right: Mat
   return { left: s.leftSingularVectors, values: s.diagonal, right: s.rightSingularVectors };
 }
 
-export function gaussianRows(count: number, n: number, rng: SeededGaussian): Rows {
+export function gaussianRows(count: number, n: number, rng: GaussianRng): Rows {
   const r = rows(count, n);
-  rng.fill(r.data);
+  rng.fillNormal(r.data);
   return r;
 }
 

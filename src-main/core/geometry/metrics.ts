@@ -11,13 +11,13 @@ import { sizeOf } from '../tensor';
 import { GeometryError } from './errors';
 import { combine, crossGram, orthonormalize, rowsFromTensor, tallSvd, toColumns } from './linalg';
 import type { Rows } from './linalg';
-import { SeededGaussian } from './rng';
+import { GaussianRng } from '../diffusion/rng';
 
 function orthonormalRows(t: Tensor): Rows {
   const n = sizeOf(t.dims.slice(1));
   // The seed only matters if the rows are linearly dependent (then a refill is needed, and the caller passed
   // something that is not a k-dimensional subspace anyway).
-  return orthonormalize(rowsFromTensor(t, n), [], new SeededGaussian(1));
+  return orthonormalize(rowsFromTensor(t, n), [], new GaussianRng(1));
 }
 
 /** Principal angles (radians, ascending) between span(rows of a) and span(rows of b); min(ka, kb) of them. */

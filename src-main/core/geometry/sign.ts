@@ -10,7 +10,7 @@
  */
 import type { Rows } from './linalg';
 import { dot, row } from './linalg';
-import { SeededGaussian } from './rng';
+import { GaussianRng } from '../diffusion/rng';
 
 export const PROBE_SEED = 0x5ba5e5;
 
@@ -20,7 +20,7 @@ export function signProbe(n: number): Float64Array {
   let p = probes.get(n);
   if (!p) {
     p = new Float64Array(n);
-    new SeededGaussian(PROBE_SEED).fill(p);
+    new GaussianRng(PROBE_SEED).fillNormal(p);
     probes.set(n, p);
   }
   return p;

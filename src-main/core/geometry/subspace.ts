@@ -13,7 +13,7 @@ import { GeometryError } from './errors';
 import { finishBasis, logProgress, relativeResiduals } from './finish';
 import { dot, fromColumns, gaussianRows, orthonormalize, row, tallSvd, toColumns } from './linalg';
 import { CountingOperator } from './operator-calls';
-import { SeededGaussian } from './rng';
+import { GaussianRng } from '../diffusion/rng';
 import type { JacobianOperator, LocalBasis, SubspaceOptions } from './types';
 
 export async function subspaceBasis(op: JacobianOperator, options: SubspaceOptions): Promise<LocalBasis> {
@@ -29,7 +29,7 @@ export async function subspaceBasis(op: JacobianOperator, options: SubspaceOptio
   if (!Number.isSafeInteger(seed)) throw new GeometryError('bad-option', `seed must be a safe integer, got ${seed}`);
   if (!(maxIterations >= 1 && minIterations >= 0)) throw new GeometryError('bad-option', 'iteration limits must be ≥ 1');
 
-  const rng = new SeededGaussian(seed);
+  const rng = new GaussianRng(seed);
   let V = orthonormalize(gaussianRows(k, n, rng), [], rng);
   let sigma: number[] = new Array<number>(k).fill(0);
   let iterations = 0;

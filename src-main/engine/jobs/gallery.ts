@@ -13,7 +13,7 @@ import { sampleToImage } from '../../core/diffusion/image';
 import { editLatent } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
-import { SeededGaussian } from '../../core/geometry/rng';
+import { GaussianRng } from '../../core/diffusion/rng';
 import type { EncodedImage, GalleryPartial, JobOutput } from '../../shared/api';
 import { encodePng } from '../png';
 import { asUserError, basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, openModel } from '../jacobian-jobs';
@@ -36,9 +36,9 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const n = sizeOf(model.unet.sampleDims);
     const render = (x: Tensor) => {
       // Every item of a batch gets the same η = 1 noise, drawn exactly as renderFrom draws it for one sample
-      // (SeededGaussian(noiseSeed) in path order): −, + and the centre differ only by the edit, and each equals
+      // (GaussianRng(noiseSeed) in path order): −, + and the centre differ only by the edit, and each equals
       // the `edit` job's render of the same latent with the same noise seed and steps.
-      const rng = new SeededGaussian(input.noiseSeed);
+      const rng = new GaussianRng(input.noiseSeed);
       return renderFrom(stepper, x, {
         timestep,
         schedule: ddimTimesteps(input.previewSteps, T),
@@ -46,7 +46,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
         boostFraction: input.boostFraction,
         noise: (_i, _t, dims) => {
           const one = new Float32Array(n);
-          rng.fill(one);
+          rng.fillNormal(one);
           const data = new Float32Array(x.data.length);
           for (let b = 0; b < x.data.length / n; b++) data.set(one, b * n);
           return { dims: [...dims], data };
