@@ -13,7 +13,11 @@ const models = existsSync(ROOT)
   ? readdirSync(ROOT).filter((d) => existsSync(path.join(ROOT, d, 'unet/model.onnx')) && existsSync(path.join(ROOT, d, 'unet/config.json')))
   : [];
 
-describe.runIf(models.length > 0)('bundled models', () => {
+describe('bundled models', () => {
+  it('include the default model', () => {
+    expect(models).toContain('avatars64');
+  });
+
   it.each(models)('%s', async (name) => {
     const file = path.join(ROOT, name, 'unet/model.onnx');
     const cfg = JSON.parse(readFileSync(path.join(ROOT, name, 'unet/config.json'), 'utf8')) as { sample_size: number; in_channels: number };
