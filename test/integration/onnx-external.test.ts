@@ -3,7 +3,7 @@
  * referencing that file by relative location (no weights copied into them) and ORT must load them from
  * bytes with session.model_external_initializers_file_folder_path; results equal the inline model's.
  */
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

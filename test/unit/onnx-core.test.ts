@@ -3,7 +3,6 @@
  * candidates, constant folding of shape plumbing, activity (timestep/cross-attention branches stay
  * primal), opset-aware emission, external-data bookkeeping.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromBinary } from '@bufbuild/protobuf';
