@@ -221,21 +221,36 @@ export const GalleryInputSchema = z
     previewSteps: z.number().int().min(1).max(1000).default(20),
   })
   .superRefine((v, ctx) => oneSourceOneTime(v, ctx));
-/** Payload of each gallery progress event's `partial` (one thumbnail, streamed as soon as it is rendered). */
-export const GalleryPartialSchema = z.object({
-  kind: z.literal('gallery-thumb'),
-  index: z.number().int(),
-  sign: z.union([z.literal(-1), z.literal(1)]),
-  strength: z.number(),
-  image: EncodedImageSchema,
-});
+/**
+ * Payload of each gallery progress event's `partial`: a direction's |v| heat map as soon as the basis exists
+ * (`gallery-heat`), then each thumbnail as soon as it is rendered (`gallery-thumb`).
+ */
+export const GalleryPartialSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('gallery-thumb'),
+    index: z.number().int(),
+    sign: z.union([z.literal(-1), z.literal(1)]),
+    strength: z.number(),
+    image: EncodedImageSchema,
+  }),
+  z.object({ kind: z.literal('gallery-heat'), index: z.number().int(), image: EncodedImageSchema }),
+]);
 export type GalleryPartial = z.infer<typeof GalleryPartialSchema>;
 export const GalleryOutputSchema = z.object({
   timestep: z.number().int(),
   basis: BasisStatsSchema,
   /** The unedited preview (same preview steps). */
   center: EncodedImageSchema,
-  items: z.array(z.object({ index: z.number().int(), sigma: z.number(), minus: EncodedImageSchema, plus: EncodedImageSchema })),
+  items: z.array(
+    z.object({
+      index: z.number().int(),
+      sigma: z.number(),
+      minus: EncodedImageSchema,
+      plus: EncodedImageSchema,
+      /** Per-pixel |v| of the direction (norm over channels), normalised and coloured. */
+      heat: EncodedImageSchema,
+    }),
+  ),
   elapsedMs: z.number(),
 });
 

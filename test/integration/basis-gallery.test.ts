@@ -49,13 +49,19 @@ function run<N extends JobName>(name: N, input: JobInput<N>): Promise<JobEvent[]
 }
 
 describe('gallery job (engine worker)', () => {
-  it('streams 2 thumbnails per direction as partials before done', async () => {
+  it('streams each direction\'s |v| heat map, then 2 thumbnails per direction, as partials before done', async () => {
     const events = await run('gallery', { modelDir, seed: 1, t: 0.8, steps: 20, k: 2, previewSteps: 5, guidanceSteps: 2, scale: 1, provider: 'cpu' });
     const done = events.at(-1)!;
     expect(done.type).toBe('done');
     const partials = events.filter((e) => e.type === 'progress' && e.partial !== undefined).map((e) => (e as { partial: unknown }).partial);
-    expect(partials).toHaveLength(4);
-    const thumbs = partials.map((p) => GalleryPartialSchema.parse(p));
+    expect(partials).toHaveLength(6);
+    const parsed = partials.map((p) => GalleryPartialSchema.parse(p));
+    // Heat maps come first: they need only the basis, not a render.
+    expect(parsed.slice(0, 2).map((p) => [p.kind, p.index])).toEqual([
+      ['gallery-heat', 0],
+      ['gallery-heat', 1],
+    ]);
+    const thumbs = parsed.flatMap((p) => (p.kind === 'gallery-thumb' ? [p] : []));
     expect(thumbs.map((t) => [t.index, t.sign])).toEqual([
       [0, -1],
       [0, 1],
@@ -63,8 +69,9 @@ describe('gallery job (engine worker)', () => {
       [1, 1],
     ]);
     for (const t of thumbs) expect(Buffer.from(t.image.bytes.subarray(1, 4)).toString('latin1')).toBe('PNG');
-    const out = (done as { output: { items: { minus: { bytes: Uint8Array }; plus: { bytes: Uint8Array } }[] } }).output;
+    const out = (done as { output: { items: { minus: { bytes: Uint8Array }; plus: { bytes: Uint8Array }; heat: { bytes: Uint8Array } }[] } }).output;
     expect(out.items).toHaveLength(2);
+    expect(Buffer.from(out.items[1].heat.bytes).equals(Buffer.from(parsed[1].image.bytes))).toBe(true);
     expect(Buffer.from(out.items[1].plus.bytes).equals(Buffer.from(thumbs[3].image.bytes))).toBe(true);
     expect(Buffer.from(out.items[0].minus.bytes).equals(Buffer.from(out.items[0].plus.bytes))).toBe(false);
   });

@@ -3,13 +3,15 @@
  * `previewSteps` DDIM schedule. Each pair is edited (guidance batches x and x ± δv through the U-Net) and then
  * rendered as one batch of two; each thumbnail is streamed as soon as it exists, as the `partial` of a progress
  * event (GalleryPartial: {kind: 'gallery-thumb', index, sign, strength, image}), − before +, directions in order.
+ * Right after the basis, each direction's |v| heat map is streamed ({kind: 'gallery-heat', index, image}).
  * The unedited preview (`center`) comes first in the output. All three share the same η = 1 tail noise, so a
  * thumbnail differs from the centre by the edit only. PNGs are encoded in the worker so the partials are
  * ready to display.
  */
 import type { EngineJob } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
-import { sampleToImage } from '../../core/diffusion/image';
+import { sampleToImage, type RawImage } from '../../core/diffusion/image';
+import { directionMagnitudeImage } from '../../core/geometry/magnitude-map';
 import { editLatent } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
@@ -18,9 +20,12 @@ import type { EncodedImage, GalleryPartial, JobOutput } from '../../shared/api';
 import { encodePng } from '../png';
 import { asUserError, basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, openModel } from '../jacobian-jobs';
 
-async function encode(x: Tensor, index: number): Promise<EncodedImage> {
-  const img = sampleToImage(x, index);
+async function encodeRaw(img: RawImage): Promise<EncodedImage> {
   return { mime: 'image/png', width: img.width, height: img.height, bytes: await encodePng(img) };
+}
+
+function encode(x: Tensor, index: number): Promise<EncodedImage> {
+  return encodeRaw(sampleToImage(x, index));
 }
 
 export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
@@ -54,6 +59,14 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
         signal: ctx.signal,
       });
     };
+    const heats = new Map<number, EncodedImage>();
+    for (const index of indices) {
+      const heat = await encodeRaw(directionMagnitudeImage(basisRow(basis.V, index)));
+      heats.set(index, heat);
+      // A copy: the worker transfers partial buffers, and the final output still needs these bytes.
+      const partial: GalleryPartial = { kind: 'gallery-heat', index, image: { ...heat, bytes: heat.bytes.slice() } };
+      ctx.onProgress({ fraction: 0.4, message: `direction ${index} found`, partial });
+    }
     const center = await encode(await render(xt), 0);
     const items: JobOutput<'gallery'>['items'] = [];
     const s = input.strength;
@@ -88,7 +101,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
         const partial: GalleryPartial = { kind: 'gallery-thumb', index, sign, strength: sign * s, image: { ...image, bytes: image.bytes.slice() } };
         ctx.onProgress({ fraction, message: `direction ${index} ${sign < 0 ? '−' : '+'} ready`, partial });
       }
-      items.push({ index, sigma: basis.S.data[index], minus, plus });
+      items.push({ index, sigma: basis.S.data[index], minus, plus, heat: heats.get(index)! });
     }
     return { timestep, basis: stats, center, items, elapsedMs: performance.now() - start };
   },

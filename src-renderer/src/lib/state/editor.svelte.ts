@@ -36,6 +36,8 @@ export interface GalleryRow {
   sigma?: number;
   minus?: ShownImage;
   plus?: ShownImage;
+  /** Per-pixel |v| of the direction, coloured by the engine (where in the image it acts). */
+  heat?: ShownImage;
 }
 
 export interface Gallery {
@@ -405,11 +407,12 @@ export class EditorState {
         `Basis at t = ${timestep} (k = ${k})`,
         (partial) => {
           const p = partial as GalleryPartial;
-          if (p?.kind !== 'gallery-thumb') return;
+          if (p?.kind !== 'gallery-thumb' && p?.kind !== 'gallery-heat') return;
           const img = { bytes: p.image.bytes, width: p.image.width, height: p.image.height };
+          const field = p.kind === 'gallery-heat' ? 'heat' : p.sign < 0 ? 'minus' : 'plus';
           update((x) => {
             const rows = x.rows.some((r) => r.index === p.index) ? x.rows : [...x.rows, { index: p.index }];
-            return { ...x, rows: rows.map((r) => (r.index === p.index ? { ...r, [p.sign < 0 ? 'minus' : 'plus']: img } : r)) };
+            return { ...x, rows: rows.map((r) => (r.index === p.index ? { ...r, [field]: img } : r)) };
           });
         },
       );
@@ -418,7 +421,7 @@ export class EditorState {
         status: 'done',
         sigmas: out.items.map((i) => i.sigma),
         center: toShown(out.center),
-        rows: out.items.map((i) => ({ index: i.index, sigma: i.sigma, minus: toShown(i.minus), plus: toShown(i.plus) })),
+        rows: out.items.map((i) => ({ index: i.index, sigma: i.sigma, minus: toShown(i.minus), plus: toShown(i.plus), heat: toShown(i.heat) })),
         stats: {
           iterations: out.basis.iterations,
           converged: out.basis.converged,
