@@ -4,26 +4,10 @@
  */
 import { Menu, BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import { IPC_CHANNELS } from './shared/ipc';
+import type { EditorCommand } from './shared/commands';
 
-export type MenuCommand =
-  | 'new'
-  | 'open'
-  | 'openRecent'
-  | 'save'
-  | 'saveAs'
-  | 'import'
-  | 'export'
-  | 'undo'
-  | 'redo'
-  | 'apply'
-  | 'computeBasis'
-  | 'compare'
-  | 'zoomIn'
-  | 'zoomOut'
-  | 'zoomFit'
-  | 'zoomActual'
-  | 'help'
-  | 'openModel';
+/** Every editor command but the dice (a page button without a menu item). */
+export type MenuCommand = Exclude<EditorCommand, 'randomSeed'>;
 
 function send(command: MenuCommand): void {
   const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];

@@ -1,30 +1,13 @@
 /** Keyboard shortcuts: one table for the key handler, the Help panel and the menus' labels. */
+import type { EditorCommand } from '../../../src-main/shared/commands';
+
 export interface Shortcut {
   keys: string;
   what: string;
   command: Command;
 }
 
-export type Command =
-  | 'new'
-  | 'open'
-  | 'openRecent'
-  | 'save'
-  | 'saveAs'
-  | 'import'
-  | 'export'
-  | 'undo'
-  | 'redo'
-  | 'apply'
-  | 'computeBasis'
-  | 'randomSeed'
-  | 'compare'
-  | 'zoomIn'
-  | 'zoomOut'
-  | 'zoomFit'
-  | 'zoomActual'
-  | 'help'
-  | 'openModel';
+export type Command = EditorCommand;
 
 export const SHORTCUTS: Shortcut[] = [
   { keys: 'Mod+N', what: 'New from seed', command: 'new' },
