@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor } from '../tensor';
 import { sizeOf } from '../tensor';
-import type { BasisMethod, JacobianProductCount, LocalBasis } from './types';
+import type { BasisMethod, LocalBasis } from './types';
 
 const MAGIC = Buffer.from('PBBASIS\0', 'latin1');
 const VERSION = 1;
@@ -85,16 +85,8 @@ export function basisCacheId(key: BasisCacheKey): string {
 interface Header {
   key: string;
   dims: { V: number[]; S: number[]; U: number[] };
-  meta: {
-    method: BasisMethod;
-    iterations: number;
-    converged: boolean;
-    jacobianProducts: JacobianProductCount;
-    residuals: number[];
-    seconds: number;
-    tol: number;
-    seed: number;
-  };
+  /** Everything of the basis but its tensors, which follow the header as raw float32. */
+  meta: Omit<LocalBasis, 'V' | 'S' | 'U'>;
 }
 
 function f32Bytes(t: Tensor): Buffer {
