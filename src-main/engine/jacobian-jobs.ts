@@ -18,6 +18,7 @@ import { computeLocalBasis } from '../core/geometry/basis';
 import { GeometryError } from '../core/geometry/errors';
 import type { BasisMethod, LocalBasis } from '../core/geometry/types';
 import { EditError } from '../core/edit/errors';
+import { editLatent, type EditDirection, type EditMode, type EditOptions } from '../core/edit/guidance';
 import type { DdimStepper } from '../core/edit/render';
 import type { ProgressFn } from '../core/jobs';
 import type { Float32TensorPayload, ProviderPreference } from '../shared/api';
@@ -316,4 +317,38 @@ export async function openModel(input: { modelDir: string; provider: ProviderPre
   ctx.onProgress({ fraction: 0, message: 'loading model' });
   const loaded = await ctx.loadModel(input.modelDir, input.provider);
   return { model: loaded.model, predictor: batchSafePredictor(loaded.model, loaded.predictor), start: performance.now() };
+}
+
+/** The guidance/move parameters an `edit` or `gallery` request carries (shared/api.ts editParams). */
+export interface EditRequestParams {
+  mode: EditMode;
+  alpha: number;
+  guidanceSteps: number;
+  scale: number;
+  delta: number;
+}
+
+/**
+ * editLatent with a request's parameters, mapped once to the core's option names; a core EditError surfaces as a
+ * typed user error.
+ */
+export function editFromRequest(
+  predictor: NoisePredictor,
+  x: Tensor,
+  directions: readonly EditDirection[],
+  timestep: number,
+  request: EditRequestParams,
+  extra: Pick<EditOptions, 'composition' | 'signal' | 'onProgress'>,
+): Promise<Tensor> {
+  return editLatent(predictor, x, directions, {
+    timestep,
+    mode: request.mode,
+    alpha: request.alpha,
+    steps: request.guidanceSteps,
+    scale: request.scale,
+    delta: request.delta,
+    ...extra,
+  }).catch((err: unknown) => {
+    throw asUserError(err);
+  });
 }

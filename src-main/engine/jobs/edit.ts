@@ -11,11 +11,11 @@ import type { EngineJob } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import { InvalidArgumentError } from '../../core/diffusion/errors';
-import { editLatent, type EditDirection } from '../../core/edit/guidance';
+import type { EditDirection } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf } from '../../core/tensor';
 import type { Float32TensorPayload, JobOutput } from '../../shared/api';
-import { asUserError, basisRow, fromPayload, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, toPayload, type BasisStats, openModel } from '../jacobian-jobs';
+import { basisRow, fromPayload, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, toPayload, type BasisStats, openModel, editFromRequest } from '../jacobian-jobs';
 
 export interface EditResult {
   image: RawImage;
@@ -42,18 +42,10 @@ export const editJob: EngineJob<'edit', EditResult> = {
       if (v.data.length !== n) throw new InvalidArgumentError(`a direction has ${v.data.length} values, a sample has ${n}`);
       return { v, strength: e.strength };
     });
-    const edited = await editLatent(predictor, xt, directions, {
-      timestep,
-      mode: input.mode,
-      alpha: input.alpha,
-      steps: input.guidanceSteps,
-      scale: input.scale,
-      delta: input.delta,
+    const edited = await editFromRequest(predictor, xt, directions, timestep, input, {
       composition: input.composition,
       signal: ctx.signal,
       onProgress: subProgress(ctx.onProgress, 0.4, 0.6),
-    }).catch((err: unknown) => {
-      throw asUserError(err);
     });
     const x0 = await renderFrom(modelStepper(model, predictor, ctx.signal), edited, {
       timestep,

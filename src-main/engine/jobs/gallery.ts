@@ -12,13 +12,12 @@ import type { EngineJob } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import { directionMagnitudeImage } from '../../core/geometry/magnitude-map';
-import { editLatent } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
 import { GaussianRng } from '../../core/diffusion/rng';
 import type { EncodedImage, GalleryPartial, JobOutput } from '../../shared/api';
 import { encodePng } from '../png';
-import { asUserError, basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, openModel } from '../jacobian-jobs';
+import { basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, openModel, editFromRequest } from '../jacobian-jobs';
 
 async function encodeRaw(img: RawImage): Promise<EncodedImage> {
   return { mime: 'image/png', width: img.width, height: img.height, bytes: await encodePng(img) };
@@ -75,19 +74,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
       const v = basisRow(basis.V, index);
       const edited: Tensor[] = [];
       for (const sign of [-1, 1]) {
-        edited.push(
-          await editLatent(predictor, xt, [{ v, strength: sign * s }], {
-            timestep,
-            mode: input.mode,
-            alpha: input.alpha,
-            steps: input.guidanceSteps,
-            scale: input.scale,
-            delta: input.delta,
-            signal: ctx.signal,
-          }).catch((err: unknown) => {
-            throw asUserError(err);
-          }),
-        );
+        edited.push(await editFromRequest(predictor, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal }));
       }
       const x0 = await render(stackBatch(edited));
       const minus = await encode(x0, 0);
