@@ -3,31 +3,21 @@
  * hit with identical bytes; a truncated entry is detected, discarded and recomputed (same bytes again, as the
  * computation is seeded); a different seed is a different entry.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runJobInProcess } from '../../src-main/engine/jacobian-run';
-import { wrapUnet } from './basis-fixture';
+import { useTempDataDir, wrapUnet } from './basis-fixture';
 
-let tmp: string;
+const tmp = useTempDataDir('cache');
 let modelDir: string;
-const saved = process.env.PULLBACK_DATA_DIR;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'pullback-cache-'));
-  process.env.PULLBACK_DATA_DIR = join(tmp, 'data');
-  modelDir = await wrapUnet('ddpm_unet2d_op14', tmp);
-});
-
-afterAll(async () => {
-  if (saved === undefined) delete process.env.PULLBACK_DATA_DIR;
-  else process.env.PULLBACK_DATA_DIR = saved;
-  await rm(tmp, { recursive: true, force: true });
+  modelDir = await wrapUnet('ddpm_unet2d_op14', tmp.root);
 });
 
 async function entries(): Promise<string[]> {
-  const root = join(tmp, 'data', 'basis');
+  const root = join(tmp.root, 'data', 'basis');
   const out: string[] = [];
   for (const d of await readdir(root)) for (const f of await readdir(join(root, d))) if (f.endsWith('.pbasis')) out.push(join(root, d, f));
   return out;

@@ -1,5 +1,6 @@
 /** Temp diffusers-layout folders around the U-Net fixtures (the basis/edit/CLI tests need a model folder). */
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -25,4 +26,29 @@ export async function wrapUnet(name: string, parent?: string): Promise<string> {
   );
   await copyFile(join(UNET_FIXTURES, name, 'model.onnx'), join(dir, 'unet', 'model.onnx'));
   return dir;
+}
+
+/**
+ * For this test file: a fresh temp folder (`root`, for model folders and outputs) with PULLBACK_DATA_DIR pointing at
+ * root/data, so the basis cache starts empty; the variable is restored and the folder removed afterwards. Call it
+ * before the file's own hooks: its beforeAll runs first and its afterAll last. Engine workers inherit the
+ * environment at spawn, so create hosts after it.
+ */
+export function useTempDataDir(prefix: string): { readonly root: string } {
+  let root = '';
+  const saved = process.env.PULLBACK_DATA_DIR;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), `pullback-${prefix}-`));
+    process.env.PULLBACK_DATA_DIR = join(root, 'data');
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.PULLBACK_DATA_DIR;
+    else process.env.PULLBACK_DATA_DIR = saved;
+    await rm(root, { recursive: true, force: true });
+  });
+  return {
+    get root() {
+      return root;
+    },
+  };
 }

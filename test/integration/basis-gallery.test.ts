@@ -3,32 +3,22 @@
  * before the job is done, and a running basis computation is cancellable between Jacobian calls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EngineHost } from '../../src-main/engine/host';
 import { GalleryPartialSchema, type JobEvent, type JobInput, type JobName } from '../../src-main/shared/api';
 import { runJobInProcess } from '../../src-main/engine/jacobian-run';
-import { wrapUnet } from './basis-fixture';
+import { useTempDataDir, wrapUnet } from './basis-fixture';
 
-let tmp: string;
+const tmp = useTempDataDir('gallery');
 let modelDir: string;
 let host: EngineHost;
-const saved = process.env.PULLBACK_DATA_DIR;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'pullback-gallery-'));
-  // The worker inherits the environment at spawn.
-  process.env.PULLBACK_DATA_DIR = join(tmp, 'data');
-  modelDir = await wrapUnet('ddpm_unet2d_op14', tmp);
+  modelDir = await wrapUnet('ddpm_unet2d_op14', tmp.root);
   host = new EngineHost();
 });
 
 afterAll(async () => {
   await host.close();
-  if (saved === undefined) delete process.env.PULLBACK_DATA_DIR;
-  else process.env.PULLBACK_DATA_DIR = saved;
-  await rm(tmp, { recursive: true, force: true });
 });
 
 function run<N extends JobName>(name: N, input: JobInput<N>): Promise<JobEvent[]> {

@@ -3,29 +3,17 @@
  * returns that sample's own v_i (coefficients e_i, all of u_A captured); to another sample it returns a unit
  * vector capturing only part of u_A; a global basis of one sample spans that sample's local basis.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runJobInProcess } from '../../src-main/engine/jacobian-run';
 import { fromPayload } from '../../src-main/engine/jacobian-jobs';
 import { principalAngles } from '../../src-main/core/geometry';
-import { wrapUnet } from './basis-fixture';
+import { useTempDataDir, wrapUnet } from './basis-fixture';
 
-let tmp: string;
+const tmp = useTempDataDir('transport');
 let modelDir: string;
-const saved = process.env.PULLBACK_DATA_DIR;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'pullback-transport-'));
-  process.env.PULLBACK_DATA_DIR = join(tmp, 'data');
-  modelDir = await wrapUnet('ddpm_unet2d_op14', tmp);
-});
-
-afterAll(async () => {
-  if (saved === undefined) delete process.env.PULLBACK_DATA_DIR;
-  else process.env.PULLBACK_DATA_DIR = saved;
-  await rm(tmp, { recursive: true, force: true });
+  modelDir = await wrapUnet('ddpm_unet2d_op14', tmp.root);
 });
 
 describe('transport and global basis jobs', () => {

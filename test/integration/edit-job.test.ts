@@ -5,23 +5,17 @@
  * - composition: 'summed' is independent of the order the edits are listed in (identical bytes), while
  *   'sequential' applies them in the listed order, so swapping two directions changes the edited x_t.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runJobInProcess } from '../../src-main/engine/jacobian-run';
 import type { JobInput } from '../../src-main/shared/api';
-import { wrapUnet } from './basis-fixture';
+import { useTempDataDir, wrapUnet } from './basis-fixture';
 
-let tmp: string;
+const tmp = useTempDataDir('edit');
 let base: Omit<JobInput<'edit'>, 'edits'>;
-const saved = process.env.PULLBACK_DATA_DIR;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'pullback-edit-'));
-  process.env.PULLBACK_DATA_DIR = join(tmp, 'data');
   base = {
-    modelDir: await wrapUnet('ddpm_unet2d_op14', tmp),
+    modelDir: await wrapUnet('ddpm_unet2d_op14', tmp.root),
     seed: 2,
     t: 0.6,
     steps: 20,
@@ -31,12 +25,6 @@ beforeAll(async () => {
     guidanceSteps: 4,
     provider: 'cpu',
   };
-});
-
-afterAll(async () => {
-  if (saved === undefined) delete process.env.PULLBACK_DATA_DIR;
-  else process.env.PULLBACK_DATA_DIR = saved;
-  await rm(tmp, { recursive: true, force: true });
 });
 
 const edit = (edits: JobInput<'edit'>['edits'], extra: Partial<JobInput<'edit'>> = {}) =>
