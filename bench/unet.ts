@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModelFolder } from '../src-main/core/diffusion/model-folder';
 import { resolveModelDir } from '../src-main/cli/default-model';
+import { timestepTensor } from '../src-main/engine/ort-predictor';
 
 export async function main(args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -28,8 +29,10 @@ export async function main(args: string[]): Promise<void> {
   for (const batch of [1, 8]) {
     const x = new Float32Array(batch * c * h * w);
     for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 12.9898) * 0.8;
-    const t = folder.unet.timestepType === 'int64' ? new ort.Tensor('int64', BigInt64Array.from([500n]), [1]) : new ort.Tensor('float32', Float32Array.from([500]), folder.unet.timestepRank === 0 ? [] : [1]);
-    const feeds = { [folder.unet.sampleInput]: new ort.Tensor('float32', x, [batch, c, h, w]), [folder.unet.timestepInput]: t };
+    const feeds = {
+      [folder.unet.sampleInput]: new ort.Tensor('float32', x, [batch, c, h, w]),
+      [folder.unet.timestepInput]: timestepTensor(folder.unet, 500, batch),
+    };
     await session.run(feeds); // warm-up: first run allocates and pre-packs weights
     const times: number[] = [];
     for (let r = 0; r < runs; r++) {

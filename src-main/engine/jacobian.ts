@@ -20,6 +20,7 @@ import { mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { timestepTensor } from './ort-predictor';
 import type { ModelFolder } from '../core/diffusion/model-folder';
 import { MODEL_FILES } from '../core/diffusion/model-folder';
 import { ModelFolderError } from '../core/diffusion/errors';
@@ -217,27 +218,6 @@ export class JacobianSessions {
   }
 }
 
-const ONNX_FLOAT = 1;
-const ONNX_INT32 = 6;
-const ONNX_INT64 = 7;
-const ONNX_DOUBLE = 11;
-
-function primalTimestep(dtype: number, dims: number[], t: number): ort.Tensor {
-  const n = sizeOf(dims);
-  switch (dtype) {
-    case ONNX_INT64:
-      return new ort.Tensor('int64', BigInt64Array.from({ length: n }, () => BigInt(t)), dims);
-    case ONNX_INT32:
-      return new ort.Tensor('int32', Int32Array.from({ length: n }, () => t), dims);
-    case ONNX_FLOAT:
-      return new ort.Tensor('float32', Float32Array.from({ length: n }, () => t), dims);
-    case ONNX_DOUBLE:
-      return new ort.Tensor('float64', Float64Array.from({ length: n }, () => t), dims);
-    default:
-      throw new GeometryError('bad-option', `unsupported timestep dtype ${dtype} in the derived graphs`);
-  }
-}
-
 export class OrtJacobianOperator implements JacobianOperator {
   readonly xDims: readonly number[];
   readonly hDims: readonly number[];
@@ -265,7 +245,8 @@ export class OrtJacobianOperator implements JacobianOperator {
     this.feeds = {};
     for (const inp of info.inputs) {
       if (inp.name === info.x) this.feeds[inp.name] = new ort.Tensor('float32', x.data, info.xShape);
-      else if (inp.name === model.unet.timestepInput) this.feeds[inp.name] = primalTimestep(inp.dtype, inp.dims, timestep);
+      // The derived graphs keep the model's timestep input (dtype and rank) at batch 1, as the predictor feeds it.
+      else if (inp.name === model.unet.timestepInput) this.feeds[inp.name] = timestepTensor(model.unet, timestep, 1);
       else throw new GeometryError('bad-option', `derived graphs need input "${inp.name}", which unconditional models do not have`);
     }
   }
