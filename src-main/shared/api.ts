@@ -379,7 +379,7 @@ export type JobEvent = z.infer<typeof JobEventSchema>;
 export const AppInfoSchema = z.object({
   version: z.string(),
   mode: z.enum(['electron', 'web']),
-  /** Models shipped in resources/models (empty until the default model exists). */
+  /** Models shipped in resources/models, sorted by folder name (the bundled default is avatars64). */
   bundledModels: z.array(z.object({ name: z.string(), dir: z.string() })),
   /** Whether pickModelFolder() can show a native dialog (Electron) or the UI must ask for a path. */
   canPickFolder: z.boolean(),
