@@ -8,9 +8,7 @@ import { parseArgs } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
-import { generateJob } from '../../src-main/engine/jobs/generate';
-import { ModelCache } from '../../src-main/engine/model-cache';
-import { GenerateInputSchema } from '../../src-main/shared/api';
+import { runJobInProcess } from '../../src-main/engine/jacobian-run';
 import { resolveModelDir } from '../../src-main/cli/default-model';
 
 const { positionals, values } = parseArgs({
@@ -21,25 +19,13 @@ const modelDir = resolveModelDir(positionals, 'sample-grid');
 const out = values.out ?? `${modelDir}/card/samples_ddim${values.steps}_seeds0-15.png`;
 const count = Number(values.seeds);
 const cols = Math.ceil(Math.sqrt(count));
-const models = new ModelCache();
 const tiles: { input: Buffer; left: number; top: number }[] = [];
 let size = 0;
-try {
-  for (let seed = 0; seed < count; seed++) {
-    const input = GenerateInputSchema.parse({ modelDir, seed, steps: Number(values.steps) });
-    const result = await generateJob.run(input, {
-      signal: new AbortController().signal,
-      onProgress: () => {},
-      loadModel: (dir, pref) => models.load(dir, pref),
-      inspectModel: (dir) => models.inspect(dir),
-    });
-    const png = (await generateJob.finalize!(result)).images[0];
-    size = png.width;
-    tiles.push({ input: Buffer.from(png.bytes), left: (seed % cols) * size, top: Math.floor(seed / cols) * size });
-    process.stderr.write(`seed ${seed} done\n`);
-  }
-} finally {
-  await models.release();
+for (let seed = 0; seed < count; seed++) {
+  const png = (await runJobInProcess('generate', { modelDir, seed, steps: Number(values.steps) }, { quiet: true })).images[0];
+  size = png.width;
+  tiles.push({ input: Buffer.from(png.bytes), left: (seed % cols) * size, top: Math.floor(seed / cols) * size });
+  process.stderr.write(`seed ${seed} done\n`);
 }
 mkdirSync(dirname(out), { recursive: true });
 const rows = Math.ceil(count / cols);

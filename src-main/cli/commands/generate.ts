@@ -5,9 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
-import { GenerateInputSchema } from '../../shared/api';
-import { generateJob } from '../../engine/jobs/generate';
-import { ModelCache } from '../../engine/model-cache';
+import type { JobInput } from '../../shared/api';
+import { JobInputError, runJobInProcess } from '../../engine/jacobian-run';
 import { UsageError, type CliCommand } from '../types';
 import { resolveModelDir } from '../default-model';
 
@@ -39,36 +38,21 @@ export const generateCommand: CliCommand = {
       },
     });
     if (!values.out) throw new UsageError('--out is required');
-    const parsed = GenerateInputSchema.safeParse({
+    const input = {
       modelDir: resolveModelDir(positionals, 'generate'),
       seed: intArg('seed', values.seed, true),
       steps: intArg('steps', values.steps, true),
       eta: intArg('eta', values.eta, false),
       batch: intArg('batch', values.batch, false),
       provider: values.provider,
+    };
+    // The schema checks the values; its messages name the option (--seed: …) as usage errors.
+    const out = await runJobInProcess('generate', input as JobInput<'generate'>, { quiet: values.quiet }).catch((e: unknown) => {
+      throw e instanceof JobInputError ? new UsageError(e.message) : e;
     });
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
-    const models = new ModelCache();
-    const controller = new AbortController();
-    const onSigint = () => controller.abort();
-    process.once('SIGINT', onSigint);
-    try {
-      const result = await generateJob.run(parsed.data, {
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (!values.quiet) process.stderr.write(`\r${p.message} (${Math.round(p.fraction * 100)}%)   `);
-        },
-        loadModel: (dir, pref) => models.load(dir, pref),
-        inspectModel: (dir) => models.inspect(dir),
-      });
-      const out = await generateJob.finalize!(result);
-      const files = out.images.length === 1 ? [values.out] : out.images.map((_, i) => values.out!.replace(/(\.png)?$/i, `-${i}.png`));
-      await Promise.all(out.images.map((img, i) => writeFile(files[i], img.bytes)));
-      if (!values.quiet) process.stderr.write(`\nprovider ${out.provider}; wrote ${files.join(', ')}\n`);
-      return 0;
-    } finally {
-      process.off('SIGINT', onSigint);
-      await models.release();
-    }
+    const files = out.images.length === 1 ? [values.out] : out.images.map((_, i) => values.out!.replace(/(\.png)?$/i, `-${i}.png`));
+    await Promise.all(out.images.map((img, i) => writeFile(files[i], img.bytes)));
+    if (!values.quiet) process.stderr.write(`provider ${out.provider}; wrote ${files.join(', ')}\n`);
+    return 0;
   },
 };
