@@ -10,9 +10,9 @@ export default defineConfig({
       // onnxruntime-node and sharp are native: externalized (the default for dependencies), never bundled.
       rolldownOptions: {
         input: {
-          index: resolve('src-main/index.ts'),
+          index: resolve('src-main/electron/main.ts'),
           // The engine worker is its own entry so the host can start it as out/main/worker.js.
-          worker: resolve('src-main/engine/worker.ts'),
+          worker: resolve('src-main/engine/worker/worker.ts'),
         },
       },
     },
@@ -24,7 +24,7 @@ export default defineConfig({
       externalizeDeps: false,
       isolatedEntries: true,
       rolldownOptions: {
-        input: { index: resolve('src-main/preload.ts') },
+        input: { index: resolve('src-main/electron/preload.ts') },
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
     },

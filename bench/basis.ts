@@ -17,9 +17,11 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModelCache } from '../src-main/engine/model-cache';
-import { jacobianSessions } from '../src-main/engine/jacobian';
-import { batchSafePredictor, basisRow, jacobianK, modelStepper, resolveTimestep, resolveXt } from '../src-main/engine/jacobian-jobs';
+import { ModelCache } from '../src-main/engine/worker/model-cache';
+import { JacobianSessions } from '../src-main/engine/worker/jacobian-operator';
+import { batchSafePredictor, modelStepper, resolveTimestep, resolveXt } from '../src-main/engine/jobs/support/latent';
+import { basisRow } from '../src-main/engine/jobs/support/wire-tensors';
+import { jacobianK } from '../src-main/engine/jobs/support/local-basis';
 import { computeLocalBasis } from '../src-main/core/geometry';
 import { editLatent } from '../src-main/core/edit/guidance';
 import { renderFrom } from '../src-main/core/edit/render';
@@ -60,6 +62,9 @@ async function setup(modelDir: string) {
   const xt = await resolveXt({ seed: 0, steps }, model, predictor, timestep);
   return { models, model, predictor, timestep, xt };
 }
+
+/** This bench process's derived-graph sessions (the engine worker owns its own). */
+const jacobianSessions = new JacobianSessions();
 
 const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModelFolder } from '../src-main/core/diffusion/model-folder';
 import { resolveModelDir } from '../src-main/cli/default-model';
-import { timestepTensor } from '../src-main/engine/ort-predictor';
+import { timestepTensor } from '../src-main/engine/worker/ort-predictor';
 
 export async function main(args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({

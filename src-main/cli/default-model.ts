@@ -3,20 +3,8 @@
  * so `npx pullback generate --seed 1 --steps 50 --out a.png` works right after install.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from './types';
-
-export const DEFAULT_MODEL_NAME = 'avatars64';
-
-/** resources/models of this checkout (src-main/cli → project root). */
-export function bundledModelsDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'models');
-}
-
-export function defaultModelDir(): string {
-  return join(bundledModelsDir(), DEFAULT_MODEL_NAME);
-}
+import { defaultModelDir } from '../app/bundled-models';
 
 /** The model folder a command should open: the one given, else the bundled default. */
 export function resolveModelDir(positionals: readonly string[], command: string): string {

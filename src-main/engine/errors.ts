@@ -1,6 +1,6 @@
 /** Maps any thrown value to the API's typed error payload; unknown failures become 'internal' without a stack. */
 import { ModelFolderError, InvalidArgumentError } from '../core/diffusion/errors';
-import { isCancelled } from '../core/jobs';
+import { isCancelled } from '../core/progress';
 import { ApiError, isErrorCode, type ApiErrorPayload } from '../shared/errors';
 
 /** A failure the engine itself reports (e.g. no execution provider could create a session). */

@@ -4,10 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { EngineHost } from '../engine/host';
-import { ApiService } from '../engine/service';
+import { EngineHost } from '../engine/host/engine-host';
+import { ApiService } from '../app/api-service';
 import { startWebServer, type WebServer } from './server';
-import { ProjectService, defaultDataDir } from '../project-service';
+import { ProjectService } from '../app/project-service';
+import { dataDir } from '../app/data-dir';
+import { bundledModelsDir } from '../app/bundled-models';
 
 export interface WebModeOptions {
   port?: number;
@@ -21,8 +23,8 @@ export interface WebModeOptions {
 export async function startWebMode(o: WebModeOptions = {}): Promise<{ server: WebServer; host: EngineHost; close(): Promise<void> }> {
   const root = process.cwd();
   const host = new EngineHost({ resourceLimits: { maxOldGenerationSizeMb: 4096 } });
-  const projects = new ProjectService({ dataDir: o.dataDir ?? defaultDataDir() });
-  const service = new ApiService(host, { mode: 'web', modelsDir: o.modelsDir ?? resolve(root, 'resources', 'models'), projects });
+  const projects = new ProjectService({ dataDir: o.dataDir ?? dataDir() });
+  const service = new ApiService(host, { mode: 'web', modelsDir: o.modelsDir ?? bundledModelsDir(), projects });
   const server = await startWebServer({
     service,
     rendererDir: o.rendererDir ?? resolve(root, 'out', 'renderer'),

@@ -7,13 +7,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFile, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ApiService } from '../engine/service';
+import type { ApiService } from '../app/api-service';
 import { decodeFrame, encodeFrame } from '../shared/frame';
 import { ApiError } from '../shared/errors';
 import { TOKEN_COOKIE, WS_MAX_REQUEST_BYTES, WS_PATH, WsRequestSchema, type WsReply } from '../shared/ws';
 import { toApiError } from '../engine/errors';
 import { bearer, cookieValue, hostAllowed, newToken, originAllowed, tokensEqual } from './security';
-import { CSP, mimeOf, resolveStaticPath } from './static';
+import { CSP, mimeOf, resolveStaticPath } from '../app/static-files';
 import type { JobName } from '../shared/api';
 import type { ProjectRequest } from '../shared/project-api';
 

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runJobInProcess } from '../../src-main/engine/jacobian-run';
+import { runJobInProcess } from '../../src-main/engine/run-in-process';
 import { useTempDataDir, wrapUnet } from './basis-fixture';
 
 const tmp = useTempDataDir('cache');

@@ -11,7 +11,7 @@ import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { decodeNpy } from '../../src-main/core/tensor/npy';
 import { loadModelFolder } from '../../src-main/core/diffusion/model-folder';
 import { computeLocalBasis, principalAngles } from '../../src-main/core/geometry';
-import { JacobianSessions } from '../../src-main/engine/jacobian';
+import { JacobianSessions } from '../../src-main/engine/worker/jacobian-operator';
 import { UNET_FIXTURES, wrapUnet } from './basis-fixture';
 
 const T_FIXTURE = 500; // the timestep of the fixture's references (meta.json)

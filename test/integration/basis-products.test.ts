@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { decodeNpy } from '../../src-main/core/tensor/npy';
 import { loadModelFolder } from '../../src-main/core/diffusion/model-folder';
 import { computeLocalBasis } from '../../src-main/core/geometry';
-import { JacobianSessions } from '../../src-main/engine/jacobian';
+import { JacobianSessions } from '../../src-main/engine/worker/jacobian-operator';
 import { UNET_FIXTURES, wrapUnet } from './basis-fixture';
 
 let tmp: string;

@@ -4,8 +4,8 @@
  * vector capturing only part of u_A; a global basis of one sample spans that sample's local basis.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runJobInProcess } from '../../src-main/engine/jacobian-run';
-import { fromPayload } from '../../src-main/engine/jacobian-jobs';
+import { runJobInProcess } from '../../src-main/engine/run-in-process';
+import { fromPayload } from '../../src-main/engine/jobs/support/wire-tensors';
 import { principalAngles } from '../../src-main/core/geometry';
 import { useTempDataDir, wrapUnet } from './basis-fixture';
 

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { decodeNpy } from '../../src-main/core/tensor';
 import { loadModelFolder } from '../../src-main/core/diffusion/model-folder';
 import { deriveGraph } from '../../src-main/core/onnx';
-import { defaultModelDir } from '../../src-main/cli/default-model';
+import { defaultModelDir } from '../../src-main/app/bundled-models';
 
 const MODEL_DIR = defaultModelDir();
 const REF_DIR = join(__dirname, '..', 'fixtures', 'bundled-model-ref');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ANALYTIC_INT64, ANALYTIC_FLOAT } from '../helpers/model-folders';
-import { EngineHost } from '../../src-main/engine/host';
+import { EngineHost } from '../../src-main/engine/host/engine-host';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'pullback.js');

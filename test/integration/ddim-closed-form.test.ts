@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelCache } from '../../src-main/engine/model-cache';
+import { ModelCache } from '../../src-main/engine/worker/model-cache';
 import { generate, initialNoise } from '../../src-main/core/diffusion/generate';
 import { ddimTimesteps } from '../../src-main/core/diffusion/ddim';
 import { alphasCumprod, parseSchedulerConfig } from '../../src-main/core/diffusion/scheduler';

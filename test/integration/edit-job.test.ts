@@ -6,7 +6,7 @@
  *   'sequential' applies them in the listed order, so swapping two directions changes the edited x_t.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runJobInProcess } from '../../src-main/engine/jacobian-run';
+import { runJobInProcess } from '../../src-main/engine/run-in-process';
 import type { JobInput } from '../../src-main/shared/api';
 import { useTempDataDir, wrapUnet } from './basis-fixture';
 

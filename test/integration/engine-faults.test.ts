@@ -1,7 +1,7 @@
 /** Host fault handling with stand-in workers: out-of-memory during a job, and a worker that cannot start at all. */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { EngineHost } from '../../src-main/engine/host';
+import { EngineHost } from '../../src-main/engine/host/engine-host';
 import type { JobEvent } from '../../src-main/shared/api';
 import { ANALYTIC_INT64 } from '../helpers/model-folders';
 

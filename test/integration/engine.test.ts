@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EngineHost } from '../../src-main/engine/host';
+import { EngineHost } from '../../src-main/engine/host/engine-host';
 import type { JobEvent, JobName } from '../../src-main/shared/api';
 import { ANALYTIC_INT64, BAD_CASES, makeBadFolder } from '../helpers/model-folders';
 import { decodePng } from '../../src-main/engine/png';

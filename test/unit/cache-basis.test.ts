@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BasisCache, basisCacheId, canonicalKey, krylovBasis } from '../../src-main/core/geometry';
-import type { BasisCacheKey, LocalBasis } from '../../src-main/core/geometry';
+import { krylovBasis } from '../../src-main/core/geometry';
+import type { LocalBasis } from '../../src-main/core/geometry';
+import { BasisCache, basisCacheId, canonicalKey, type BasisCacheKey } from '../../src-main/engine/jobs/support/basis-store';
 import { tensorSha256 } from '../../src-main/core/tensor/hash';
 import { denseFixture } from './geometry-fixture';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NoisePredictor } from '../../src-main/core/diffusion';
-import { CancelledError } from '../../src-main/core/jobs';
+import { CancelledError } from '../../src-main/core/progress';
 import { editAndRender, editLatent, guidanceEdit, plainMove, renderFrom, renderPath } from '../../src-main/core/edit';
 import type { DdimStepper, EditDirection } from '../../src-main/core/edit';
 import { GaussianRng } from '../../src-main/core/diffusion/rng';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProjectService } from '../../src-main/project-service';
+import { ProjectService } from '../../src-main/app/project-service';
 import { ApiError } from '../../src-main/shared/errors';
 import { sha256Hex, PROJECT_FORMAT_VERSION, type ProjectManifest } from '../../src-main/core/project';
 import type { OpenedProject, ProjectEntry, ProjectReplies } from '../../src-main/shared/project-api';

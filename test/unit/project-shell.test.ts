@@ -17,9 +17,9 @@ vi.mock('electron', () => ({
   },
 }));
 
-const { menuTemplate } = await import('../../src-main/menu');
+const { menuTemplate } = await import('../../src-main/electron/menu');
 const { IPC_CHANNELS } = await import('../../src-main/shared/ipc');
-const { loadWindowState, saveWindowState } = await import('../../src-main/window-state');
+const { loadWindowState, saveWindowState } = await import('../../src-main/electron/window-state');
 const { SHORTCUTS } = await import('../../src-renderer/src/lib/shortcuts');
 
 type Item = { label?: string; click?: () => void; submenu?: Item[]; registerAccelerator?: boolean; role?: string };

@@ -6,8 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { runJobInProcess } from '../../src-main/engine/jacobian-run';
-import { defaultModelDir } from '../../src-main/cli/default-model';
+import { runJobInProcess } from '../../src-main/engine/run-in-process';
+import { defaultModelDir } from '../../src-main/app/bundled-models';
 
 const { values } = parseArgs({
   options: {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
-import { runJobInProcess } from '../../src-main/engine/jacobian-run';
+import { runJobInProcess } from '../../src-main/engine/run-in-process';
 import { resolveModelDir } from '../../src-main/cli/default-model';
 
 const { positionals, values } = parseArgs({

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tensorSha256 } from '../../core/tensor/hash';
 import { sizeOf } from '../../core/tensor';
-import { JobInputError, runJobInProcess } from '../../engine/jacobian-run';
+import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { resolveModelDir } from '../default-model';
 import { COMMON_OPTIONS, int, num, readNpy, sourceArgs, timeArgs } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';

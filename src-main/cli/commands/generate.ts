@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import type { JobInput } from '../../shared/api';
-import { JobInputError, runJobInProcess } from '../../engine/jacobian-run';
+import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { UsageError, type CliCommand } from '../types';
 import { resolveModelDir } from '../default-model';
 

@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '../tensor';
 import { sizeOf } from '../tensor';
-import { throwIfCancelled, type ProgressFn } from '../jobs';
+import { throwIfCancelled, type ProgressFn } from '../progress';
 import { GaussianRng } from './rng';
 import { alphaBarAt, ddimStep, ddimTimesteps } from './ddim';
 import { InvalidArgumentError } from './errors';

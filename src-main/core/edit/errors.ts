@@ -1,5 +1,5 @@
 /** Typed errors of the edit code; cancellation is core/jobs' CancelledError. */
-import { CancelledError, throwIfCancelled } from '../jobs';
+import { CancelledError, throwIfCancelled } from '../progress';
 
 export type EditErrorCode = 'bad-shape' | 'bad-option' | 'predictor-output';
 

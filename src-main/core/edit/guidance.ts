@@ -19,8 +19,8 @@
  *   points); this is the composition of two edits as an artist would apply them one after the other.
  */
 import type { NoisePredictor } from '../diffusion';
-import { throwIfCancelled } from '../jobs';
-import type { ProgressFn } from '../jobs';
+import { throwIfCancelled } from '../progress';
+import type { ProgressFn } from '../progress';
 import type { Tensor } from '../tensor';
 import { sizeOf } from '../tensor';
 import { cancellable, EditError } from './errors';

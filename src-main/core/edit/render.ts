@@ -5,7 +5,7 @@
  * The DDIM update itself belongs to core/diffusion; this module takes it as a `DdimStepper` so that edits are
  * rendered by exactly the step every other path uses, and so it can be tested with an analytic stepper.
  */
-import type { ProgressFn } from '../jobs';
+import type { ProgressFn } from '../progress';
 import type { NoisePredictor } from '../diffusion';
 import { alphaBarAt, ddimStep } from '../diffusion';
 import { GaussianRng } from '../diffusion/rng';

@@ -2,7 +2,7 @@
  * Typed errors of the geometry code. Cancellation is core/jobs' CancelledError (one class for the whole core,
  * so the engine catches a single type); it is re-exported here for callers that only import geometry.
  */
-import { CancelledError, throwIfCancelled } from '../jobs';
+import { CancelledError, throwIfCancelled } from '../progress';
 
 export { CancelledError };
 

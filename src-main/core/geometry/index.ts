@@ -8,5 +8,3 @@ export { principalAngles, grassmannDistance } from './metrics';
 export { transportDirection, globalBasis } from './transport';
 export type { TransportResult, GlobalBasis, GlobalBasisOptions, GlobalWeighting } from './transport';
 export { applySignConvention, signProbe, PROBE_SEED } from './sign';
-export { BasisCache, basisCacheId, canonicalKey, CacheError } from './cache';
-export type { BasisCacheKey, CacheLookup, CacheMissReason, CacheErrorCode } from './cache';

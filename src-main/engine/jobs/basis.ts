@@ -4,7 +4,10 @@
  */
 import type { EngineJob } from './types';
 import type { JobOutput } from '../../shared/api';
-import { localBasis, resolveTimestep, resolveXt, subProgress, toPayload, openModel } from '../jacobian-jobs';
+import { localBasis } from './support/local-basis';
+import { resolveTimestep, resolveXt, openModel } from './support/latent';
+import { subProgress } from './support/progress';
+import { toPayload } from './support/wire-tensors';
 
 export const basisJob: EngineJob<'basis', JobOutput<'basis'>> = {
   name: 'basis',
@@ -12,7 +15,7 @@ export const basisJob: EngineJob<'basis', JobOutput<'basis'>> = {
     const { model, predictor } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.1));
-    const { basis, stats } = await localBasis(model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.1, 1));
+    const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.1, 1));
     return { ...stats, V: toPayload(basis.V), S: toPayload(basis.S), U: toPayload(basis.U), xt: toPayload(xt) };
   },
 };

@@ -14,8 +14,12 @@ import { InvalidArgumentError } from '../../core/diffusion/errors';
 import type { EditDirection } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf } from '../../core/tensor';
-import type { Float32TensorPayload, JobOutput } from '../../shared/api';
-import { basisRow, fromPayload, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, toPayload, type BasisStats, openModel, editFromRequest } from '../jacobian-jobs';
+import type { Float32TensorPayload } from '../../shared/api';
+import { basisRow, fromPayload, toPayload } from './support/wire-tensors';
+import { localBasis, type BasisStats } from './support/local-basis';
+import { modelStepper, resolveTimestep, resolveXt, openModel } from './support/latent';
+import { subProgress } from './support/progress';
+import { editFromRequest } from './support/edit-request';
 
 export interface EditResult {
   image: RawImage;
@@ -34,7 +38,7 @@ export const editJob: EngineJob<'edit', EditResult> = {
     const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.1));
     const byIndex = input.edits.some((e) => 'index' in e);
     const basisResult =
-      byIndex && input.basis ? await localBasis(model, xt, timestep, input.basis, ctx.signal, subProgress(ctx.onProgress, 0.1, 0.4)) : null;
+      byIndex && input.basis ? await localBasis(ctx.jacobians, model, xt, timestep, input.basis, ctx.signal, subProgress(ctx.onProgress, 0.1, 0.4)) : null;
     const n = sizeOf(model.unet.sampleDims);
     const directions: EditDirection[] = input.edits.map((e) => {
       if ('index' in e) return { v: basisRow(basisResult!.basis.V, e.index), strength: e.strength };
@@ -63,9 +67,5 @@ export const editJob: EngineJob<'edit', EditResult> = {
       ...(basisResult ? { basis: basisResult.stats } : {}),
       elapsedMs: performance.now() - start,
     };
-  },
-  async finalize(r): Promise<JobOutput<'edit'>> {
-    const { encodePng } = await import('../png');
-    return { ...r, image: { mime: 'image/png', width: r.image.width, height: r.image.height, bytes: await encodePng(r.image) } };
   },
 };

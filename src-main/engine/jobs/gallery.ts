@@ -17,7 +17,11 @@ import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
 import { GaussianRng } from '../../core/diffusion/rng';
 import type { EncodedImage, GalleryPartial, JobOutput } from '../../shared/api';
 import { encodePng } from '../png';
-import { basisRow, localBasis, modelStepper, resolveTimestep, resolveXt, subProgress, openModel, editFromRequest } from '../jacobian-jobs';
+import { basisRow } from './support/wire-tensors';
+import { localBasis } from './support/local-basis';
+import { modelStepper, resolveTimestep, resolveXt, openModel } from './support/latent';
+import { subProgress } from './support/progress';
+import { editFromRequest } from './support/edit-request';
 
 async function encodeRaw(img: RawImage): Promise<EncodedImage> {
   return { mime: 'image/png', width: img.width, height: img.height, bytes: await encodePng(img) };
@@ -34,7 +38,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const timestep = resolveTimestep(input, model);
     const T = model.scheduler.numTrainTimesteps;
     const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05));
-    const { basis, stats } = await localBasis(model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.4));
+    const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.4));
     const indices = input.directions ?? Array.from({ length: basis.V.dims[0] }, (_, i) => i);
     const stepper = modelStepper(model, predictor, ctx.signal);
     const n = sizeOf(model.unet.sampleDims);

@@ -4,7 +4,7 @@ import { generate } from '../../core/diffusion/generate';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
 import { sampleClipRange } from '../../core/diffusion/scheduler';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
-import type { JobOutput, Provider } from '../../shared/api';
+import type { Provider } from '../../shared/api';
 
 export interface GenerateResult {
   images: RawImage[];
@@ -39,13 +39,5 @@ export const generateJob: EngineJob<'generate', GenerateResult> = {
       timesteps: ddimTimesteps(input.steps, loaded.model.scheduler.numTrainTimesteps),
       elapsedMs: performance.now() - start,
     };
-  },
-  async finalize(result): Promise<JobOutput<'generate'>> {
-    // Loaded lazily so the worker thread never loads sharp; encoding happens on the host side.
-    const { encodePng } = await import('../png');
-    const images = await Promise.all(
-      result.images.map(async (img) => ({ mime: 'image/png' as const, width: img.width, height: img.height, bytes: await encodePng(img) })),
-    );
-    return { ...result, images };
   },
 };

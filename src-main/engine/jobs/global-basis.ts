@@ -6,7 +6,10 @@
 import type { EngineJob } from './types';
 import { globalBasis } from '../../core/geometry/transport';
 import type { JobOutput } from '../../shared/api';
-import { asUserError, localBasis, resolveTimestep, resolveXt, toPayload, type BasisStats, openModel } from '../jacobian-jobs';
+import { asUserError } from './support/user-errors';
+import { localBasis, type BasisStats } from './support/local-basis';
+import { resolveTimestep, resolveXt, openModel } from './support/latent';
+import { toPayload } from './support/wire-tensors';
 
 export const globalBasisJob: EngineJob<'global-basis', JobOutput<'global-basis'>> = {
   name: 'global-basis',
@@ -19,7 +22,7 @@ export const globalBasisJob: EngineJob<'global-basis', JobOutput<'global-basis'>
       const seed = input.seeds[i];
       const span = (a: number) => (i + a) / input.seeds.length;
       const xt = await resolveXt({ seed, steps: input.steps }, model, predictor, timestep, ctx.signal);
-      const r = await localBasis(model, xt, timestep, input, ctx.signal, (p) =>
+      const r = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, (p) =>
         ctx.onProgress({ fraction: span(p.fraction), message: `sample ${i + 1}/${input.seeds.length} (seed ${seed}): ${p.message}` }),
       );
       bases.push(r.basis);

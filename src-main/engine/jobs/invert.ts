@@ -13,8 +13,10 @@ import { InvalidArgumentError } from '../../core/diffusion/errors';
 import { ddimDenoise, ddimInvert, psnr } from '../../core/diffusion/inversion';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import type { Tensor } from '../../core/tensor';
-import type { Float32TensorPayload, JobOutput } from '../../shared/api';
-import { subProgress, toPayload, resolveTimestep, openModel } from '../jacobian-jobs';
+import type { Float32TensorPayload } from '../../shared/api';
+import { subProgress } from './support/progress';
+import { toPayload } from './support/wire-tensors';
+import { resolveTimestep, openModel } from './support/latent';
 
 export interface InvertResult {
   xT: Float32TensorPayload;
@@ -86,10 +88,5 @@ export const invertJob: EngineJob<'invert', InvertResult> = {
       poor: score < input.poorPsnrDb,
       elapsedMs: performance.now() - start,
     };
-  },
-  async finalize(r): Promise<JobOutput<'invert'>> {
-    const { encodePng } = await import('../png');
-    const enc = async (img: RawImage) => ({ mime: 'image/png' as const, width: img.width, height: img.height, bytes: await encodePng(img) });
-    return { ...r, input: await enc(r.input), recon: await enc(r.recon) };
   },
 };

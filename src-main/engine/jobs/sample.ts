@@ -3,8 +3,10 @@ import type { EngineJob } from './types';
 import { ddimDenoise } from '../../core/diffusion/inversion';
 import { sampleClipRange } from '../../core/diffusion/scheduler';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
-import type { Float32TensorPayload, JobOutput } from '../../shared/api';
-import { resolveTimestep, resolveXt, subProgress, toPayload, openModel } from '../jacobian-jobs';
+import type { Float32TensorPayload } from '../../shared/api';
+import { resolveTimestep, resolveXt, openModel } from './support/latent';
+import { subProgress } from './support/progress';
+import { toPayload } from './support/wire-tensors';
 
 export interface SampleResult {
   xt: Float32TensorPayload;
@@ -30,9 +32,5 @@ export const sampleJob: EngineJob<'sample', SampleResult> = {
       onProgress: subProgress(ctx.onProgress, 0.5, 1),
     });
     return { xt: toPayload(xt), timestep, image: sampleToImage(x0), elapsedMs: performance.now() - start };
-  },
-  async finalize(r): Promise<JobOutput<'sample'>> {
-    const { encodePng } = await import('../png');
-    return { ...r, image: { mime: 'image/png', width: r.image.width, height: r.image.height, bytes: await encodePng(r.image) } };
   },
 };

@@ -7,7 +7,10 @@ import type { EngineJob } from './types';
 import { transportDirection } from '../../core/geometry/transport';
 import { InvalidArgumentError } from '../../core/diffusion/errors';
 import type { JobOutput } from '../../shared/api';
-import { localBasis, resolveTimestep, resolveXt, subProgress, toPayload, openModel } from '../jacobian-jobs';
+import { localBasis } from './support/local-basis';
+import { resolveTimestep, resolveXt, openModel } from './support/latent';
+import { subProgress } from './support/progress';
+import { toPayload } from './support/wire-tensors';
 
 export const transportJob: EngineJob<'transport', JobOutput<'transport'>> = {
   name: 'transport',
@@ -16,8 +19,8 @@ export const transportJob: EngineJob<'transport', JobOutput<'transport'>> = {
     const timestep = resolveTimestep(input, model);
     const xa = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05));
     const xb = await resolveXt({ seed: input.seedB, xt: input.xtB, steps: input.steps }, model, predictor, timestep, ctx.signal);
-    const a = await localBasis(model, xa, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.5));
-    const b = await localBasis(model, xb, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.5, 1));
+    const a = await localBasis(ctx.jacobians, model, xa, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.5));
+    const b = await localBasis(ctx.jacobians, model, xb, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.5, 1));
     const k = a.basis.U.dims[0];
     if (input.index >= k) throw new InvalidArgumentError(`direction index ${input.index} is outside the basis (k = ${k})`);
     const m = a.basis.U.data.length / k;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ddimSigma, ddimStep, ddimTimesteps, ddimTimestepsAscending } from '../../../src-main/core/diffusion/ddim';
 import { generate, initialNoise, type NoisePredictor } from '../../../src-main/core/diffusion/generate';
 import { GaussianRng } from '../../../src-main/core/diffusion/rng';
-import { CancelledError } from '../../../src-main/core/jobs';
+import { CancelledError } from '../../../src-main/core/progress';
 import { InvalidArgumentError } from '../../../src-main/core/diffusion/errors';
 import type { Tensor } from '../../../src-main/core/tensor';
 

@@ -20,9 +20,9 @@ vi.mock('electron', () => ({
   net: { fetch: vi.fn() },
 }));
 
-const { windowOptions, lockDownContents } = await import('../../../src-main/window');
-const { isAppUrl, APP_URL } = await import('../../../src-main/protocol');
-const { senderAllowed, registerIpc } = await import('../../../src-main/ipc');
+const { windowOptions, lockDownContents } = await import('../../../src-main/electron/window');
+const { isAppUrl, APP_URL } = await import('../../../src-main/electron/app-protocol');
+const { senderAllowed, registerIpc } = await import('../../../src-main/electron/ipc');
 const { PRELOAD_KEY, PRELOAD_METHODS, IPC_CHANNELS } = await import('../../../src-main/shared/ipc');
 
 describe('window factory', () => {
@@ -81,7 +81,7 @@ describe('preload', () => {
   });
 
   it('exposes exactly the API methods under one key, never ipcRenderer', async () => {
-    await import('../../../src-main/preload');
+    await import('../../../src-main/electron/preload');
     expect(Object.keys(exposed)).toEqual([PRELOAD_KEY]);
     const api = exposed[PRELOAD_KEY] as Record<string, unknown>;
     expect(Object.keys(api).sort()).toEqual([...PRELOAD_METHODS].sort());

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { availableProviders, createWithFallback, platformProviders, providerOrder } from '../../../src-main/engine/providers';
+import { availableProviders, createWithFallback, platformProviders, providerOrder } from '../../../src-main/engine/worker/providers';
 import { toApiError } from '../../../src-main/engine/errors';
 import { ModelFolderError } from '../../../src-main/core/diffusion/errors';
-import { CancelledError } from '../../../src-main/core/jobs';
+import { CancelledError } from '../../../src-main/core/progress';
 
 describe('execution provider selection', () => {
   it('offers per-platform GPU providers only where ORT lists them, CPU always last', () => {

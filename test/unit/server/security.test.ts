@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { bearer, cookieValue, hostAllowed, newToken, originAllowed, tokensEqual } from '../../../src-main/server/security';
-import { resolveStaticPath } from '../../../src-main/server/static';
+import { resolveStaticPath } from '../../../src-main/app/static-files';
 
 describe('host/origin/token checks', () => {
   it('allows only loopback hosts on our port', () => {

@@ -3,16 +3,15 @@
  * so a save never waits behind a long basis computation in the engine's one-at-a-time job queue.
  *
  * Ids, never paths, go to the renderer: in Electron a path enters only through a native dialog (`pickOpen`/`pickSave`
- * callbacks supplied by index.ts) or the recent list, both kept here; in web mode a project is a name inside
+ * callbacks supplied by electron/main.ts) or the recent list, both kept here; in web mode a project is a name inside
  * `<dataDir>/projects`. Autosave writes `<dataDir>/recovery/<session>.pbproj` (never over the user's file); an explicit
  * save or a discard removes it. All file I/O goes through core/project's atomic save.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { loadProjectFile, saveProjectFile, writeFileAtomic, ProjectError, type LoadedProject } from './core/project';
-import { ApiError } from './shared/errors';
+import { loadProjectFile, saveProjectFile, writeFileAtomic, ProjectError, type LoadedProject } from '../core/project';
+import { ApiError } from '../shared/errors';
 import {
   ProjectRequestSchema,
   isProjectName,
@@ -20,7 +19,7 @@ import {
   type ProjectEntry,
   type ProjectReplies,
   type RecoveryEntry,
-} from './shared/project-api';
+} from '../shared/project-api';
 
 export const PROJECT_EXT = '.pbproj';
 const MAX_RECENT = 10;
@@ -33,16 +32,6 @@ export interface ProjectServiceOptions {
   pickSave?: (suggestedName: string) => Promise<string | null>;
   /** Whether a model folder is usable; opening a project whose model is gone fails with 'project-missing-model'. */
   modelExists?: (dir: string) => boolean;
-}
-
-/** The platform's per-user app data folder for web mode (Electron passes app.getPath('userData') instead). */
-export function defaultDataDir(): string {
-  if (process.env.PULLBACK_DATA_DIR) return resolve(process.env.PULLBACK_DATA_DIR);
-  const home = homedir();
-  // Same folder as the engine's basis cache (engine/jacobian.ts dataDir).
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'pullback-studio');
-  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'pullback-studio');
-  return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'pullback-studio');
 }
 
 function defaultModelExists(dir: string): boolean {

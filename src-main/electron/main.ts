@@ -5,13 +5,13 @@
 import { app, dialog, screen, session, BrowserWindow } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EngineHost } from './engine/host';
-import { ApiService } from './engine/service';
-import { ProjectService } from './project-service';
+import { EngineHost } from '../engine/host/engine-host';
+import { ApiService } from '../app/api-service';
+import { ProjectService } from '../app/project-service';
 import { installMenu } from './menu';
 import { loadWindowState, saveWindowState } from './window-state';
 import { registerIpc } from './ipc';
-import { APP_URL, handleAppProtocol, registerAppScheme } from './protocol';
+import { APP_URL, handleAppProtocol, registerAppScheme } from './app-protocol';
 import { createMainWindow, lockDownContents } from './window';
 
 const here = dirname(fileURLToPath(import.meta.url)); // out/main

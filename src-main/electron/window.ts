@@ -1,6 +1,6 @@
 /** The main window: hardened webPreferences (unit-tested) plus navigation and new-window denial. */
 import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents } from 'electron';
-import { isAppUrl } from './protocol';
+import { isAppUrl } from './app-protocol';
 
 export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {

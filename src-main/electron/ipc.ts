@@ -3,13 +3,13 @@
  * our own renderer. Every input is schema-validated by ApiService; errors come back as typed envelopes.
  */
 import { ipcMain, BrowserWindow, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import type { ApiService, ClientSession } from './engine/service';
-import { IPC_CHANNELS, type IpcEnvelope } from './shared/ipc';
-import { ApiError } from './shared/errors';
-import { toApiError } from './engine/errors';
-import { isAppUrl } from './protocol';
-import type { JobName } from './shared/api';
-import type { ProjectRequest } from './shared/project-api';
+import type { ApiService, ClientSession } from '../app/api-service';
+import { IPC_CHANNELS, type IpcEnvelope } from '../shared/ipc';
+import { ApiError } from '../shared/errors';
+import { toApiError } from '../engine/errors';
+import { isAppUrl } from './app-protocol';
+import type { JobName } from '../shared/api';
+import type { ProjectRequest } from '../shared/project-api';
 
 /** The sender check, exported for tests: a top-level frame of a window we created, showing our renderer. */
 export function senderAllowed(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>, devServerUrl?: string): boolean {

@@ -3,12 +3,12 @@
  * dtype and rank the model declares, and converts v/sample predictions to ε with the model's schedule.
  */
 import * as ort from 'onnxruntime-node';
-import type { Tensor } from '../core/tensor';
-import type { NoisePredictor } from '../core/diffusion/generate';
-import type { ModelFolder, UnetSignature } from '../core/diffusion/model-folder';
-import { toEpsilon, type PredictionType } from '../core/diffusion/scheduler';
-import { throwIfCancelled } from '../core/jobs';
-import { ModelFolderError } from '../core/diffusion/errors';
+import type { Tensor } from '../../core/tensor';
+import type { NoisePredictor } from '../../core/diffusion/generate';
+import type { ModelFolder, UnetSignature } from '../../core/diffusion/model-folder';
+import { toEpsilon, type PredictionType } from '../../core/diffusion/scheduler';
+import { throwIfCancelled } from '../../core/progress';
+import { ModelFolderError } from '../../core/diffusion/errors';
 
 export function timestepTensor(sig: UnetSignature, t: number, batch: number): ort.Tensor {
   const n = sig.timestepPerItem ? batch : 1;

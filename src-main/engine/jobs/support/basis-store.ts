@@ -12,9 +12,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Tensor } from '../tensor';
-import { sizeOf } from '../tensor';
-import type { BasisMethod, LocalBasis } from './types';
+import type { Tensor } from '../../../core/tensor';
+import { sizeOf } from '../../../core/tensor';
+import type { BasisMethod, LocalBasis } from '../../../core/geometry/types';
 
 const MAGIC = Buffer.from('PBBASIS\0', 'latin1');
 const VERSION = 1;

@@ -11,85 +11,24 @@
  * - Every graph has a static tangent count K (the derived K); blocks of any size are cut into chunks of K rows,
  *   the last one zero-padded (zero tangents give zero outputs, which are dropped).
  *
- * The data folder is PULLBACK_DATA_DIR, else the OS convention (~/.local/share/pullback-studio, ~/Library/
- * Application Support/pullback-studio, %APPDATA%\pullback-studio). The basis cache lives there too (basis/).
+ * The data folder is app/data-dir.ts's (PULLBACK_DATA_DIR or the OS convention); the basis cache lives there too.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { createSession } from './sessions';
 import { timestepTensor } from './ort-predictor';
-import type { ModelFolder } from '../core/diffusion/model-folder';
-import { MODEL_FILES } from '../core/diffusion/model-folder';
-import { ModelFolderError } from '../core/diffusion/errors';
-import { deriveGraphs, externalDataSessionOptions, OnnxDeriveError, type DeriveInfo } from '../core/onnx';
-import type { JacobianOperator } from '../core/geometry/types';
-import { GeometryError } from '../core/geometry/errors';
-import { throwIfCancelled } from '../core/jobs';
-import type { Tensor } from '../core/tensor';
-import { sizeOf } from '../core/tensor';
-import { readOnnxSignature } from '../core/diffusion/onnx-signature';
-
-/** The app's data folder (derived graphs, basis cache). */
-export function dataDir(): string {
-  const env = process.env.PULLBACK_DATA_DIR;
-  if (env && env.length > 0) return env;
-  const home = homedir();
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'pullback-studio');
-  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'pullback-studio');
-  return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'pullback-studio');
-}
-
-const hashes = new Map<string, { stamp: string; files: string[]; hash: string }>();
-
-async function hashFileInto(h: ReturnType<typeof createHash>, file: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = createReadStream(file);
-    s.on('data', (c) => h.update(c));
-    s.on('end', () => resolve());
-    s.on('error', reject);
-  });
-}
-
-async function stampOf(files: readonly string[]): Promise<string> {
-  const parts = await Promise.all(
-    files.map(async (f) => {
-      const st = await stat(f);
-      return `${f}:${st.size}:${st.mtimeMs}`;
-    }),
-  );
-  return parts.join('|');
-}
-
-/**
- * Content hash of a model folder: sha256 over the scheduler config, unet/model.onnx and its external data files
- * (names and bytes). Memoised per process by (path, size, mtime) of those files, so a repeated request does not
- * re-read the weights.
- */
-export async function modelContentHash(model: ModelFolder): Promise<string> {
-  const unet = model.unet.file;
-  const sched = join(model.dir, MODEL_FILES.scheduler);
-  const memo = hashes.get(unet);
-  if (memo && memo.stamp === (await stampOf(memo.files))) return memo.hash;
-  const bytes = await readFile(unet);
-  const externals = readOnnxSignature(bytes).externalDataFiles.map((rel) => join(dirname(unet), rel)).sort();
-  const files = [sched, unet, ...externals];
-  const stamp = await stampOf(files);
-  const h = createHash('sha256');
-  h.update('pullback-model-v1\0');
-  h.update(await readFile(sched));
-  h.update('\0unet\0');
-  h.update(bytes);
-  for (const f of externals) {
-    h.update(`\0${f.slice(dirname(unet).length + 1)}\0`);
-    await hashFileInto(h, f);
-  }
-  const hash = h.digest('hex');
-  hashes.set(unet, { stamp, files, hash });
-  return hash;
-}
+import type { ModelFolder } from '../../core/diffusion/model-folder';
+import { ModelFolderError } from '../../core/diffusion/errors';
+import { deriveGraphs, OnnxDeriveError, type DeriveInfo } from '../../core/onnx';
+import type { JacobianOperator } from '../../core/geometry/types';
+import { GeometryError } from '../../core/geometry/errors';
+import { throwIfCancelled } from '../../core/progress';
+import type { Tensor } from '../../core/tensor';
+import { sizeOf } from '../../core/tensor';
+import { dataDir } from '../../app/data-dir';
+import { modelContentHash } from './model-hash';
 
 export type DerivedKind = 'jvp' | 'vjp' | 'pullback';
 
@@ -185,11 +124,7 @@ export class JacobianSessions {
   session(set: GraphSet, kind: DerivedKind): Promise<ort.InferenceSession> {
     let s = set.sessions[kind];
     if (!s) {
-      s = ort.InferenceSession.create(join(set.dir, `${kind}.onnx`), {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        ...externalDataSessionOptions(set.modelDir),
-      });
+      s = createSession(join(set.dir, `${kind}.onnx`), { executionProvider: 'cpu', externalDataFolder: set.modelDir });
       set.sessions[kind] = s;
       s.catch(() => {
         if (set.sessions[kind] === s) delete set.sessions[kind];
@@ -311,6 +246,3 @@ export class OrtJacobianOperator implements JacobianOperator {
     return { jv, jtjv };
   }
 }
-
-/** One JacobianSessions per process (the engine worker, or the CLI/bench running jobs in-process). */
-export const jacobianSessions = new JacobianSessions();

@@ -4,8 +4,8 @@
  * Bundled to one CommonJS file so it runs in the sandbox.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_CHANNELS, PRELOAD_KEY, type PreloadBridge } from './shared/ipc';
-import type { JobEvent } from './shared/api';
+import { IPC_CHANNELS, PRELOAD_KEY, type PreloadBridge } from '../shared/ipc';
+import type { JobEvent } from '../shared/api';
 
 export const bridge: PreloadBridge = {
   getAppInfo: () => ipcRenderer.invoke(IPC_CHANNELS.getAppInfo),

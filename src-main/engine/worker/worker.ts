@@ -1,19 +1,20 @@
 /**
- * The engine worker thread: owns every ORT session (through ModelCache) and runs jobs from the registry.
+ * The engine worker thread: owns every ORT session (through EngineResources) and runs jobs from the registry.
  * One long-lived worker, never one per job: ORT in workers has a history of crashes on re-creation.
  */
 import { parentPort } from 'node:worker_threads';
-import { ENGINE_JOBS } from './jobs';
-import type { JobContext } from './jobs';
-import { JOBS } from '../shared/api';
-import { ModelCache } from './model-cache';
-import { toApiError } from './errors';
-import type { HostToWorker, WorkerToHost } from './protocol';
+import { ENGINE_JOBS } from '../jobs';
+import type { JobContext } from '../jobs';
+import { JOBS } from '../../shared/api';
+import { EngineResources } from './resources';
+import { availableProvidersHere } from './model-cache';
+import { toApiError } from '../errors';
+import type { HostToWorker, WorkerToHost } from '../messages';
 
 const port = parentPort;
 if (!port) throw new Error('engine worker must run in a worker thread');
 
-const models = new ModelCache();
+const resources = new EngineResources();
 const running = new Map<string, AbortController>();
 
 function post(msg: WorkerToHost): void {
@@ -40,9 +41,7 @@ async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unkn
     // The host validated already; parse again so defaults are filled and a bad message cannot reach a job.
     const input = JOBS[name].input.parse(rawInput);
     let lastPost = 0;
-    const ctx: JobContext = {
-      signal: controller.signal,
-      onProgress: (p) => {
+    const ctx: JobContext = resources.jobContext(controller.signal, (p) => {
         // Throttle: per-step progress of a fast model could flood the port.
         const now = performance.now();
         if (p.partial !== undefined) {
@@ -53,10 +52,7 @@ async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unkn
           lastPost = now;
           post({ type: 'progress', jobId, fraction: p.fraction, message: p.message });
         }
-      },
-      loadModel: (dir, pref) => models.load(dir, pref),
-      inspectModel: (dir) => models.inspect(dir),
-    };
+    });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- input matches the job by construction
     const result = await job.run(input as any, ctx);
     post({ type: 'result', jobId, result });
@@ -73,4 +69,4 @@ port.on('message', (msg: HostToWorker) => {
 });
 
 // Providers are probed here so the main thread never loads onnxruntime-node itself.
-post({ type: 'ready', providers: ModelCache.available() });
+post({ type: 'ready', providers: availableProvidersHere() });

@@ -7,11 +7,11 @@ import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { JOBS, type JobEvent, type JobName, type Provider, type Unsubscribe } from '../shared/api';
-import { ApiError, type ApiErrorPayload } from '../shared/errors';
-import { ENGINE_JOBS } from './jobs';
-import { toApiError } from './errors';
-import type { HostToWorker, WorkerToHost } from './protocol';
+import { JOBS, type JobEvent, type JobName, type Provider, type Unsubscribe } from '../../shared/api';
+import { ApiError, type ApiErrorPayload } from '../../shared/errors';
+import { encodeRawImages } from './encode-images';
+import { toApiError } from '../errors';
+import type { HostToWorker, WorkerToHost } from '../messages';
 
 export interface EngineHostOptions {
   /** Path of the worker entry. Default: worker.js beside the built host, or worker.ts (via tsx) from source. */
@@ -29,9 +29,13 @@ interface QueuedJob {
   startedAt?: number;
 }
 
+/**
+ * From source (tsx: tests, web mode, CLI) this file is engine/host/engine-host.ts and the worker engine/worker/worker.ts;
+ * built, both are bundled into out/main/ as index.js and worker.js.
+ */
 function defaultWorkerFile(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  return join(here, import.meta.url.endsWith('.ts') ? 'worker.ts' : 'worker.js');
+  return import.meta.url.endsWith('.ts') ? join(here, '..', 'worker', 'worker.ts') : join(here, 'worker.js');
 }
 
 /** A .ts worker (tests, web mode and CLI from source) is loaded through tsx's ESM hooks inside the worker. */
@@ -222,8 +226,7 @@ export class EngineHost {
   private async finish(job: QueuedJob, result: unknown): Promise<void> {
     let event: JobEvent;
     try {
-      const fin = ENGINE_JOBS[job.name].finalize;
-      const output = fin ? await fin(result) : result;
+      const output = await encodeRawImages(result);
       const checked = JOBS[job.name].output.safeParse(output);
       if (!checked.success) throw new Error(`job ${job.name} produced an output that does not match its schema`);
       event = { type: 'done', jobId: job.jobId, name: job.name, output: checked.data };

@@ -3,7 +3,7 @@
  * listSupportedBackends() say they may, and session creation falls back down the list to CPU. The provider that
  * actually created the session is reported to the user.
  */
-import type { Provider, ProviderPreference } from '../shared/api';
+import type { Provider, ProviderPreference } from '../../shared/api';
 
 /** ORT's name for each provider in `executionProviders`. */
 const ORT_NAME: Record<Provider, string> = { cpu: 'cpu', cuda: 'cuda', webgpu: 'webgpu', dml: 'dml', coreml: 'coreml' };

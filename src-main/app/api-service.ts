@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { listModelFolders } from '../core/diffusion/model-folder';
+import { listBundledModels } from './bundled-models';
 import {
   AppInfoSchema,
   CancelJobRequestSchema,
@@ -17,8 +17,8 @@ import {
   type Unsubscribe,
 } from '../shared/api';
 import { ApiError } from '../shared/errors';
-import type { EngineHost } from './host';
-import { toApiError } from './errors';
+import type { EngineHost } from '../engine/host/engine-host';
+import { toApiError } from '../engine/errors';
 
 export interface ApiServiceOptions {
   mode: AppInfo['mode'];
@@ -56,11 +56,10 @@ export class ApiService {
   ) {}
 
   async getAppInfo(): Promise<AppInfo> {
-    const dirs = await listModelFolders(this.opts.modelsDir);
     return AppInfoSchema.parse({
       version: this.version,
       mode: this.opts.mode,
-      bundledModels: dirs.map((dir) => ({ name: dir.split(/[\\/]/).pop() ?? dir, dir })),
+      bundledModels: await listBundledModels(this.opts.modelsDir),
       canPickFolder: Boolean(this.opts.pickFolder),
       providers: await this.host.availableProviders(),
     });

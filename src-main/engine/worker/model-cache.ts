@@ -2,22 +2,23 @@
  * Worker-side cache of the open model and its ORT session. One model at a time: switching releases the previous
  * session, because U-Net sessions are large and the worker is long-lived.
  */
-import * as ort from 'onnxruntime-node';
-import { loadModelFolder, type ModelFolder } from '../core/diffusion/model-folder';
-import { ModelFolderError } from '../core/diffusion/errors';
-import type { ProviderPreference } from '../shared/api';
+import type * as ort from 'onnxruntime-node';
+import { createSession, supportedBackends } from './sessions';
+import { loadModelFolder, type ModelFolder } from '../../core/diffusion/model-folder';
+import { ModelFolderError } from '../../core/diffusion/errors';
+import type { Provider, ProviderPreference } from '../../shared/api';
 import { availableProviders, createWithFallback, providerOrder } from './providers';
 import { OrtNoisePredictor } from './ort-predictor';
-import type { LoadedModel } from './jobs/types';
-import { EngineError } from './errors';
+import type { LoadedModel } from '../jobs/types';
+import { EngineError } from '../errors';
+
+/** Providers this machine may use, best first, CPU last. */
+export function availableProvidersHere(): Provider[] {
+  return availableProviders(process.platform, process.arch, supportedBackends());
+}
 
 export class ModelCache {
   private current: { key: string; loaded: LoadedModel; session: ort.InferenceSession } | null = null;
-
-  /** Providers this machine may use, best first, CPU last. */
-  static available() {
-    return availableProviders(process.platform, process.arch, ort.listSupportedBackends());
-  }
 
   async inspect(dir: string): Promise<ModelFolder> {
     return loadModelFolder(dir);
@@ -30,8 +31,8 @@ export class ModelCache {
     await this.release();
     let created;
     try {
-      created = await createWithFallback(providerOrder(pref, ModelCache.available()), async (ep) => {
-        const session = await ort.InferenceSession.create(model.unet.file, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+      created = await createWithFallback(providerOrder(pref, availableProvidersHere()), async (ep) => {
+        const session = await createSession(model.unet.file, { executionProvider: ep });
         if (ep !== 'cpu') {
           // GPU providers can create a session and still fail on the first run (missing kernels, driver
           // problems): one warm-up call here lets that fall back to CPU instead of failing the user's job.

@@ -1,12 +1,13 @@
 /**
  * Running one engine job in this process with the engine's own code (the CLI and the bench): the same job
- * object the worker runs, a ModelCache of its own, SIGINT → cancel, progress lines on stderr.
+ * object the worker runs, resources of its own (released afterwards), SIGINT → cancel, progress lines on stderr,
+ * and the host's image encoding, so the output is byte for byte what a client of the engine receives.
  */
 import { JOBS, type JobInput, type JobName, type JobOutput } from '../shared/api';
 import { ENGINE_JOBS } from './jobs';
-import { ModelCache } from './model-cache';
-import { jacobianSessions } from './jacobian';
-import type { Progress } from '../core/jobs';
+import { EngineResources } from './worker/resources';
+import { encodeRawImages } from './host/encode-images';
+import type { Progress } from '../core/progress';
 
 export class JobInputError extends Error {
   override readonly name = 'JobInputError';
@@ -22,7 +23,7 @@ export async function runJobInProcess<N extends JobName>(
     throw new JobInputError(parsed.error.issues.map((i) => `${i.path.length ? `--${i.path.join('.')}: ` : ''}${i.message}`).join('; '));
   }
   const job = ENGINE_JOBS[name];
-  const models = new ModelCache();
+  const resources = new EngineResources();
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   const onAbort = () => controller.abort();
@@ -30,26 +31,20 @@ export async function runJobInProcess<N extends JobName>(
   process.once('SIGINT', onSigint);
   let lastWrite = 0;
   try {
-    const result = await job.run(parsed.data as never, {
-      signal: controller.signal,
-      onProgress: (p) => {
-        opts.onProgress?.(p);
-        const now = performance.now();
-        if (!opts.quiet && (now - lastWrite > 100 || p.fraction >= 1)) {
-          lastWrite = now;
-          process.stderr.write(`\r${p.message} (${Math.round(p.fraction * 100)}%)\u001b[K`);
-        }
-      },
-      loadModel: (dir, pref) => models.load(dir, pref),
-      inspectModel: (dir) => models.inspect(dir),
+    const ctx = resources.jobContext(controller.signal, (p) => {
+      opts.onProgress?.(p);
+      const now = performance.now();
+      if (!opts.quiet && (now - lastWrite > 100 || p.fraction >= 1)) {
+        lastWrite = now;
+        process.stderr.write(`\r${p.message} (${Math.round(p.fraction * 100)}%)\u001b[K`);
+      }
     });
+    const result = await job.run(parsed.data as never, ctx);
     if (!opts.quiet) process.stderr.write('\n');
-    const out = job.finalize ? await job.finalize(result) : result;
-    return out as JobOutput<N>;
+    return (await encodeRawImages(result)) as JobOutput<N>;
   } finally {
     process.off('SIGINT', onSigint);
     opts.signal?.removeEventListener('abort', onAbort);
-    await models.release();
-    await jacobianSessions.release();
+    await resources.release();
   }
 }

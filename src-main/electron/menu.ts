@@ -3,8 +3,8 @@
  * command as its shortcuts and in-page controls (src-renderer/src/lib/shortcuts.ts `Command`).
  */
 import { Menu, BrowserWindow, type MenuItemConstructorOptions } from 'electron';
-import { IPC_CHANNELS } from './shared/ipc';
-import type { EditorCommand } from './shared/commands';
+import { IPC_CHANNELS } from '../shared/ipc';
+import type { EditorCommand } from '../shared/commands';
 
 /** Every editor command but the dice (a page button without a menu item). */
 export type MenuCommand = Exclude<EditorCommand, 'randomSeed'>;

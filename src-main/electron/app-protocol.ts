@@ -4,7 +4,7 @@
  */
 import { protocol, net } from 'electron';
 import { pathToFileURL } from 'node:url';
-import { CSP, resolveStaticPath } from './server/static';
+import { CSP, resolveStaticPath } from '../app/static-files';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'bundle';

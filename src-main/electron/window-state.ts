@@ -4,7 +4,7 @@
  */
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './core/project';
+import { writeFileAtomic } from '../core/project';
 
 export interface WindowState {
   width: number;

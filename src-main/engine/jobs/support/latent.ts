@@ -1,0 +1,144 @@
+/**
+ * Where a latent job's x_t comes from: the exact timestep (a fraction snapped to the DDIM schedule, or given),
+ * x_t from a seed's DDIM path, an inverted image's x_T or a given latent, the DDIM stepper with the model's
+ * clip_sample, and the model opened with a batch-safe predictor.
+ */
+import type { Tensor } from '../../../core/tensor';
+import { sizeOf } from '../../../core/tensor';
+import { InvalidArgumentError } from '../../../core/diffusion/errors';
+import { initialNoise, type NoisePredictor } from '../../../core/diffusion/generate';
+import { alphaBarAt, ddimStep } from '../../../core/diffusion/ddim';
+import { sampleClipRange } from '../../../core/diffusion/scheduler';
+import { ddimDenoise, snapToSchedule } from '../../../core/diffusion/inversion';
+import type { ModelFolder } from '../../../core/diffusion/model-folder';
+import type { DdimStepper } from '../../../core/edit/render';
+import type { ProgressFn } from '../../../core/progress';
+import type { Float32TensorPayload, ProviderPreference } from '../../../shared/api';
+import type { JobContext } from '../types';
+import { modelContentHash } from '../../worker/model-hash';
+import { fromPayload } from './wire-tensors';
+
+/** The exact U-Net timestep: `t` snapped to the nearest step of the N-step schedule, or `timestep` as given. */
+export function resolveTimestep(input: { t?: number; timestep?: number; steps: number }, model: ModelFolder): number {
+  const T = model.scheduler.numTrainTimesteps;
+  if (input.timestep !== undefined) {
+    if (!Number.isInteger(input.timestep) || input.timestep < 0 || input.timestep >= T) {
+      throw new InvalidArgumentError(`timestep must be an integer in [0, ${T}), got ${input.timestep}`);
+    }
+    return input.timestep;
+  }
+  if (input.t === undefined) throw new InvalidArgumentError('give t (fraction of T) or timestep');
+  return snapToSchedule(input.t, input.steps, T);
+}
+
+/** A latent as one sample [1, C, H, W]; accepts [C, H, W] too. */
+export function asSample(x: Tensor, model: ModelFolder, what: string): Tensor {
+  const [C, H, W] = model.unet.sampleDims;
+  if (x.data.length !== C * H * W || !(x.dims.length === 3 || (x.dims.length === 4 && x.dims[0] === 1))) {
+    throw new InvalidArgumentError(`${what} must be [1, ${C}, ${H}, ${W}], got [${x.dims.join(', ')}]`);
+  }
+  return { dims: [1, C, H, W], data: x.data };
+}
+
+/**
+ * x_t: the given latent, an inverted image's path from its x_T, or the DDIM path (η = 0, the model's clip_sample) of generate(seed) from T−1 down to the
+ * timestep; an exact timestep off the schedule is reached by one DDIM step from the schedule point above it.
+ */
+export async function resolveXt(
+  input: { seed?: number; xt?: Float32TensorPayload; xT?: Float32TensorPayload; steps: number },
+  model: ModelFolder,
+  predictor: NoisePredictor,
+  timestep: number,
+  signal?: AbortSignal,
+  onProgress?: ProgressFn,
+): Promise<Tensor> {
+  if (input.xt) return asSample(fromPayload(input.xt, 'xt'), model, 'xt');
+  const T = model.scheduler.numTrainTimesteps;
+  if (input.xT) {
+    // An inverted image: walk its deterministic path down without clip_sample, the exact reverse of the inversion
+    // (the invert job's PSNR was measured on this unclipped path).
+    const xT = asSample(fromPayload(input.xT, 'xT'), model, 'xT');
+    if (timestep === T - 1) return xT;
+    return ddimDenoise(xT, { predictor, alphasCumprod: model.alphasCumprod, steps: input.steps, fromTimestep: T - 1, untilTimestep: timestep, signal, onProgress });
+  }
+  if (input.seed === undefined) throw new InvalidArgumentError('give seed, xt or xT');
+  const noise = initialNoise(model.unet.sampleDims, input.seed, 1);
+  if (timestep === T - 1) return noise;
+  // Repeated edits of one sample (an editor's slider) would redo the same DDIM path each time: memoise it.
+  const key = `${await modelContentHash(model)}|${input.seed}|${input.steps}|${timestep}`;
+  const hit = xtMemo.get(key);
+  if (hit) {
+    xtMemo.delete(key);
+    xtMemo.set(key, hit);
+    return { dims: [...hit.dims], data: hit.data.slice() };
+  }
+  const xt = await ddimDenoise(noise, {
+    predictor,
+    alphasCumprod: model.alphasCumprod,
+    steps: input.steps,
+    fromTimestep: T - 1,
+    untilTimestep: timestep,
+    clip: sampleClipRange(model.scheduler),
+    signal,
+    onProgress,
+  });
+  xtMemo.set(key, { dims: [...xt.dims], data: xt.data.slice() });
+  while (xtMemo.size > XT_MEMO_ENTRIES) xtMemo.delete(xtMemo.keys().next().value as string);
+  return xt;
+}
+
+/** x_t of seeds' DDIM paths, most recently used last (a 64×64 RGB latent is 48 KB). */
+const xtMemo = new Map<string, Tensor>();
+const XT_MEMO_ENTRIES = 32;
+
+/**
+ * The predictor with batches cut to what the graph accepts: a U-Net exported with a static batch (e.g. 1) still
+ * serves the batched guidance and gallery renders, one call per allowed chunk.
+ */
+export function batchSafePredictor(model: ModelFolder, predictor: NoisePredictor): NoisePredictor {
+  const b = model.unet.inputs.find((i) => i.name === model.unet.sampleInput)?.dims[0];
+  const maxBatch = typeof b === 'number' && b > 0 ? b : Number.POSITIVE_INFINITY;
+  if (!Number.isFinite(maxBatch)) return predictor;
+  const n = sizeOf(model.unet.sampleDims);
+  return {
+    sampleDims: predictor.sampleDims,
+    async predictEps(x, timestep, signal) {
+      const B = x.dims[0];
+      if (B <= maxBatch) return predictor.predictEps(x, timestep, signal);
+      const out = new Float32Array(x.data.length);
+      for (let s = 0; s < B; s += maxBatch) {
+        const e = Math.min(B, s + maxBatch);
+        const eps = await predictor.predictEps({ dims: [e - s, ...x.dims.slice(1)], data: x.data.subarray(s * n, e * n) }, timestep, signal);
+        out.set(eps.data, s * n);
+      }
+      return { dims: [...x.dims], data: out };
+    },
+  };
+}
+
+/** The production DDIM stepper with the model's clip_sample (core/edit's ddimStepper never clips). */
+export function modelStepper(model: ModelFolder, predictor: NoisePredictor, signal?: AbortSignal): DdimStepper {
+  const clip = sampleClipRange(model.scheduler);
+  return async (x, tFrom, tTo, eta, noise) => {
+    const eps = await predictor.predictEps(x, tFrom, signal);
+    const a = model.alphasCumprod;
+    return ddimStep({ x, eps, alphaT: alphaBarAt(a, tFrom), alphaNext: alphaBarAt(a, tTo), eta, noise, clip });
+  };
+}
+
+/** A model opened for a latent job: its folder, a batch-safe ε predictor, and the job's start time. */
+export interface OpenedModel {
+  model: ModelFolder;
+  predictor: NoisePredictor;
+  start: number;
+}
+
+/**
+ * The opening every latent job shares: report, open (or reuse) the model's session, and wrap its predictor so
+ * batches larger than a static-batch export allows are split.
+ */
+export async function openModel(input: { modelDir: string; provider: ProviderPreference }, ctx: JobContext): Promise<OpenedModel> {
+  ctx.onProgress({ fraction: 0, message: 'loading model' });
+  const loaded = await ctx.loadModel(input.modelDir, input.provider);
+  return { model: loaded.model, predictor: batchSafePredictor(loaded.model, loaded.predictor), start: performance.now() };
+}

@@ -1,0 +1,146 @@
+/**
+ * The local basis of a job's request: J's operator from the worker's Jacobian sessions, the on-disk basis cache
+ * (basis-store.ts) keyed by everything that changes the result, and the stats every basis-carrying output reports.
+ */
+import { join } from 'node:path';
+import type { Tensor } from '../../../core/tensor';
+import { sizeOf } from '../../../core/tensor';
+import { tensorSha256 } from '../../../core/tensor/hash';
+import { InvalidArgumentError } from '../../../core/diffusion/errors';
+import type { ModelFolder } from '../../../core/diffusion/model-folder';
+import { computeLocalBasis } from '../../../core/geometry/basis';
+import type { BasisMethod, LocalBasis } from '../../../core/geometry/types';
+import { defaultOversampling } from '../../../core/geometry/krylov';
+import type { ProgressFn } from '../../../core/progress';
+import type { Float32TensorPayload } from '../../../shared/api';
+import { dataDir } from '../../../app/data-dir';
+import { defaultJacobianK, type JacobianSessions } from '../../worker/jacobian-operator';
+import { modelContentHash } from '../../worker/model-hash';
+import { BasisCache, type BasisCacheKey, type CacheLookup } from './basis-store';
+import { fromPayload } from './wire-tensors';
+import { asUserError } from './user-errors';
+
+export interface BasisRequest {
+  k: number;
+  method: BasisMethod;
+  tol?: number;
+  basisSeed: number;
+  h: string;
+  /** krylov warm start rows [j, ...x]. */
+  warmStart?: Float32TensorPayload;
+}
+
+export interface BasisStats {
+  timestep: number;
+  method: BasisMethod;
+  iterations: number;
+  converged: boolean;
+  jacobianProducts: { jvp: number; vjp: number; total: number };
+  residuals: number[];
+  seconds: number;
+  tol: number;
+  seed: number;
+  hTensor: string;
+  modelHash: string;
+  cacheHit: boolean;
+  cacheId: string;
+}
+
+/**
+ * Tangent columns per derived-graph call for a basis request: the block the method hands over (k + oversampling
+ * for krylov, k for subspace), capped at the engine's K, so a small k does not pay for zero-padded columns.
+ */
+export function jacobianK(method: BasisMethod, k: number): number {
+  const block = method === 'krylov' ? k + defaultOversampling(k) : k;
+  return Math.max(1, Math.min(block, defaultJacobianK()));
+}
+
+/** The basis cache under the data folder. */
+export function basisCache(): BasisCache {
+  return new BasisCache(join(dataDir(), 'basis'));
+}
+
+export function defaultTol(method: BasisMethod): number {
+  return method === 'subspace' ? 1e-4 : 1e-3;
+}
+
+/**
+ * The local basis of J at (x_t, timestep): loaded from the cache when an entry with the same key exists (and
+ * verifies), else computed through the ORT operator and stored. Progress per iteration carries the residual.
+ */
+export async function localBasis(
+  jacobians: JacobianSessions,
+  model: ModelFolder,
+  xt: Tensor,
+  timestep: number,
+  req: BasisRequest,
+  signal?: AbortSignal,
+  onProgress?: ProgressFn,
+): Promise<{ basis: LocalBasis; stats: BasisStats; lookup: CacheLookup }> {
+  const modelHash = await modelContentHash(model);
+  const tol = req.tol ?? defaultTol(req.method);
+  onProgress?.({ fraction: 0, message: 'preparing Jacobian graphs' });
+  const op = await jacobians.operator({ model, h: req.h, K: jacobianK(req.method, req.k) }, xt, timestep, signal);
+  const key: BasisCacheKey = {
+    modelHash,
+    xtHash: tensorSha256({ dims: [1, ...model.unet.sampleDims], data: xt.data }),
+    timestep,
+    prompt: null,
+    hTensor: op.hTensor,
+    k: req.k,
+    method: req.method,
+    tol,
+    seed: req.basisSeed,
+  };
+  const warm = req.warmStart ? fromPayload(req.warmStart, 'warmStart') : undefined;
+  if (warm) {
+    if (req.method !== 'krylov') throw new InvalidArgumentError('warmStart is supported by the krylov method only');
+    if (warm.dims.length < 2 || sizeOf(warm.dims.slice(1)) !== sizeOf(model.unet.sampleDims)) {
+      throw new InvalidArgumentError(`warmStart must be [j, ${model.unet.sampleDims.join(', ')}], got [${warm.dims.join(', ')}]`);
+    }
+    key.extra = { warmStart: tensorSha256(warm) };
+  }
+  const cache = basisCache();
+  let result;
+  try {
+    result = await cache.getOrCompute(key, () =>
+      computeLocalBasis(op, {
+        method: req.method,
+        k: req.k,
+        tol,
+        seed: req.basisSeed,
+        signal,
+        maxBatch: op.K,
+        ...(warm ? { warmStart: warm } : {}),
+        onProgress: (p) =>
+          onProgress?.({
+            fraction: p.fraction,
+            message: `${req.method} iteration ${p.iteration}: residual ${p.residual.toExponential(2)}, ${p.jacobianProducts.total} Jacobian products`,
+          }),
+      } as Parameters<typeof computeLocalBasis>[1]),
+    );
+  } catch (err) {
+    throw asUserError(err);
+  }
+  const b = result.basis;
+  onProgress?.({ fraction: 1, message: result.lookup.hit ? 'basis loaded from cache' : 'basis computed' });
+  return {
+    basis: b,
+    lookup: result.lookup,
+    stats: {
+      timestep,
+      method: b.method,
+      iterations: b.iterations,
+      converged: b.converged,
+      jacobianProducts: b.jacobianProducts,
+      residuals: b.residuals,
+      seconds: b.seconds,
+      tol: b.tol,
+      seed: b.seed,
+      hTensor: op.hTensor,
+      modelHash,
+      cacheHit: result.lookup.hit,
+      cacheId: result.lookup.id,
+    },
+  };
+}
