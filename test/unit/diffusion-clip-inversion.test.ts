@@ -38,6 +38,21 @@ describe('timesteps', () => {
     expect(() => snapToSchedule(1.5, 100, 1000)).toThrow();
   });
 
+  it('measures nearness on the float schedule, so the rounded 595/605 tie of t = 0.6 on 100 steps is not a tie', () => {
+    // linspace(0, 999, 100): step 59 = 595.36 (4.64 from 600), step 60 = 605.45 (5.45 from 600); rounded both are 5 away.
+    expect((59 * 999) / 99).toBeCloseTo(595.3636, 4);
+    expect((60 * 999) / 99).toBeCloseTo(605.4545, 4);
+    expect(snapToSchedule(0.6, 100, 1000)).toBe(595);
+    // 50 steps: 29·999/49 = 591.24 vs 30·999/49 = 611.63 → 591; 20 steps: 11·999/19 = 578.37 vs 12·999/19 = 630.95 → 578.
+    expect(snapToSchedule(0.6, 50, 1000)).toBe(591);
+  });
+
+  it('sends an exact tie on the float schedule to the larger (noisier) timestep', () => {
+    // linspace(0, 999, 3) = 0, 499.5, 999: the midpoint of the first two is 249.75 = 0.24975·T. 499.5 rounds half to even → 500.
+    expect(snapToSchedule(0.24975, 3, 1000)).toBe(500);
+    expect(snapToSchedule(0.2497, 3, 1000)).toBe(0);
+  });
+
   it('joins an off-schedule timestep to the schedule by one step', () => {
     expect(denoiseLevels(5, 1000, 999)).toEqual([999, 749, 500, 250, 0, -1]);
     expect(denoiseLevels(5, 1000, 999, 600)).toEqual([999, 749, 600]);

@@ -12,7 +12,7 @@
  * is the unclipped deterministic path too, so the PSNR measures the inversion, not the clamp.
  */
 import type { Tensor } from '../tensor';
-import { throwIfCancelled, type ProgressFn } from '../jobs';
+import { throwIfCancelled, type ProgressFn } from '../progress';
 import type { NoisePredictor } from './generate';
 import { alphaBarAt, ddimStep, ddimTimesteps, ddimTimestepsAscending } from './ddim';
 import { InvalidArgumentError } from './errors';
@@ -121,13 +121,28 @@ export function psnr(a: Tensor, b: Tensor): number {
 }
 
 /**
- * Snap a fraction of T to the nearest timestep of the N-step DDIM schedule (ties go to the larger timestep).
- * `--t 0.6` with 100 steps and T = 1000 gives 596 (linspace(0, 999, 100) rounds to …, 586, 596, 606, …).
+ * Snap a fraction of T to the nearest step of the N-step DDIM schedule.
+ *
+ * The tie rule is chosen on purpose: "nearest" is measured on the authors' float schedule linspace(0, T−1, N),
+ * before its values are rounded to integer timesteps, and the rounded value of the winner is returned. Measuring
+ * on the rounded integers instead creates ties that the schedule does not have: with N = 100, T = 1000 and
+ * t = 0.6 the target is 600, the neighbours are 59·999/99 = 595.36 and 60·999/99 = 605.45 (rounded 595 and 605,
+ * both 5 away), and the float schedule says 595.36 is nearer (4.64 vs 5.45) → 595. An exact tie on the float
+ * schedule (a target at the midpoint of two steps) goes to the larger timestep, the noisier of the two.
  */
 export function snapToSchedule(fraction: number, steps: number, T: number): number {
   if (!(fraction >= 0 && fraction <= 1)) throw new InvalidArgumentError(`t must be a fraction in [0, 1], got ${fraction}`);
+  const rounded = ddimTimestepsAscending(steps, T);
+  if (steps === 1) return rounded[0];
   const target = fraction * T;
-  let best = -1;
-  for (const t of ddimTimestepsAscending(steps, T)) if (best < 0 || Math.abs(t - target) <= Math.abs(best - target)) best = t;
-  return best;
+  let best = 0;
+  let bestDistance = Infinity;
+  for (let i = 0; i < steps; i++) {
+    const distance = Math.abs(((T - 1) * i) / (steps - 1) - target);
+    if (distance <= bestDistance) {
+      best = i;
+      bestDistance = distance;
+    }
+  }
+  return rounded[best];
 }
