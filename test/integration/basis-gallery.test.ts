@@ -3,9 +3,9 @@
  * before the job is done, and a running basis computation is cancellable between Jacobian calls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineHost } from '../../src-main/engine/host';
+import { EngineHost } from '../../src-main/engine/host/engine-host';
 import { GalleryPartialSchema, type JobEvent, type JobInput, type JobName } from '../../src-main/shared/api';
-import { runJobInProcess } from '../../src-main/engine/jacobian-run';
+import { runJobInProcess } from '../../src-main/engine/run-in-process';
 import { useTempDataDir, wrapUnet } from './basis-fixture';
 
 const tmp = useTempDataDir('gallery');
@@ -79,18 +79,23 @@ describe('gallery previews are the edit job at preview settings', () => {
 });
 
 describe('basis cancel', () => {
-  it('a basis computation stops with cancelled after its first iteration is reported', async () => {
+  it('a basis computation stops with cancelled within one iteration of the cancel', async () => {
     const controller = new AbortController();
-    const started = performance.now();
+    const iterationsReported: number[] = [];
     await expect(
       runJobInProcess('basis', { modelDir, seed: 5, t: 0.5, steps: 20, k: 8, method: 'subspace', tol: 1e-9, provider: 'cpu' }, {
         quiet: true,
         signal: controller.signal,
         onProgress: (p) => {
-          if (/iteration 1:/.test(p.message)) controller.abort();
+          const m = /iteration (\d+):/.exec(p.message);
+          if (m) iterationsReported.push(Number(m[1]));
+          if (m?.[1] === '1') controller.abort();
         },
       }),
     ).rejects.toMatchObject({ code: 'cancelled' });
-    expect(performance.now() - started).toBeLessThan(5000);
+    // tol 1e-9 never converges: without the cancel, subspace iteration would report up to 50 iterations.
+    expect(iterationsReported[0]).toBe(1);
+    expect(Math.max(...iterationsReported)).toBeLessThanOrEqual(2);
+    // Wall time belongs in `npm run bench`, not here.
   });
 });

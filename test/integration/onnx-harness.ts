@@ -3,6 +3,7 @@
  * and the derivative checks of issue 3 (dot-product test, central differences with an ε sweep,
  * pullback = vjp∘jvp, batch consistency, linearity, symmetry of JᵀJ), all accumulated in float64.
  */
+import { expect } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { fromBinary } from '@bufbuild/protobuf';
 import { TensorProtoSchema } from 'onnx-buf';
@@ -197,4 +198,25 @@ export class Worst {
 
 /** Thresholds for float32 single-op / small graphs. */
 export const TOL = { dot: 1e-6, fd: 1e-2, exact: 1e-5 };
+
+/** Each check's limit: the dot-product test, central differences, the exact identities, linearity and symmetry. */
+const LIMITS: Record<keyof CheckReport, number> = {
+  dotResidual: TOL.dot,
+  fdError: TOL.fd,
+  pullbackError: TOL.exact,
+  hError: TOL.exact,
+  batchError: TOL.exact,
+  linearityError: 1e-4,
+  symmetry: 1e-5,
+};
+
+/**
+ * The one set of derivative assertions every ONNX suite makes on a CheckReport. `skip` names checks a suite does
+ * not apply, with the reason at its call site.
+ */
+export function expectDerivativesPass(r: CheckReport, level: Level, skip: readonly (keyof CheckReport)[] = []): void {
+  for (const [check, limit] of Object.entries(LIMITS) as [keyof CheckReport, number][]) {
+    if (!skip.includes(check)) expect(r[check], `${check} ${level}`).toBeLessThan(limit);
+  }
+}
 
