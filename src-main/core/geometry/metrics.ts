@@ -9,15 +9,21 @@
 import type { Tensor } from '../tensor';
 import { sizeOf } from '../tensor';
 import { GeometryError } from './errors';
-import { combine, crossGram, orthonormalize, rowsFromTensor, tallSvd, toColumns } from './linalg';
+import { combine, crossGram, gramSchmidtRows, orthonormalize, rowsFromTensor, smallSingularValues, tallSvd } from './linalg';
 import type { Rows } from './linalg';
 import { GaussianRng } from '../diffusion/rng';
 
+/**
+ * Orthonormal rows spanning the rows of t. Gram–Schmidt twice is exact to machine precision and fast; a block whose
+ * rows are linearly dependent (not a k-dimensional subspace) goes through the seeded refill of orthonormalize.
+ */
 function orthonormalRows(t: Tensor): Rows {
   const n = sizeOf(t.dims.slice(1));
-  // The seed only matters if the rows are linearly dependent (then a refill is needed, and the caller passed
-  // something that is not a k-dimensional subspace anyway).
-  return orthonormalize(rowsFromTensor(t, n), [], new GaussianRng(1));
+  const r = rowsFromTensor(t, n);
+  const fast = gramSchmidtRows(r, 2);
+  if (fast.dependent.length === 0) return fast.q;
+  // The seed only matters here, where the caller passed something that is not a k-dimensional subspace anyway.
+  return orthonormalize(r, [], new GaussianRng(1));
 }
 
 /** Principal angles (radians, ascending) between span(rows of a) and span(rows of b); min(ka, kb) of them. */
@@ -33,7 +39,9 @@ export function principalAngles(a: Tensor, b: Tensor): number[] {
   const cos = tallSvd(m).values.slice(0, qb.count);
   const resid = combine(qa, m); // Q_A(Q_Aᵀ Q_B), as rows
   for (let i = 0; i < resid.data.length; i++) resid.data[i] = qb.data[i] - resid.data[i];
-  const sin = tallSvd(toColumns(resid)).values.slice(0, qb.count);
+  // The sines are the singular values of the residual block, read off its small R factor (one Gram–Schmidt
+  // pass is backward stable for R), so only k×k work reaches the SVD.
+  const sin = smallSingularValues(gramSchmidtRows(resid, 1).r, qb.count, qb.count).slice(0, qb.count);
   // cos descending ↔ sin ascending: angle i is the i-th smallest.
   const angles: number[] = [];
   for (let i = 0; i < qb.count; i++) {
