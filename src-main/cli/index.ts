@@ -12,6 +12,7 @@ import { sampleCommand } from './commands/sample';
 import { invertCommand } from './commands/invert';
 import { basisCommand } from './commands/basis';
 import { editCommand } from './commands/edit';
+import { analyzeCommand } from './commands/analyze';
 
 export const COMMANDS: CliCommand[] = [
   infoCommand,
@@ -21,6 +22,7 @@ export const COMMANDS: CliCommand[] = [
   invertCommand,
   basisCommand,
   editCommand,
+  analyzeCommand,
 ];
 
 function usage(): string {

@@ -8,26 +8,24 @@
  */
 import { z } from 'zod';
 import { ApiErrorSchema } from './errors';
+import {
+  BasisParamsSchema,
+  BasisStatsSchema,
+  bytes,
+  EncodedImageSchema,
+  Float32TensorSchema,
+  modelDir,
+  ProviderPreferenceSchema,
+  ProviderSchema,
+} from './wire';
+import { AnalyzeInputSchema, AnalyzeOutputSchema } from './analysis-api';
 import type { ProjectRequest } from './project-api';
 
-const bytes = z.instanceof(Uint8Array);
+export * from './wire';
 
-export const PROVIDERS = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
-export const ProviderSchema = z.enum(PROVIDERS);
-export const ProviderPreferenceSchema = z.enum(['auto', ...PROVIDERS]);
-export type Provider = z.infer<typeof ProviderSchema>;
-export type ProviderPreference = z.infer<typeof ProviderPreferenceSchema>;
 
-export const EncodedImageSchema = z.object({
-  mime: z.literal('image/png'),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
-  /** PNG file bytes: binary on both transports (structured clone over IPC, binary frames over WebSocket). */
-  bytes,
-});
-export type EncodedImage = z.infer<typeof EncodedImageSchema>;
 
-const modelDir = z.string().min(1).max(4096);
+
 
 const ValueInfoSchema = z.object({
   name: z.string(),
@@ -75,9 +73,6 @@ export const GenerateOutputSchema = z.object({
   elapsedMs: z.number(),
 });
 
-/** A float32 tensor on the wire: C-order little-endian float32 bytes (`data`) with its dims. */
-export const Float32TensorSchema = z.object({ dims: z.array(z.number().int().nonnegative()), data: bytes });
-export type Float32TensorPayload = z.infer<typeof Float32TensorSchema>;
 
 /**
  * Where x_t comes from (pullback jobs): `seed` = the DDIM path of generate(seed) stopped at the timestep, `xt`
@@ -103,34 +98,7 @@ function oneSourceOneTime(v: PullbackBase, ctx: z.RefinementCtx, needSource = tr
   if ((v.t === undefined) === (v.timestep === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of t, timestep' });
 }
 
-/** Which local basis (besides x_t and the timestep): the basis cache key is built from these. */
-export const BasisParamsSchema = z.object({
-  k: z.number().int().min(1).max(256).default(8),
-  method: z.enum(['krylov', 'subspace']).default('krylov'),
-  /** Default: 1e-3 (krylov residual), 1e-4 (subspace elementwise change, the authors'). */
-  tol: z.number().positive().max(1).optional(),
-  /** Seed of the random start block. */
-  basisSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-  /** h tensor: 'auto' (mid block) or a tensor name of the U-Net. */
-  h: z.string().min(1).max(1024).default('auto'),
-});
 
-export const BasisStatsSchema = z.object({
-  timestep: z.number().int(),
-  method: z.enum(['krylov', 'subspace']),
-  iterations: z.number().int(),
-  converged: z.boolean(),
-  jacobianProducts: z.object({ jvp: z.number().int(), vjp: z.number().int(), total: z.number().int() }),
-  residuals: z.array(z.number()),
-  /** Seconds of the computation (of the original computation on a cache hit). */
-  seconds: z.number(),
-  tol: z.number(),
-  seed: z.number().int(),
-  hTensor: z.string(),
-  modelHash: z.string(),
-  cacheHit: z.boolean(),
-  cacheId: z.string(),
-});
 
 const EditMode = z.enum(['guidance', 'move']);
 /** Guidance/move parameters shared by `edit` and `gallery` (method.md §2; defaults are the authors' unconditional ones). */
@@ -346,6 +314,7 @@ export const JOBS = {
   edit: { input: EditInputSchema, output: EditOutputSchema },
   transport: { input: TransportInputSchema, output: TransportOutputSchema },
   'global-basis': { input: GlobalBasisInputSchema, output: GlobalBasisOutputSchema },
+  analyze: { input: AnalyzeInputSchema, output: AnalyzeOutputSchema },
 } as const;
 
 export type JobName = keyof typeof JOBS;

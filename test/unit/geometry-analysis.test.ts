@@ -608,13 +608,13 @@ describe('plots and report in Node', () => {
         'plots/sigma.svg',
         'plots/timestep-distance-matrix-s0-x.svg',
         'report.html',
-        'result.json',
+        'analysis.json',
         'similarity.csv',
         'similarity_t.csv',
         'spectrum.csv',
       ].sort(),
     );
-    expect(JSON.parse(files['result.json'])).toEqual(result);
+    expect(JSON.parse(files['analysis.json'])).toEqual(result);
     const folder = await mkdtemp(join(tmpdir(), 'pullback-analysis-'));
     try {
       await writeAnalysisOutputs(folder, files);

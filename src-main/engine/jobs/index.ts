@@ -13,6 +13,7 @@ import { galleryJob } from './gallery';
 import { editJob } from './edit';
 import { transportJob } from './transport';
 import { globalBasisJob } from './global-basis';
+import { analyzeJob } from './analyze';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own result type
 export const ENGINE_JOBS: { readonly [N in JobName]: EngineJob<N, any> } = {
@@ -25,6 +26,7 @@ export const ENGINE_JOBS: { readonly [N in JobName]: EngineJob<N, any> } = {
   edit: editJob,
   transport: transportJob,
   'global-basis': globalBasisJob,
+  analyze: analyzeJob,
 };
 
 export type { EngineJob, JobContext, LoadedModel } from './types';

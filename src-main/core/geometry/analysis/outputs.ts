@@ -14,18 +14,20 @@ import type { ModelResult } from './summary';
 
 export interface AnalysisOutputOptions extends ReportOptions {
   document: PlotDocument;
+  /** Run facts that travel in analysis.json beside the result (the engine's timing, cache hits, h tensor). */
+  run?: Record<string, unknown>;
 }
 
 function svgFiles(figures: readonly AnalysisFigure[]): Record<string, string> {
   return Object.fromEntries(figures.map((f) => [`plots/${f.id}.svg`, standaloneSvg(f.markup)]));
 }
 
-/** spectrum.csv, frequency.csv, similarity.csv, similarity_t.csv, result.json, report.html, plots/<id>.svg. */
+/** spectrum.csv, frequency.csv, similarity.csv, similarity_t.csv, analysis.json, report.html, plots/<id>.svg. */
 export function analysisOutputFiles(result: AnalysisResult, options: AnalysisOutputOptions): Record<string, string> {
-  const { document, ...report } = options;
+  const { document, run, ...report } = options;
   return {
     ...analysisCsvFiles(result),
-    'result.json': `${JSON.stringify(result, null, 1)}\n`,
+    'analysis.json': `${JSON.stringify(run ? { ...result, run } : result, null, 1)}\n`,
     'report.html': renderReportHtml(result, analysisFigures(result, { document }), report),
     ...svgFiles(analysisFigures(result, { document, bare: true })),
   };
@@ -33,7 +35,7 @@ export function analysisOutputFiles(result: AnalysisResult, options: AnalysisOut
 
 /** The across-models report (overlay figures (g)) with its SVGs and every model's result.json. */
 export function overlayOutputFiles(models: readonly ModelResult[], options: AnalysisOutputOptions): Record<string, string> {
-  const { document, ...report } = options;
+  const { document, run: _run, ...report } = options;
   const overlay = overlayModels(models);
   return {
     'report.html': renderReportHtml(models, overlayFigures(overlay, { document }), report),

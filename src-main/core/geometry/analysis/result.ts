@@ -2,7 +2,7 @@
  * The data model of a geometry analysis: local bases of a set of samples × a set of timesteps, reduced to what
  * the paper's analyses (method.md §6.1–6.3) plot: σ, the frequency content of each direction and distances
  * between tangent spaces. Plain numbers and arrays only, so a result is JSON as it stands (engine → renderer,
- * result.json) and a partial one can be sent after every basis.
+ * analysis.json) and a partial one can be sent after every basis.
  */
 import type { Tensor } from '../../tensor';
 import { GeometryError } from '../errors';

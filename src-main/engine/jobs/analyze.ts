@@ -1,0 +1,128 @@
+/**
+ * `analyze`: the paper's geometry analyses (method.md §6) over samples × timesteps. For each sample, x_t is taken
+ * along its DDIM path once (top down) and the local basis at each timestep comes from the basis cache or is
+ * computed, warm-started (krylov) from the same sample's basis at the next larger timestep. Each finished basis is
+ * reduced at once (σ, radial spectra, distances to every basis already in) and streamed as a progress partial.
+ *
+ * Resuming: every basis goes through the on-disk cache with a key that includes its warm-start rows' hash, and a
+ * warm start is itself a cached basis, so running the same request again after a cancel or a crash loads what was
+ * finished (reported as cache hits) and computes only the rest; the result is the same either way.
+ */
+import type { EngineJob } from './types';
+import type { JobOutput } from '../../shared/api';
+import type { AnalysisPartial, AnalysisSampleInput } from '../../shared/analysis-api';
+import { AnalysisAccumulator, type AnalysisResult, type AnalysisSample } from '../../core/geometry/analysis';
+import { snapToSchedule } from '../../core/diffusion/inversion';
+import { InvalidArgumentError } from '../../core/diffusion/errors';
+import type { Tensor } from '../../core/tensor';
+import { throwIfCancelled } from '../../core/progress';
+import { modelContentHash } from '../worker/model-hash';
+import { defaultTol, localBasis } from './support/local-basis';
+import { openModel, xtAtTimesteps } from './support/latent';
+import { subProgress } from './support/progress';
+import { toPayload } from './support/wire-tensors';
+import { asUserError } from './support/user-errors';
+
+/** The wire result must stay the core's AnalysisResult: a compile error here means the two drifted apart. */
+const sameShape = (r: AnalysisResult): JobOutput<'analyze'>['result'] => r;
+
+function describeSample(s: AnalysisSampleInput): AnalysisSample {
+  if (s.kind === 'seed') return { label: s.label ?? `seed ${s.seed}`, source: { kind: 'seed', seed: s.seed } };
+  if (s.kind === 'xt') return { label: s.label, source: { kind: 'xt', file: s.label } };
+  return { label: s.label, source: { kind: 'image', file: s.label } };
+}
+
+function sourceOf(s: AnalysisSampleInput, steps: number) {
+  if (s.kind === 'seed') return { seed: s.seed, steps };
+  if (s.kind === 'xt') return { xt: s.xt, steps };
+  return { xT: s.xT, steps };
+}
+
+const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+
+export const analyzeJob: EngineJob<'analyze'> = {
+  name: 'analyze',
+  async run(input, ctx) {
+    const { model, predictor, start } = await openModel(input, ctx);
+    const T = model.scheduler.numTrainTimesteps;
+    const requested = input.timesteps ?? input.t!.map((f) => snapToSchedule(f, input.steps, T));
+    for (const t of requested) if (t >= T) throw new InvalidArgumentError(`timestep ${t} is outside [0, ${T})`);
+    const timesteps = [...new Set(requested)].sort((a, b) => a - b);
+    const tol = input.tol ?? defaultTol(input.method);
+    let acc: AnalysisAccumulator;
+    try {
+      acc = new AnalysisAccumulator({
+        modelHash: await modelContentHash(model),
+        k: input.k,
+        method: input.method,
+        tol,
+        steps: input.steps,
+        timesteps,
+        samples: input.samples.map(describeSample),
+        h: input.h,
+        basisSeed: input.basisSeed,
+      });
+    } catch (err) {
+      throw asUserError(err);
+    }
+    const total = input.samples.length * timesteps.length;
+    // Each basis is one unit of progress; the x_t path of a sample shares its first unit.
+    const unit = 1 / total;
+    let done = 0;
+    let hTensor = '';
+    const warm: number[] = [];
+    const cold: number[] = [];
+    let cacheHits = 0;
+    let computedProducts = 0;
+    const descending = [...timesteps].reverse();
+    for (const [s, sample] of input.samples.entries()) {
+      throwIfCancelled(ctx.signal);
+      const base = done * unit;
+      const xts = await xtAtTimesteps(sourceOf(sample, input.steps), model, predictor, descending, ctx.signal, (p) =>
+        ctx.onProgress({ fraction: base + unit * 0.1 * p.fraction, message: `sample ${s + 1}/${input.samples.length}: ${p.message}` }),
+      );
+      let previous: Tensor | undefined;
+      for (const timestep of descending) {
+        const from = done * unit;
+        const warmStart = input.warmStart && previous ? toPayload(previous) : undefined;
+        const r = await localBasis(
+          ctx.jacobians,
+          model,
+          xts.get(timestep)!,
+          timestep,
+          { k: input.k, method: input.method, tol, basisSeed: input.basisSeed, h: input.h, ...(warmStart ? { warmStart } : {}) },
+          ctx.signal,
+          subProgress(
+            (p) => ctx.onProgress({ ...p, message: `basis ${done + 1}/${total} (sample ${s + 1}, timestep ${timestep}): ${p.message}` }),
+            from + (timestep === descending[0] ? unit * 0.1 : 0),
+            from + unit,
+          ),
+        );
+        hTensor = r.stats.hTensor;
+        const products = r.basis.jacobianProducts.total;
+        (warmStart ? warm : cold).push(products);
+        if (r.stats.cacheHit) cacheHits++;
+        else computedProducts += products;
+        const added = acc.add(s, timestep, { ...r.basis, cacheHit: r.stats.cacheHit, warmStarted: Boolean(warmStart) });
+        done++;
+        const partial: AnalysisPartial = { kind: 'analysis-basis', done, total, ...added };
+        ctx.onProgress({ fraction: done * unit, message: `basis ${done}/${total} ${r.stats.cacheHit ? 'loaded from cache' : 'computed'}`, partial });
+        previous = r.basis.V;
+      }
+    }
+    return {
+      result: sameShape(acc.result()),
+      hTensor,
+      run: {
+        bases: total,
+        cacheHits,
+        computed: total - cacheHits,
+        seconds: (performance.now() - start) / 1000,
+        jacobianProducts: computedProducts,
+        warmStarted: warm.length,
+        warmProductsMean: mean(warm),
+        coldProductsMean: mean(cold),
+      },
+    };
+  },
+};

@@ -1,0 +1,139 @@
+/**
+ * The `analyze` job's contract (geometry analyses, method.md §6): local bases of samples × timesteps reduced to
+ * spectra, frequency content and distances between tangent spaces. The result mirrors
+ * core/geometry/analysis/result.ts (AnalysisResult), checked against it at compile time in engine/jobs/analyze.ts.
+ */
+import { z } from 'zod';
+import { BasisParamsSchema, Float32TensorSchema, modelDir, ProviderPreferenceSchema } from './wire';
+
+const label = z.string().min(1).max(200);
+
+/** A sample: a seed's DDIM path, a given x_t (used as is at every timestep: the authors' fixed-x_t setting), or an inverted image's x_T. */
+export const AnalysisSampleInputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('seed'), seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), label: label.optional() }),
+  z.object({ kind: z.literal('xt'), xt: Float32TensorSchema, label }),
+  z.object({ kind: z.literal('xT'), xT: Float32TensorSchema, label }),
+]);
+export type AnalysisSampleInput = z.input<typeof AnalysisSampleInputSchema>;
+
+export const MAX_ANALYSIS_SAMPLES = 64;
+export const MAX_ANALYSIS_TIMESTEPS = 50;
+
+export const AnalyzeInputSchema = BasisParamsSchema.extend({
+  modelDir,
+  provider: ProviderPreferenceSchema.default('auto'),
+  samples: z.array(AnalysisSampleInputSchema).min(1).max(MAX_ANALYSIS_SAMPLES),
+  /** Fractions of T, each snapped to the `steps`-step schedule (duplicates after snapping are merged). */
+  t: z.array(z.number().min(0).max(1)).min(1).max(MAX_ANALYSIS_TIMESTEPS).optional(),
+  /** Exact timesteps fed to the U-Net. */
+  timesteps: z.array(z.number().int().min(0).max(100_000)).min(1).max(MAX_ANALYSIS_TIMESTEPS).optional(),
+  steps: z.number().int().min(1).max(1000).default(100),
+  /** Start each sample's Krylov iteration at t from its basis at the next larger t (krylov only). */
+  warmStart: z.boolean().default(true),
+}).superRefine((v, ctx) => {
+  if ((v.t === undefined) === (v.timesteps === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of t, timesteps' });
+  if (v.warmStart && v.method === 'subspace') ctx.addIssue({ code: 'custom', message: 'warm starts need method krylov (set warmStart false for subspace)' });
+});
+
+const productsSchema = z.object({ jvp: z.number().int(), vjp: z.number().int(), total: z.number().int() });
+const spaceSchema = z.enum(['x', 'h']);
+
+export const BasisRecordSchema = z.object({
+  sample: z.number().int(),
+  timestep: z.number().int(),
+  sigma: z.array(z.number()),
+  height: z.number().int(),
+  width: z.number().int(),
+  power: z.array(z.array(z.number())),
+  lowFrequencyShare: z.array(z.number()),
+  iterations: z.number().int(),
+  converged: z.boolean(),
+  jacobianProducts: productsSchema,
+  residualMax: z.number(),
+  seconds: z.number(),
+  cacheHit: z.boolean(),
+  warmStarted: z.boolean(),
+});
+export type BasisRecordPayload = z.infer<typeof BasisRecordSchema>;
+
+export const SampleSimilaritySchema = z.object({
+  timestep: z.number().int(),
+  space: spaceSchema,
+  sampleA: z.number().int(),
+  sampleB: z.number().int(),
+  geodesic: z.number(),
+  maxAngle: z.number(),
+});
+export const TimestepSimilaritySchema = z.object({
+  sample: z.number().int(),
+  timestepA: z.number().int(),
+  timestepB: z.number().int(),
+  space: spaceSchema,
+  geodesic: z.number(),
+  maxAngle: z.number(),
+});
+
+export const AnalysisResultSchema = z.object({
+  format: z.literal('pullback-geometry-analysis'),
+  version: z.literal(1),
+  settings: z.object({
+    modelHash: z.string(),
+    k: z.number().int(),
+    method: z.enum(['krylov', 'subspace']),
+    tol: z.number(),
+    steps: z.number().int(),
+    timesteps: z.array(z.number().int()),
+    samples: z.array(
+      z.object({
+        label: z.string(),
+        source: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('seed'), seed: z.number().int() }),
+          z.object({ kind: z.literal('xt'), file: z.string() }),
+          z.object({ kind: z.literal('image'), file: z.string() }),
+        ]),
+        prompt: z.string().optional(),
+      }),
+    ),
+    h: z.string().optional(),
+    basisSeed: z.number().int().optional(),
+  }),
+  bases: z.array(BasisRecordSchema),
+  sampleSimilarities: z.array(SampleSimilaritySchema),
+  timestepSimilarities: z.array(TimestepSimilaritySchema),
+});
+export type AnalysisResultPayload = z.infer<typeof AnalysisResultSchema>;
+
+/** How the run went: what was computed, loaded from the cache, and what warm starts saved. */
+export const AnalysisRunStatsSchema = z.object({
+  bases: z.number().int(),
+  cacheHits: z.number().int(),
+  computed: z.number().int(),
+  seconds: z.number(),
+  /** Jacobian products of the bases computed in this run (cache hits cost none). */
+  jacobianProducts: z.number().int(),
+  warmStarted: z.number().int(),
+  /**
+   * Products of the warm-started bases against the mean of the cold ones (each sample's first basis): an estimate
+   * of what warm starts saved; `npm run bench -- analyze` measures it exactly by running both.
+   */
+  warmProductsMean: z.number().nullable(),
+  coldProductsMean: z.number().nullable(),
+});
+
+export const AnalyzeOutputSchema = z.object({
+  result: AnalysisResultSchema,
+  run: AnalysisRunStatsSchema,
+  /** The h tensor's name (the analysis's U rows live there). */
+  hTensor: z.string(),
+});
+
+/** Streamed after every finished basis (progress `partial`): the record and the similarities it completed. */
+export const AnalysisPartialSchema = z.object({
+  kind: z.literal('analysis-basis'),
+  done: z.number().int(),
+  total: z.number().int(),
+  record: BasisRecordSchema,
+  sampleSimilarities: z.array(SampleSimilaritySchema),
+  timestepSimilarities: z.array(TimestepSimilaritySchema),
+});
+export type AnalysisPartial = z.infer<typeof AnalysisPartialSchema>;

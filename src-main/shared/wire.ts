@@ -1,0 +1,57 @@
+/**
+ * The building blocks of the API contract that several job schemas share (shared/api.ts, shared/analysis-api.ts):
+ * binary payloads, providers, images, float32 tensors, model folders and basis parameters. No Node imports.
+ */
+import { z } from 'zod';
+
+export const bytes = z.instanceof(Uint8Array);
+
+export const PROVIDERS = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
+export const ProviderSchema = z.enum(PROVIDERS);
+export const ProviderPreferenceSchema = z.enum(['auto', ...PROVIDERS]);
+export type Provider = z.infer<typeof ProviderSchema>;
+export type ProviderPreference = z.infer<typeof ProviderPreferenceSchema>;
+
+export const EncodedImageSchema = z.object({
+  mime: z.literal('image/png'),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** PNG file bytes: binary on both transports (structured clone over IPC, binary frames over WebSocket). */
+  bytes,
+});
+export type EncodedImage = z.infer<typeof EncodedImageSchema>;
+
+export const modelDir = z.string().min(1).max(4096);
+
+/** A float32 tensor on the wire: C-order little-endian float32 bytes (`data`) with its dims. */
+export const Float32TensorSchema = z.object({ dims: z.array(z.number().int().nonnegative()), data: bytes });
+export type Float32TensorPayload = z.infer<typeof Float32TensorSchema>;
+
+/** Which local basis (besides x_t and the timestep): the basis cache key is built from these. */
+export const BasisParamsSchema = z.object({
+  k: z.number().int().min(1).max(256).default(8),
+  method: z.enum(['krylov', 'subspace']).default('krylov'),
+  /** Default: 1e-3 (krylov residual), 1e-4 (subspace elementwise change, the authors'). */
+  tol: z.number().positive().max(1).optional(),
+  /** Seed of the random start block. */
+  basisSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** h tensor: 'auto' (mid block) or a tensor name of the U-Net. */
+  h: z.string().min(1).max(1024).default('auto'),
+});
+
+export const BasisStatsSchema = z.object({
+  timestep: z.number().int(),
+  method: z.enum(['krylov', 'subspace']),
+  iterations: z.number().int(),
+  converged: z.boolean(),
+  jacobianProducts: z.object({ jvp: z.number().int(), vjp: z.number().int(), total: z.number().int() }),
+  residuals: z.array(z.number()),
+  /** Seconds of the computation (of the original computation on a cache hit). */
+  seconds: z.number(),
+  tol: z.number(),
+  seed: z.number().int(),
+  hTensor: z.string(),
+  modelHash: z.string(),
+  cacheHit: z.boolean(),
+  cacheId: z.string(),
+});
