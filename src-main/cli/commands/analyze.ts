@@ -125,9 +125,9 @@ export const analyzeCommand: CliCommand = {
       for (const [name, text] of Object.entries(overlay)) files[`compare/${name}`] = text;
     }
     const written = await writeAnalysisOutputs(values.out, files);
-    // Each SVG plot also as PNG (librsvg through sharp) for documents that cannot take SVG.
+    // Each SVG plot also as PNG (librsvg through sharp, on white: plots have transparent backgrounds) for documents that cannot take SVG.
     for (const svg of written.filter((f) => f.endsWith('.svg'))) {
-      await sharp(Buffer.from(await readFile(svg))).png().toFile(svg.replace(/\.svg$/, '.png'));
+      await sharp(Buffer.from(await readFile(svg))).flatten({ background: '#ffffff' }).png().toFile(svg.replace(/\.svg$/, '.png'));
     }
     if (!values.quiet) {
       writeJsonLine({ out: values.out, bases: out.run.bases, cache_hits: out.run.cacheHits, seconds: Number(out.run.seconds.toFixed(1)), jacobian_products: out.run.jacobianProducts, h_tensor: out.hTensor });
