@@ -12,6 +12,7 @@
  * and of one full edit (guidance n = 16, render at 50 steps with the η = 1 tail).
  */
 import { fork } from 'node:child_process';
+import { markdownTable } from './lib/table';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,11 +141,6 @@ function runChild<R>(args: string[]): Promise<R> {
   });
 }
 
-function table(head: string[], body: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
-  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
-}
 
 export async function main(args: string[]): Promise<void> {
   if (args[0] === '--child') {
@@ -192,7 +188,7 @@ export async function main(args: string[]): Promise<void> {
     }
   }
   process.stdout.write(
-    `\n${table(
+    `\n${markdownTable(
       ['k', 'method', 'seconds', 'Jacobian products', 'graph calls (K cols)', 'iterations', 'converged', 'max residual', 'peak RSS MB'],
       rows.map((r) => [
         String(r.k),
@@ -209,7 +205,7 @@ export async function main(args: string[]): Promise<void> {
   );
   const e = await runChild<EditRow>(['edit', modelDir]);
   process.stdout.write(
-    `\n${table(
+    `\n${markdownTable(
       ['operation', 'seconds', 'peak RSS MB'],
       [
         ['± preview pair (gallery defaults: guidance n=8 s=0.2 each, render 20 steps, batch 2)', e.previewPairSeconds.toFixed(2), e.peakRssMb.toFixed(0)],
