@@ -53,6 +53,8 @@ export const BasisRecordSchema = z.object({
   seconds: z.number(),
   cacheHit: z.boolean(),
   warmStarted: z.boolean(),
+  /** Pass as a basis request's `cacheId` to open this very basis (e.g. in the gallery) without recomputing. */
+  cacheId: z.string().optional(),
 });
 export type BasisRecordPayload = z.infer<typeof BasisRecordSchema>;
 
@@ -132,6 +134,8 @@ export const AnalysisPartialSchema = z.object({
   kind: z.literal('analysis-basis'),
   done: z.number().int(),
   total: z.number().int(),
+  /** The analysis's settings (exact timesteps after snapping, sample labels), so a client can plot from the first partial. */
+  settings: AnalysisResultSchema.shape.settings,
   record: BasisRecordSchema,
   sampleSimilarities: z.array(SampleSimilaritySchema),
   timestepSimilarities: z.array(TimestepSimilaritySchema),

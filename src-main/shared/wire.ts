@@ -37,6 +37,11 @@ export const BasisParamsSchema = z.object({
   basisSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   /** h tensor: 'auto' (mid block) or a tensor name of the U-Net. */
   h: z.string().min(1).max(1024).default('auto'),
+  /**
+   * Reuse this cached basis (an id a job reported, e.g. an analysis record's cacheId) when it was computed for the
+   * same model, x_t, timestep, h, k and method; otherwise the basis is computed as usual.
+   */
+  cacheId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 
 export const BasisStatsSchema = z.object({

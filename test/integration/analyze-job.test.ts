@@ -139,13 +139,28 @@ describe('analyze job: streaming and resume', () => {
     expect((await runJobInProcess('analyze', input, { quiet: true })).run.cacheHits).toBe(6);
   }, 300_000);
 
-  it('a basis of the analysis is the basis job’s cache entry for the same seed and timestep', async () => {
+  it('a basis of the analysis is the basis job’s cache entry: cold ones by key, warm-started ones by their cacheId', async () => {
     const modelDir = await wrapUnet('ddpm_unet2d_op14', data.root);
-    const input = { modelDir, provider: 'cpu' as const, samples: [{ kind: 'seed' as const, seed: 7 }], t: [0.5, 0.8], steps: 10, k: 2, warmStart: false };
+    const input = { modelDir, provider: 'cpu' as const, samples: [{ kind: 'seed' as const, seed: 7 }], t: [0.5, 0.8], steps: 10, k: 2 };
     const analysis = await runJobInProcess('analyze', input, { quiet: true });
-    const timestep = analysis.result.settings.timesteps[0];
-    const basis = await runJobInProcess('basis', { modelDir, provider: 'cpu', seed: 7, timestep, steps: 10, k: 2 }, { quiet: true });
-    expect(basis.cacheHit).toBe(true);
-    expect(Array.from(new Float32Array(basis.S.data.slice().buffer))).toEqual(analysis.result.bases.find((b) => b.timestep === timestep)!.sigma.map(Math.fround));
+    const [low, high] = analysis.result.settings.timesteps;
+    const recordAt = (t: number) => analysis.result.bases.find((b) => b.timestep === t)!;
+    expect(recordAt(high).warmStarted).toBe(false);
+    expect(recordAt(low).warmStarted).toBe(true);
+    const sigmaOf = (out: { S: { data: Uint8Array } }) => Array.from(new Float32Array(out.S.data.slice().buffer));
+    const basisAt = (timestep: number, cacheId?: string) =>
+      runJobInProcess('basis', { modelDir, provider: 'cpu', seed: 7, timestep, steps: 10, k: 2, ...(cacheId ? { cacheId } : {}) }, { quiet: true });
+    // The top timestep was computed cold: the plain request finds it by key.
+    const cold = await basisAt(high);
+    expect(cold.cacheHit).toBe(true);
+    expect(sigmaOf(cold)).toEqual(recordAt(high).sigma.map(Math.fround));
+    // The warm-started one is found by its id, for this point only.
+    const warm = await basisAt(low, recordAt(low).cacheId);
+    expect(warm.cacheHit).toBe(true);
+    expect(warm.cacheId).toBe(recordAt(low).cacheId);
+    expect(sigmaOf(warm)).toEqual(recordAt(low).sigma.map(Math.fround));
+    const wrongPoint = await basisAt(high, recordAt(low).cacheId);
+    expect(wrongPoint.cacheId).not.toBe(recordAt(low).cacheId);
+    expect(sigmaOf(wrongPoint)).toEqual(sigmaOf(cold));
   }, 120_000);
 });

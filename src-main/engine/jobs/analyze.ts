@@ -103,9 +103,9 @@ export const analyzeJob: EngineJob<'analyze'> = {
         (warmStart ? warm : cold).push(products);
         if (r.stats.cacheHit) cacheHits++;
         else computedProducts += products;
-        const added = acc.add(s, timestep, { ...r.basis, cacheHit: r.stats.cacheHit, warmStarted: Boolean(warmStart) });
+        const added = acc.add(s, timestep, { ...r.basis, cacheHit: r.stats.cacheHit, warmStarted: Boolean(warmStart), cacheId: r.stats.cacheId });
         done++;
-        const partial: AnalysisPartial = { kind: 'analysis-basis', done, total, ...added };
+        const partial: AnalysisPartial = { kind: 'analysis-basis', done, total, settings: acc.settings, ...added };
         ctx.onProgress({ fraction: done * unit, message: `basis ${done}/${total} ${r.stats.cacheHit ? 'loaded from cache' : 'computed'}`, partial });
         previous = r.basis.V;
       }

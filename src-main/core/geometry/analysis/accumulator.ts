@@ -50,6 +50,7 @@ export function basisRecordOf(sample: number, timestep: number, basis: FinishedB
     seconds: basis.seconds,
     cacheHit: basis.cacheHit ?? false,
     warmStarted: basis.warmStarted ?? false,
+    ...(basis.cacheId ? { cacheId: basis.cacheId } : {}),
   };
 }
 

@@ -51,6 +51,8 @@ export interface FinishedBasis {
   seconds: number;
   cacheHit?: boolean;
   warmStarted?: boolean;
+  /** Where the engine's basis cache keeps it, so a client can open exactly this basis later without recomputing. */
+  cacheId?: string;
 }
 
 export interface BasisRecord {
@@ -72,6 +74,7 @@ export interface BasisRecord {
   seconds: number;
   cacheHit: boolean;
   warmStarted: boolean;
+  cacheId?: string;
 }
 
 export const ANALYSIS_FORMAT = 'pullback-geometry-analysis';

@@ -131,6 +131,14 @@ export function encodeEntry(key: BasisCacheKey, basis: LocalBasis): Buffer {
 
 /** Parses and verifies an entry; returns why it cannot be trusted instead of throwing. */
 export function decodeEntry(buf: Buffer, key: BasisCacheKey): { basis: LocalBasis } | { reason: 'corrupt' | 'key-mismatch'; detail: string } {
+  const decoded = decodeAnyEntry(buf);
+  if ('reason' in decoded) return decoded;
+  if (decoded.canonicalKey !== canonicalKey(key)) return { reason: 'key-mismatch', detail: 'entry was written for another key' };
+  return { basis: decoded.basis };
+}
+
+/** Parses and verifies an entry whatever its key; returns the basis with the canonical key it was written for. */
+function decodeAnyEntry(buf: Buffer): { basis: LocalBasis; canonicalKey: string } | { reason: 'corrupt'; detail: string } {
   if (buf.length < PREAMBLE + DIGEST_BYTES) return { reason: 'corrupt', detail: `only ${buf.length} bytes` };
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return { reason: 'corrupt', detail: 'bad magic' };
   const body = buf.subarray(0, buf.length - DIGEST_BYTES);
@@ -146,7 +154,6 @@ export function decodeEntry(buf: Buffer, key: BasisCacheKey): { basis: LocalBasi
   } catch {
     return { reason: 'corrupt', detail: 'header is not JSON' };
   }
-  if (header.key !== canonicalKey(key)) return { reason: 'key-mismatch', detail: 'entry was written for another key' };
   const { V, S, U } = header.dims;
   const payload = 4 * (sizeOf(V) + sizeOf(S) + sizeOf(U));
   if (PREAMBLE + headerLength + payload !== body.length) return { reason: 'corrupt', detail: 'payload size does not match dims' };
@@ -156,7 +163,7 @@ export function decodeEntry(buf: Buffer, key: BasisCacheKey): { basis: LocalBasi
   const sT = readF32(body, off, S);
   off += 4 * sizeOf(S);
   const uT = readF32(body, off, U);
-  return { basis: { V: vT, S: sT, U: uT, ...header.meta } };
+  return { basis: { V: vT, S: sT, U: uT, ...header.meta }, canonicalKey: header.key };
 }
 
 export class BasisCache {
@@ -181,6 +188,31 @@ export class BasisCache {
     if ('basis' in decoded) return { hit: true, id, basis: decoded.basis };
     await fs.rm(file, { force: true });
     return { hit: false, id, reason: decoded.reason, detail: decoded.detail };
+  }
+
+  /**
+   * The entry stored under `id` (an id a job reported, e.g. an analysis's warm-started basis) if it exists, verifies
+   * and was written for a key with the fields of `expect` — so an id can only ever name the basis of the same model,
+   * x_t, timestep and h. Anything else is a miss, never an error: the caller computes the basis instead.
+   */
+  async getById(id: string, expect: Pick<BasisCacheKey, 'modelHash' | 'xtHash' | 'timestep' | 'hTensor' | 'k' | 'method'>): Promise<LocalBasis | null> {
+    if (!/^[0-9a-f]{64}$/.test(id)) return null;
+    let buf: Buffer;
+    try {
+      buf = await fs.readFile(this.pathFor(id));
+    } catch {
+      return null;
+    }
+    const decoded = decodeAnyEntry(buf);
+    if ('reason' in decoded) return null;
+    let stored: Partial<BasisCacheKey>;
+    try {
+      stored = JSON.parse(decoded.canonicalKey) as Partial<BasisCacheKey>;
+    } catch {
+      return null;
+    }
+    const matches = (Object.keys(expect) as (keyof typeof expect)[]).every((f) => stored[f] === expect[f]);
+    return matches ? decoded.basis : null;
   }
 
   /** Writes the entry atomically; returns its id. */

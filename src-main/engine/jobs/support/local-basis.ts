@@ -28,6 +28,8 @@ export interface BasisRequest {
   h: string;
   /** krylov warm start rows [j, ...x]. */
   warmStart?: Float32TensorPayload;
+  /** A cached basis to reuse by id (e.g. an analysis's warm-started one), if it belongs to this request's point. */
+  cacheId?: string;
 }
 
 export interface BasisStats {
@@ -101,6 +103,15 @@ export async function localBasis(
     key.extra = { warmStart: tensorSha256(warm) };
   }
   const cache = basisCache();
+  if (req.cacheId) {
+    // Offline browsing of an analysis: its warm-started bases are keyed by their warm start, which a later request
+    // does not have; the id names the entry, and getById accepts it only for this model, x_t, timestep, h, k, method.
+    const stored = await cache.getById(req.cacheId, { modelHash, xtHash: key.xtHash, timestep, hTensor: op.hTensor, k: req.k, method: req.method });
+    if (stored) {
+      onProgress?.({ fraction: 1, message: 'basis loaded from cache' });
+      return { basis: stored, lookup: { hit: true, id: req.cacheId, basis: stored }, stats: statsOf(stored, timestep, op.hTensor, modelHash, true, req.cacheId) };
+    }
+  }
   let result;
   try {
     result = await cache.getOrCompute(key, () =>
@@ -124,23 +135,23 @@ export async function localBasis(
   }
   const b = result.basis;
   onProgress?.({ fraction: 1, message: result.lookup.hit ? 'basis loaded from cache' : 'basis computed' });
+  return { basis: b, lookup: result.lookup, stats: statsOf(b, timestep, op.hTensor, modelHash, result.lookup.hit, result.lookup.id) };
+}
+
+function statsOf(b: LocalBasis, timestep: number, hTensor: string, modelHash: string, cacheHit: boolean, cacheId: string): BasisStats {
   return {
-    basis: b,
-    lookup: result.lookup,
-    stats: {
-      timestep,
-      method: b.method,
-      iterations: b.iterations,
-      converged: b.converged,
-      jacobianProducts: b.jacobianProducts,
-      residuals: b.residuals,
-      seconds: b.seconds,
-      tol: b.tol,
-      seed: b.seed,
-      hTensor: op.hTensor,
-      modelHash,
-      cacheHit: result.lookup.hit,
-      cacheId: result.lookup.id,
-    },
+    timestep,
+    method: b.method,
+    iterations: b.iterations,
+    converged: b.converged,
+    jacobianProducts: b.jacobianProducts,
+    residuals: b.residuals,
+    seconds: b.seconds,
+    tol: b.tol,
+    seed: b.seed,
+    hTensor,
+    modelHash,
+    cacheHit,
+    cacheId,
   };
 }
