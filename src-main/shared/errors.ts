@@ -12,9 +12,12 @@ export const MODEL_FOLDER_ERROR_CODES = [
   'bad-onnx',
   'wrong-inputs',
   'unsupported-model',
+  /** A link out of the model folder, a FIFO, device or socket, or external weights outside the folder: refused before any read. */
+  'unsafe-file',
 ] as const;
 export const JOB_ERROR_CODES = ['cancelled', 'worker-died', 'invalid-input', 'invalid-argument', 'unknown-job', 'provider-failed'] as const;
-export const TRANSPORT_ERROR_CODES = ['not-supported', 'disconnected', 'bad-message', 'internal'] as const;
+/** 'busy': a per-client limit was reached (queued jobs, requests in flight); the message says which and what to do. */
+export const TRANSPORT_ERROR_CODES = ['not-supported', 'disconnected', 'bad-message', 'internal', 'busy'] as const;
 
 export { PROJECT_ERROR_CODES };
 

@@ -15,6 +15,8 @@ export function describeCode(code: ErrorCode): string {
       return 'The U-Net does not have the inputs a diffusion U-Net needs.';
     case 'unsupported-model':
       return 'This kind of model is not supported yet.';
+    case 'unsafe-file':
+      return 'The model folder has a file that is not safe to read (a link out of the folder, a device or external weights elsewhere).';
     case 'cancelled':
       return 'Cancelled.';
     case 'worker-died':
@@ -35,6 +37,8 @@ export function describeCode(code: ErrorCode): string {
       return 'The engine sent a malformed reply.';
     case 'internal':
       return 'Something went wrong in the engine.';
+    case 'busy':
+      return 'Too much is already running or waiting. Let some of it finish, then try again.';
     case 'project-corrupt':
       return 'This project file is damaged and cannot be opened. Your previous copy (.bak) is untouched.';
     case 'project-newer-version':

@@ -24,21 +24,33 @@ export interface JobView {
 
 const KEEP_FINISHED = 6;
 
+function isActive(j: JobView): boolean {
+  return j.status === 'queued' || j.status === 'running';
+}
+
 export class JobsState {
-  list = $state.raw<JobView[]>([]);
-  private nextKey = 1;
+  readonly #api: PullbackApi;
+  #list = $state.raw<JobView[]>([]);
+  #active = $derived(this.#list.filter(isActive));
+  #nextKey = 1;
   // Not state: the UI never renders the controllers, it only aborts them.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  private readonly controllers = new Map<number, AbortController>();
+  readonly #controllers = new Map<number, AbortController>();
 
-  constructor(private readonly api: PullbackApi) {}
-
-  get active(): JobView[] {
-    return this.list.filter((j) => j.status === 'queued' || j.status === 'running');
+  constructor(api: PullbackApi) {
+    this.#api = api;
   }
 
-  private patch(key: number, p: Partial<JobView>): void {
-    this.list = this.list.map((j) => (j.key === key ? { ...j, ...p } : j));
+  /** The last few finished jobs, then the queued and running ones (each group oldest first). */
+  get list(): JobView[] {
+    return this.#list;
+  }
+  get active(): JobView[] {
+    return this.#active;
+  }
+
+  #patch(key: number, p: Partial<JobView>): void {
+    this.#list = this.#list.map((j) => (j.key === key ? { ...j, ...p } : j));
   }
 
   /**
@@ -51,34 +63,34 @@ export class JobsState {
     label: string,
     onPartial?: (partial: unknown) => void,
   ): Promise<JobOutput<N>> {
-    const key = this.nextKey++;
+    const key = this.#nextKey++;
     const controller = new AbortController();
-    this.controllers.set(key, controller);
-    const finished = this.list.filter((j) => j.status !== 'queued' && j.status !== 'running').slice(-KEEP_FINISHED + 1);
-    const active = this.list.filter((j) => j.status === 'queued' || j.status === 'running');
-    this.list = [...finished, ...active, { key, name, label, status: 'queued', fraction: 0, message: 'waiting', startedAt: Date.now() }];
+    this.#controllers.set(key, controller);
+    const finished = this.#list.filter((j) => !isActive(j)).slice(-KEEP_FINISHED + 1);
+    const active = this.#active;
+    this.#list = [...finished, ...active, { key, name, label, status: 'queued', fraction: 0, message: 'waiting', startedAt: Date.now() }];
     try {
-      const out = await runJob(this.api, name, input, {
+      const out = await runJob(this.#api, name, input, {
         signal: controller.signal,
-        onStarted: () => this.patch(key, { status: 'running' }),
+        onStarted: () => this.#patch(key, { status: 'running' }),
         onProgress: (p) => {
-          this.patch(key, { status: 'running', fraction: p.fraction, message: p.message, etaMs: p.etaMs });
+          this.#patch(key, { status: 'running', fraction: p.fraction, message: p.message, etaMs: p.etaMs });
           if (p.partial !== undefined) onPartial?.(p.partial);
         },
       });
-      this.patch(key, { status: 'done', fraction: 1, message: 'done', etaMs: undefined, endedAt: Date.now() });
+      this.#patch(key, { status: 'done', fraction: 1, message: 'done', etaMs: undefined, endedAt: Date.now() });
       return out;
     } catch (err) {
       const shown = toShownError(err);
-      this.patch(key, { status: shown.code === 'cancelled' ? 'cancelled' : 'failed', error: shown, etaMs: undefined, endedAt: Date.now() });
+      this.#patch(key, { status: shown.code === 'cancelled' ? 'cancelled' : 'failed', error: shown, etaMs: undefined, endedAt: Date.now() });
       throw err;
     } finally {
-      this.controllers.delete(key);
+      this.#controllers.delete(key);
     }
   }
 
   cancel(key: number): void {
-    this.controllers.get(key)?.abort();
+    this.#controllers.get(key)?.abort();
   }
 
   cancelAll(name?: JobName): void {
@@ -86,7 +98,7 @@ export class JobsState {
   }
 
   clearFinished(): void {
-    this.list = this.list.filter((j) => j.status === 'queued' || j.status === 'running');
+    this.#list = this.#active;
   }
 }
 

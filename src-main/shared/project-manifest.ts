@@ -1,0 +1,13 @@
+/**
+ * The project manifest (format, version, zod schema and types) for the renderer, which builds the manifest it saves
+ * and reads the one it opens. The schema itself lives in core/project (pure: zod only) next to its migrations.
+ */
+export {
+  ManifestV2Schema,
+  PROJECT_FORMAT,
+  PROJECT_FORMAT_VERSION,
+  type BasisRef,
+  type DocState,
+  type EditEntry,
+  type ProjectManifest,
+} from '../core/project/schema';

@@ -1,0 +1,191 @@
+/**
+ * The basis galleries: for each computed (timestep, method, k) its directions' σ and −/0/+ previews, streamed in as
+ * the gallery job renders them; the one for the picker's timestep is `current`.
+ */
+import type { GalleryPartial, ProviderPreference } from '../../../../src-main/shared/api';
+import type { BasisRef } from '../../../../src-main/shared/project-manifest';
+import type { JobsState } from './jobs.svelte';
+import type { Notices } from './notices.svelte';
+import { toShown, type ShownImage } from './images';
+import { clampInt, type XtInput } from './source.svelte';
+
+export type BasisMethodChoice = 'krylov' | 'subspace';
+export const METHOD_LABELS: Record<BasisMethodChoice, string> = { krylov: 'Fast (Krylov)', subspace: "Authors' (subspace iteration)" };
+
+export interface GalleryRow {
+  index: number;
+  sigma?: number;
+  minus?: ShownImage;
+  plus?: ShownImage;
+  /** Per-pixel |v| of the direction, coloured by the engine (where in the image it acts). */
+  heat?: ShownImage;
+}
+
+export interface Gallery {
+  key: string;
+  timestep: number;
+  k: number;
+  method: BasisMethodChoice;
+  rows: GalleryRow[];
+  sigmas: number[];
+  center?: ShownImage;
+  status: 'computing' | 'done' | 'cancelled' | 'failed';
+  stats?: { iterations: number; converged: boolean; residual?: number; seconds: number; cacheHit: boolean };
+}
+
+export function basisKey(timestep: number, method: string, k: number): string {
+  return `t${timestep}-${method}-k${k}`;
+}
+
+export function parseBasisKey(key: string): { timestep: number; method: BasisMethodChoice; k: number } {
+  const m = /^t(\d+)-(krylov|subspace)-k(\d+)$/.exec(key);
+  if (!m) return { timestep: 0, method: 'krylov', k: 8 };
+  return { timestep: Number(m[1]), method: m[2] as BasisMethodChoice, k: Number(m[3]) };
+}
+
+/** What a gallery job needs besides the basis choice. */
+export interface GalleryRequest {
+  modelDir: string;
+  xt: XtInput;
+  timestep: number;
+  steps: number;
+  provider: ProviderPreference;
+}
+
+export class Galleries {
+  /** Preview quality: DDIM steps of each −/+ thumbnail (capped at the document's steps) and the strength shown. */
+  readonly previewSteps = 20;
+  readonly previewStrength = 1;
+  readonly #jobs: JobsState;
+  readonly #notices: Notices;
+  readonly #timestep: () => number;
+  readonly #onChange: () => void;
+  #k = $state(8);
+  #method = $state<BasisMethodChoice>('krylov');
+  #list = $state.raw<Gallery[]>([]);
+  #current = $derived.by(() => {
+    const t = this.#timestep();
+    return this.#list.find((g) => g.key === basisKey(t, this.#method, this.#k)) ?? this.#list.find((g) => g.timestep === t) ?? null;
+  });
+
+  /** `timestep`: the picker's; `onChange`: a basis was computed (the document changed). */
+  constructor(deps: { jobs: JobsState; notices: Notices; timestep: () => number; onChange: () => void }) {
+    this.#jobs = deps.jobs;
+    this.#notices = deps.notices;
+    this.#timestep = deps.timestep;
+    this.#onChange = deps.onChange;
+  }
+
+  /** Directions to compute (the k field; may be empty while typed). */
+  get k(): number {
+    return this.#k;
+  }
+  set k(v: number) {
+    this.#k = v;
+  }
+  get method(): BasisMethodChoice {
+    return this.#method;
+  }
+  set method(v: BasisMethodChoice) {
+    this.#method = v;
+  }
+  get list(): Gallery[] {
+    return this.#list;
+  }
+  /** The gallery of the picker's timestep: the chosen method and k, else any computed there. */
+  get current(): Gallery | null {
+    return this.#current;
+  }
+  /** The finished bases, as the project manifest lists them. */
+  get bases(): BasisRef[] {
+    return this.#list.filter((g) => g.status === 'done').map((g) => ({ key: g.key, t: g.timestep, k: g.k, method: g.method, sigmas: g.sigmas }));
+  }
+
+  /** Compute the basis at `req.timestep` with the chosen k and method; previews stream into the gallery. */
+  async compute(req: GalleryRequest): Promise<void> {
+    this.#k = clampInt(this.#k, 1, 64, 8);
+    const { timestep } = req;
+    const k = this.#k;
+    const method = this.#method;
+    const key = basisKey(timestep, method, k);
+    this.#list = [...this.#list.filter((x) => x.key !== key), { key, timestep, k, method, rows: [], sigmas: [], status: 'computing' }];
+    const update = (f: (x: Gallery) => Gallery) => (this.#list = this.#list.map((x) => (x.key === key ? f(x) : x)));
+    try {
+      const out = await this.#jobs.run(
+        'gallery',
+        {
+          modelDir: req.modelDir,
+          ...req.xt,
+          timestep,
+          steps: req.steps,
+          k,
+          method,
+          previewSteps: Math.min(this.previewSteps, req.steps),
+          strength: this.previewStrength,
+          provider: req.provider,
+        },
+        `Basis at t = ${timestep} (k = ${k})`,
+        (partial) => {
+          const p = partial as GalleryPartial;
+          if (p?.kind !== 'gallery-thumb' && p?.kind !== 'gallery-heat') return;
+          const field = p.kind === 'gallery-heat' ? 'heat' : p.sign < 0 ? 'minus' : 'plus';
+          update((x) => {
+            const rows = x.rows.some((r) => r.index === p.index) ? x.rows : [...x.rows, { index: p.index }];
+            return { ...x, rows: rows.map((r) => (r.index === p.index ? { ...r, [field]: toShown(p.image) } : r)) };
+          });
+        },
+      );
+      update((x) => ({
+        ...x,
+        status: 'done',
+        sigmas: out.items.map((i) => i.sigma),
+        center: toShown(out.center),
+        rows: out.items.map((i) => ({ index: i.index, sigma: i.sigma, minus: toShown(i.minus), plus: toShown(i.plus), heat: toShown(i.heat) })),
+        stats: {
+          iterations: out.basis.iterations,
+          converged: out.basis.converged,
+          residual: out.basis.residuals.at(-1),
+          seconds: out.basis.seconds,
+          cacheHit: out.basis.cacheHit,
+        },
+      }));
+      this.#onChange();
+    } catch (err) {
+      const e = this.#notices.fail(err, 'Computing the basis');
+      update((x) => ({ ...x, status: e ? 'failed' : 'cancelled' }));
+    }
+  }
+
+  cancel(): void {
+    this.#jobs.cancelAll('gallery');
+  }
+
+  clear(): void {
+    this.#list = [];
+  }
+
+  /**
+   * The bases of an opened project: σ only (previews are not stored; computing again renders them from the basis
+   * cache). The picker's k and method follow `shown` (the basis the stack uses), else the last one.
+   */
+  restore(bases: BasisRef[], shown?: string): void {
+    this.#list = bases.map((b) => ({
+      key: b.key,
+      timestep: b.t,
+      k: b.k,
+      method: b.method === 'subspace' ? 'subspace' : 'krylov',
+      rows: b.sigmas.map((sigma, index) => ({ index, sigma })),
+      sigmas: b.sigmas,
+      status: 'done',
+    }));
+    const used = shown ?? bases.at(-1)?.key;
+    if (used) this.#choose(used);
+  }
+
+  /** Set the k and method fields to those of a basis key. */
+  #choose(key: string): void {
+    const b = parseBasisKey(key);
+    this.#k = b.k;
+    this.#method = b.method;
+  }
+}

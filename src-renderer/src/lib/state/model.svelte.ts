@@ -1,0 +1,108 @@
+/**
+ * The model and the device: which model folder is open (and its T), the folders opened before (kept in
+ * localStorage), the execution-provider preference and what the last job actually ran on.
+ */
+import type { ProviderPreference } from '../../../../src-main/shared/api';
+import type { JobsState } from './jobs.svelte';
+
+export interface ModelRef {
+  name: string;
+  dir: string;
+}
+
+const RECENT_MODELS_KEY = 'pullback.recentModels';
+const MAX_RECENT_MODELS = 6;
+
+/** localStorage where there is one (absent in unit tests under Node). */
+function store(): { getItem(k: string): string | null; setItem(k: string, v: string): void } | undefined {
+  return (globalThis as unknown as { localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
+}
+function readRecentModels(): string[] {
+  try {
+    const v = JSON.parse(store()?.getItem(RECENT_MODELS_KEY) ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, MAX_RECENT_MODELS) : [];
+  } catch {
+    return [];
+  }
+}
+function writeRecentModels(list: string[]): void {
+  try {
+    store()?.setItem(RECENT_MODELS_KEY, JSON.stringify(list));
+  } catch {
+    /* storage unavailable */
+  }
+}
+
+export class ModelChoice {
+  readonly #jobs: JobsState;
+  readonly #bundled: () => readonly ModelRef[];
+  #dir = $state('');
+  #name = $state('');
+  #recent = $state.raw<string[]>(readRecentModels());
+  #provider = $state<ProviderPreference>('auto');
+  #providerInUse = $state('');
+  #fallbackReason = $state('');
+  #trainTimesteps = $state(1000);
+
+  /** `bundled`: the models shipped with the app (never listed as recent). */
+  constructor(jobs: JobsState, bundled: () => readonly ModelRef[]) {
+    this.#jobs = jobs;
+    this.#bundled = bundled;
+  }
+
+  /** The open model's folder ('' before one is open). */
+  get dir(): string {
+    return this.#dir;
+  }
+  get name(): string {
+    return this.#name;
+  }
+  /** Model folders opened before, newest first (bundled ones excluded). */
+  get recent(): string[] {
+    return this.#recent;
+  }
+  get bundled(): readonly ModelRef[] {
+    return this.#bundled();
+  }
+  get provider(): ProviderPreference {
+    return this.#provider;
+  }
+  set provider(p: ProviderPreference) {
+    this.#provider = p;
+  }
+  /** The execution provider that ran the last render ('' before one). */
+  get providerInUse(): string {
+    return this.#providerInUse;
+  }
+  /** Why the GPU was not used for the last render ('' when it was, or was not asked for). */
+  get fallbackReason(): string {
+    return this.#fallbackReason;
+  }
+  /** T: the model's number of training timesteps. */
+  get trainTimesteps(): number {
+    return this.#trainTimesteps;
+  }
+
+  /**
+   * Open the model folder (the engine checks it). Resolves whether it replaced another model; rejects with the
+   * engine's typed error when the folder is not a usable model.
+   */
+  async open(dir: string, name?: string): Promise<{ changed: boolean }> {
+    const info = await this.#jobs.run('model.info', { modelDir: dir }, `Open model ${name ?? dir.split(/[\\/]/).pop()}`);
+    const changed = this.#dir !== '' && this.#dir !== info.dir;
+    this.#dir = info.dir;
+    this.#name = name ?? info.name;
+    this.#trainTimesteps = info.scheduler.numTrainTimesteps;
+    if (!this.#bundled().some((m) => m.dir === info.dir)) {
+      this.#recent = [info.dir, ...this.#recent.filter((d) => d !== info.dir)].slice(0, MAX_RECENT_MODELS);
+      writeRecentModels(this.#recent);
+    }
+    return { changed };
+  }
+
+  /** What the last render ran on (shown next to the device picker). */
+  noteProvider(out: { provider: string; fallbackReason?: string }): void {
+    this.#providerInUse = out.provider;
+    this.#fallbackReason = out.fallbackReason ?? '';
+  }
+}

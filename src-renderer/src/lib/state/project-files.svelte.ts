@@ -1,0 +1,225 @@
+/**
+ * The document on disk, through the project service (`project` command): Save / Save As / Open, the recovery copies
+ * autosave writes and their Recover / Discard offer, and what a project file holds (manifest + content-addressed
+ * blobs). Latents are not stored: seed projects re-derive them, image projects re-run `invert` on open.
+ */
+import { ApiError } from '../../../../src-main/shared/errors';
+import { callProject, type OpenedProject, type ProjectEntry, type RecoveryEntry } from '../../../../src-main/shared/project-api';
+import { PROJECT_FORMAT, PROJECT_FORMAT_VERSION, type ProjectManifest } from '../../../../src-main/shared/project-manifest';
+import { nowIso, sha256Hex, toBase64 } from '../bytes';
+import { pngSize, toShown, type ShownImage } from './images';
+import type { EditorState } from './editor.svelte';
+
+export interface ProjectContent {
+  manifest: ProjectManifest;
+  /** base64 by sha256. */
+  blobs: Record<string, string>;
+}
+
+const NOTHING_TO_SAVE = 'Nothing to save yet: start from a seed or import an image.';
+
+export class ProjectFiles {
+  readonly #ed: EditorState;
+  #recovery = $state.raw<RecoveryEntry[]>([]);
+
+  constructor(ed: EditorState) {
+    this.#ed = ed;
+  }
+
+  /** Unsaved work left behind by earlier sessions, offered for recovery. */
+  get recovery(): RecoveryEntry[] {
+    return this.#recovery;
+  }
+
+  async loadRecovery(): Promise<void> {
+    this.#recovery = await callProject(this.#ed.api, { op: 'recovery.list' });
+  }
+
+  /** The document as a project file, or null without a source. */
+  async content(): Promise<ProjectContent | null> {
+    const { source, result, galleries, edits, model, project } = this.#ed;
+    const s = source.current;
+    if (!s) return null;
+    const blobs: Record<string, string> = {};
+    const put = async (b: Uint8Array | undefined) => {
+      if (!b) return undefined;
+      const h = await sha256Hex(b);
+      blobs[h] = toBase64(b);
+      return h;
+    };
+    const sourceBlob = s.kind === 'image' ? await put(s.file) : undefined;
+    const images = { source: await put(source.image?.bytes), result: await put(result.image?.bytes) };
+    const manifest: ProjectManifest = {
+      format: PROJECT_FORMAT,
+      formatVersion: PROJECT_FORMAT_VERSION,
+      appVersion: this.#ed.info?.version ?? '0.0.0',
+      createdAt: project.createdAt,
+      modifiedAt: nowIso(),
+      model: { name: model.name, dir: model.dir },
+      source:
+        s.kind === 'seed'
+          ? { kind: 'seed', seed: s.seed, steps: source.steps }
+          : { kind: 'image', blob: sourceBlob!, name: s.name.slice(0, 500), steps: source.steps, psnr: s.psnr },
+      state: edits.doc,
+      bases: galleries.bases,
+      history: { entries: edits.history.entries.map((e) => ({ label: e.label.slice(0, 200), state: e.state })), index: edits.history.index },
+      images: { ...(images.source ? { source: images.source } : {}), ...(images.result ? { result: images.result } : {}) },
+    };
+    return { manifest, blobs };
+  }
+
+  /** Save to the current file; without one (or read-only) the caller asks for a name (Save As). Returns false then. */
+  async save(): Promise<boolean> {
+    const { id, readOnly } = this.#ed.project;
+    if (!id || readOnly) return false;
+    return this.saveAs({ id });
+  }
+
+  async saveAs(target: { id: string } | { name: string }): Promise<boolean> {
+    // Held autosave: a recovery write must not land after the save has discarded the recovery copy.
+    return this.#ed.autosave.pausedDuring(async () => {
+      const c = await this.content();
+      if (!c) {
+        this.#ed.notices.notify('warning', NOTHING_TO_SAVE);
+        return false;
+      }
+      try {
+        const entry = await callProject(this.#ed.api, { op: 'save', ...target, ...c });
+        this.#ed.project.saved(entry);
+        // The recovery copy is only for unsaved work.
+        await callProject(this.#ed.api, { op: 'recovery.discard', session: this.#ed.project.session }).catch(() => undefined);
+        this.#ed.notices.notify('info', `Saved “${entry.name}”.`);
+        return true;
+      } catch (err) {
+        this.#ed.notices.fail(err, 'Saving');
+        return false;
+      }
+    });
+  }
+
+  /** Save As needs something to save; warns and returns false otherwise. */
+  canSave(): boolean {
+    if (this.#ed.source.current) return true;
+    this.#ed.notices.notify('warning', NOTHING_TO_SAVE);
+    return false;
+  }
+
+  /** Electron: native save dialog. */
+  async pickSaveTarget(): Promise<ProjectEntry | null> {
+    try {
+      return await callProject(this.#ed.api, { op: 'pickSave', name: this.#ed.project.name });
+    } catch (err) {
+      this.#ed.notices.fail(err, 'Save As');
+      return null;
+    }
+  }
+
+  async list(): Promise<{ recent: ProjectEntry[]; projects: ProjectEntry[]; canPick: boolean }> {
+    try {
+      return await callProject(this.#ed.api, { op: 'list' });
+    } catch (err) {
+      this.#ed.notices.fail(err, 'Listing projects');
+      return { recent: [], projects: [], canPick: false };
+    }
+  }
+
+  /** Electron: native open dialog, then open the picked file. */
+  async pickAndOpen(): Promise<void> {
+    try {
+      const entry = await callProject(this.#ed.api, { op: 'pickOpen' });
+      if (entry) await this.open(entry.id);
+    } catch (err) {
+      this.#ed.notices.fail(err, 'Open');
+    }
+  }
+
+  async open(id: string): Promise<boolean> {
+    try {
+      await this.#load(await callProject(this.#ed.api, { op: 'open', id }));
+      return true;
+    } catch (err) {
+      this.#ed.notices.fail(err, 'Opening the project');
+      return false;
+    }
+  }
+
+  async recover(session: string): Promise<void> {
+    try {
+      await this.#load(await callProject(this.#ed.api, { op: 'recovery.open', session }));
+      this.#ed.project.markChanged();
+      await this.discardRecovery(session);
+      this.#ed.notices.notify('info', 'Recovered your unsaved work. Save it to keep it.');
+    } catch (err) {
+      this.#ed.notices.fail(err, 'Recovering');
+    }
+  }
+
+  async discardRecovery(session: string): Promise<void> {
+    await callProject(this.#ed.api, { op: 'recovery.discard', session }).catch(() => undefined);
+    this.#recovery = this.#recovery.filter((r) => r.session !== session);
+  }
+
+  /** Replace the document with an opened project (model, source, result, bases, history). */
+  #load(p: OpenedProject): Promise<void> {
+    const { source, result, galleries, edits, model, project, jobs, notices } = this.#ed;
+    return this.replaceDocument(async () => {
+      const m = p.manifest;
+      if (m.model.dir !== model.dir && !(await this.#ed.selectModel(m.model.dir, m.model.name, true))) return;
+      const img = (h: string | undefined): ShownImage | null => {
+        const b = h ? p.blobs[h] : undefined;
+        return b ? { bytes: b, ...pngSize(b) } : null;
+      };
+      source.steps = m.source.steps;
+      if (m.source.kind === 'seed') {
+        source.setSeed(m.source.seed, img(m.images.source));
+      } else {
+        // Latents are not stored: invert the saved source image again (deterministic).
+        const file = p.blobs[m.source.blob];
+        const out = await jobs.run('invert', { modelDir: model.dir, image: file as Uint8Array<ArrayBuffer>, steps: m.source.steps, provider: model.provider }, `Invert ${m.source.name}`);
+        source.setImage(
+          { kind: 'image', name: m.source.name, hash: m.source.blob, file, xT: out.xT, timestep: out.timestep, psnr: out.psnr, poor: out.poor },
+          img(m.images.source),
+          toShown(out.recon),
+        );
+      }
+      result.restore(img(m.images.result));
+      // Show the gallery of the basis the stack uses (or the last computed one) with its k and method.
+      galleries.restore(m.bases, m.state.edits[0]?.basisKey);
+      edits.load(m.history.entries, m.history.index);
+      project.opened({ id: p.id, name: p.name, readOnly: p.readOnly, createdAt: m.createdAt });
+      if (p.readOnly) notices.notify('warning', 'This project was saved by a newer Pullback Studio and is open read-only.', 'Use Save As to keep a copy in this version’s format.');
+      else if (p.fromVersion < PROJECT_FORMAT_VERSION) notices.notify('info', 'This project was made by an older version; it will be saved in the current format.');
+    });
+  }
+
+  /**
+   * Swap in another document: first, if this one has unsaved changes, write them to its recovery slot and move to a
+   * fresh slot, so the unsaved work stays recoverable (offered at the next start) instead of being overwritten.
+   * Autosave is held meanwhile, so it never writes a half-swapped document.
+   */
+  replaceDocument(swap: () => void | Promise<void>): Promise<void> {
+    return this.#ed.autosave.pausedDuring(async () => {
+      const { project, source, edits } = this.#ed;
+      // A just-rendered seed with no changes is not work worth a recovery file (trying seeds would litter the folder).
+      if (project.dirty && source.current && (edits.history.entries.length >= 2 || project.id !== null)) {
+        await this.writeRecovery();
+        // Kept: the next document starts clean, so its own autosave cannot write this one into the new slot again.
+        project.keptInRecovery();
+      }
+      await swap();
+    });
+  }
+
+  /** Write unsaved work to the recovery folder (never over the user's file). Quiet unless it fails; never rejects. */
+  async writeRecovery(): Promise<void> {
+    const { project, source, api, notices } = this.#ed;
+    if (!project.dirty || !source.current) return;
+    try {
+      const c = await this.content();
+      if (!c) return;
+      await callProject(api, { op: 'autosave', session: project.session, title: project.name, ...c });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'disconnected')) notices.fail(err, 'Autosave');
+    }
+  }
+}

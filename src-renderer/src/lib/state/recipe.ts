@@ -1,0 +1,71 @@
+/**
+ * The recipe an exported PNG carries (tEXt chunks): model, source, steps and the applied edits, so re-opening the PNG
+ * can restore the edit. Pure functions over plain values.
+ */
+import type { EditEntry } from '../../../../src-main/shared/project-manifest';
+import { RECIPE_KEY } from '../png-text';
+import { basisKey, parseBasisKey } from './galleries.svelte';
+import type { ModelRef } from './model.svelte';
+import type { SourceData } from './source.svelte';
+
+export interface Recipe {
+  app: 'Pullback Studio';
+  model: ModelRef;
+  source: { kind: 'seed'; seed: number } | { kind: 'image'; sha256: string; name: string };
+  steps: number;
+  edits: { t: number; basis: string; k: number; method: string; index: number; strength: number }[];
+}
+
+/** The `Software` text of exported PNGs. */
+export function softwareName(version: string | undefined): string {
+  return `Pullback Studio ${version ?? ''}`.trim();
+}
+
+export function buildRecipe(model: ModelRef, source: SourceData, steps: number, applied: EditEntry[]): Recipe {
+  return {
+    app: 'Pullback Studio',
+    model: { name: model.name, dir: model.dir },
+    source: source.kind === 'seed' ? { kind: 'seed', seed: source.seed } : { kind: 'image', sha256: source.hash, name: source.name },
+    steps,
+    edits: applied.map((e) => {
+      const b = parseBasisKey(e.basisKey);
+      return { t: e.t, basis: e.basisKey, k: b.k, method: b.method, index: e.index, strength: e.strength };
+    }),
+  };
+}
+
+/** The source as export text writes it: `seed 42`, `image sha256 <hex>`. */
+export function describeSource(s: Recipe['source']): string {
+  return s.kind === 'seed' ? `seed ${s.seed}` : `image sha256 ${s.sha256}`;
+}
+
+/** The PNG text chunks of an export: readable lines plus the machine-readable recipe. */
+export function recipeText(r: Recipe, version: string | undefined): Record<string, string> {
+  return {
+    Software: softwareName(version),
+    Model: r.model.name,
+    Source: describeSource(r.source),
+    Timestep: r.edits.length ? String(r.edits[0].t) : 'none',
+    Directions: r.edits.map((e) => `#${e.index + 1} × ${e.strength}`).join(', ') || 'none',
+    [RECIPE_KEY]: JSON.stringify(r),
+  };
+}
+
+/** The recipe's edits as stack entries (all enabled). */
+export function recipeEdits(r: Recipe): EditEntry[] {
+  return r.edits.map((e, i) => ({ id: `r${i + 1}`, basisKey: basisKey(e.t, e.method, e.k), index: e.index, t: e.t, strength: e.strength, enabled: true }));
+}
+
+/** A recipe from a PNG text chunk, or null when absent or malformed (never throws). */
+export function parseRecipe(text: string | undefined): Recipe | null {
+  if (!text) return null;
+  try {
+    const r = JSON.parse(text) as Recipe;
+    if (r?.app !== 'Pullback Studio' || typeof r.model?.dir !== 'string' || !Array.isArray(r.edits) || typeof r.steps !== 'number') return null;
+    if (r.source?.kind === 'seed' ? !Number.isInteger(r.source.seed) : r.source?.kind !== 'image') return null;
+    for (const e of r.edits) if (![e.t, e.k, e.index, e.strength].every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
+    return r;
+  } catch {
+    return null;
+  }
+}
