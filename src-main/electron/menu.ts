@@ -1,75 +1,47 @@
 /**
- * The native application menu. Every item sends a command name to the focused window's renderer, which runs the same
- * command as its shortcuts and in-page controls (src-renderer/src/lib/shortcuts.ts `Command`).
+ * The native application menu, built from the one command table (shared/commands.ts `menuLayout('native')`). Every
+ * item sends its command name to the focused window's renderer, which runs the same command as its shortcuts and
+ * in-page menu; Electron's own roles (app menu, clipboard, full screen, window menu, quit) are added here.
  */
 import { Menu, BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import { IPC_CHANNELS } from '../shared/ipc';
-import type { EditorCommand } from '../shared/commands';
+import { acceleratorFor, menuLayout, nativeLabel, type CommandSpec, type EditorCommand, type MenuName } from '../shared/commands';
 
-/** Every editor command but the dice (a page button without a menu item). */
-export type MenuCommand = Exclude<EditorCommand, 'randomSeed'>;
-
-function send(command: MenuCommand): void {
+function send(command: EditorCommand): void {
   const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
   if (win && !win.webContents.isDestroyed()) win.webContents.send(IPC_CHANNELS.menuCommand, command);
 }
 
-export function menuTemplate(isMac: boolean): MenuItemConstructorOptions[] {
-  const item = (label: string, command: MenuCommand, accelerator?: string): MenuItemConstructorOptions => ({
-    label,
-    accelerator,
+function item(spec: CommandSpec): MenuItemConstructorOptions {
+  return {
+    label: nativeLabel(spec),
+    accelerator: acceleratorFor(spec.command),
     // Shortcuts are handled by the page itself (so web mode has them too); the menu only shows them.
     registerAccelerator: false,
-    click: () => send(command),
-  });
-  return [
-    ...(isMac ? [{ role: 'appMenu' as const }] : []),
-    {
-      label: 'File',
-      submenu: [
-        item('New from Seed', 'new', 'CmdOrCtrl+N'),
-        item('Open Project…', 'open', 'CmdOrCtrl+O'),
-        item('Open Recent…', 'openRecent'),
-        { type: 'separator' },
-        item('Save', 'save', 'CmdOrCtrl+S'),
-        item('Save As…', 'saveAs', 'Shift+CmdOrCtrl+S'),
-        { type: 'separator' },
-        item('Import Image…', 'import', 'CmdOrCtrl+I'),
-        item('Export PNG with Recipe…', 'export', 'CmdOrCtrl+E'),
-        { type: 'separator' },
-        item('Open Model Folder…', 'openModel'),
-        ...(isMac ? [] : [{ type: 'separator' as const }, { role: 'quit' as const }]),
-      ],
-    },
-    {
-      label: 'Edit',
-      submenu: [
-        item('Undo', 'undo', 'CmdOrCtrl+Z'),
-        item('Redo', 'redo', 'Shift+CmdOrCtrl+Z'),
-        { type: 'separator' },
-        { role: 'cut' },
-        { role: 'copy' },
-        { role: 'paste' },
-        { type: 'separator' },
-        item('Apply Edits', 'apply', 'CmdOrCtrl+Enter'),
-        item('Compute Directions', 'computeBasis', 'B'),
-      ],
-    },
-    {
-      label: 'View',
-      submenu: [
-        item('Compare with Source', 'compare', 'C'),
-        item('Zoom In', 'zoomIn', '+'),
-        item('Zoom Out', 'zoomOut', '-'),
-        item('Fit to Window', 'zoomFit', '0'),
-        item('Actual Pixels', 'zoomActual', '1'),
-        { type: 'separator' },
-        { role: 'togglefullscreen' },
-      ],
-    },
-    { role: 'windowMenu' },
-    { label: 'Help', submenu: [item('Keyboard Shortcuts and Help', 'help', '?')] },
-  ];
+    click: () => send(spec.command),
+  };
+}
+
+/** Electron roles that belong in a menu besides the commands: after which command group they go. */
+function rolesAfterGroup(name: MenuName, group: number, groups: number, isMac: boolean): MenuItemConstructorOptions[] {
+  if (name === 'Edit' && group === 0) return [{ type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }];
+  if (name === 'View' && group === groups - 1) return [{ type: 'separator' }, { role: 'togglefullscreen' }];
+  if (name === 'File' && group === groups - 1 && !isMac) return [{ type: 'separator' }, { role: 'quit' }];
+  return [];
+}
+
+export function menuTemplate(isMac: boolean): MenuItemConstructorOptions[] {
+  const menus: MenuItemConstructorOptions[] = menuLayout('native').map(({ name, groups }) => ({
+    label: name,
+    submenu: groups.flatMap((group, g) => [
+      ...(g > 0 && !(name === 'Edit' && g === 1) ? [{ type: 'separator' as const }] : []),
+      ...group.map(item),
+      ...rolesAfterGroup(name, g, groups.length, isMac),
+      ...(name === 'Edit' && g === 0 ? [{ type: 'separator' as const }] : []),
+    ]),
+  }));
+  const help = menus.pop()!;
+  return [...(isMac ? [{ role: 'appMenu' as const }] : []), ...menus, { role: 'windowMenu' }, help];
 }
 
 export function installMenu(): void {
