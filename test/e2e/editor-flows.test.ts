@@ -8,33 +8,27 @@
  * Few DDIM steps (11, so 0.6·T is on the schedule) and k = 2 keep it to a few minutes on two cores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startWebMode } from '../../src-main/server/main';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
 import { loadProjectFile } from '../../src-main/core/project';
+import { OUT, launchChromium, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const OUT = join(ROOT, 'test-output');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LONG = 240_000;
 
-let web: Awaited<ReturnType<typeof startWebMode>>;
+let web: WebMode;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 let shot = 0;
 let dataDir = '';
 
-async function snap(name: string): Promise<void> {
+/** A numbered screenshot of the step, of a page that shows `shows`. */
+async function snap(name: string, shows: Locator): Promise<void> {
   shot += 1;
-  const file = join(OUT, `editor-${String(shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file });
-  expect(existsSync(file)).toBe(true);
+  await screenshot(page, `editor-${String(shot).padStart(2, '0')}-${name}.png`, shows);
 }
 
 /** sha256 of the PNG bytes the canvas shows (the view puts it on the element once hashed). */
@@ -47,14 +41,7 @@ async function canvasHash(): Promise<string> {
   return h;
 }
 
-/** Poll a page-side condition (waitForFunction would eval a string, which the app's CSP forbids). */
-async function until(what: string, cond: () => Promise<boolean>, timeout = LONG): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, cond: () => Promise<boolean>, timeout = LONG) => poll(what, cond, timeout, 100);
 
 /** No job running: the status bar has no Cancel button. */
 async function idle(): Promise<void> {
@@ -77,22 +64,11 @@ async function newPage(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
-    const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('electron-vite build failed');
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   mkdirSync(OUT, { recursive: true });
   // Numbered screenshots of an earlier run would mix with this run's.
   for (const f of readdirSync(OUT)) if (/^editor-\d\d-.*\.png$/.test(f)) rmSync(join(OUT, f));
-  dataDir = mkdtempSync(join(tmpdir(), 'pb-e2e-data-'));
-  // The engine worker reads it too: projects and the basis cache both start empty, so every run computes for real.
-  process.env.PULLBACK_DATA_DIR = dataDir;
-  web = await startWebMode({ port: 0, rendererDir: join(ROOT, 'out', 'renderer'), dataDir });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  ({ web, dataDir } = await startSuiteWebMode('e2e-data'));
+  browser = await launchChromium();
   await newPage();
 }, 180_000);
 
@@ -107,12 +83,12 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
   it('starts with the bundled model and an empty canvas', async () => {
     await expect(page.getByTestId('project-title').textContent()).resolves.toContain('Untitled');
     await expect(page.locator('.placeholder').textContent()).resolves.toContain('New from seed');
-    await snap('start');
+    await snap('start', page.locator('.placeholder'));
     // The Help panel lists the shortcuts; Escape closes it.
     await page.keyboard.press('?');
     await page.getByTestId('help-dialog').waitFor();
     await expect(page.getByTestId('help-dialog').textContent()).resolves.toMatch(/Undo.*Redo/s);
-    await snap('help');
+    await snap('help', page.getByTestId('help-dialog'));
     await page.keyboard.press('Escape');
     expect(await count('help-dialog')).toBe(0);
   });
@@ -123,7 +99,7 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     await page.getByTestId('new-from-seed').click();
     await page.getByTestId('canvas-image').waitFor({ timeout: LONG });
     await expect(page.getByTestId('device-in-use').textContent()).resolves.toContain('CPU');
-    await snap('new-from-seed');
+    await snap('new-from-seed', page.getByTestId('canvas-image'));
   });
 
   it('computes the basis at t = 0.6·T and the previews stream in', async () => {
@@ -134,13 +110,13 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     // The first previews arrive while the job still runs (streamed, not at the end).
     await page.getByTestId('thumb-plus').first().waitFor({ timeout: LONG });
     const streaming = await page.getByTestId('basis-cancel').count();
-    await snap('previews-streaming');
+    await snap('previews-streaming', page.getByTestId('thumb-plus'));
     await page.getByTestId('basis-compute').waitFor({ timeout: LONG });
     expect(streaming + (await page.getByTestId('gallery-row').count())).toBeGreaterThanOrEqual(2);
     expect(await count('gallery-row')).toBe(2);
     expect(await count('thumb-minus')).toBe(2);
     await expect(page.getByTestId('basis-status').textContent()).resolves.toMatch(/iterations/);
-    await snap('gallery');
+    await snap('gallery', page.getByTestId('gallery-row'));
     // A direction's −/0/+ strip exports as one PNG that says what it shows.
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export the − 0 + strip of direction 1 as PNG' }).click();
@@ -157,12 +133,12 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     expect(await count('stack-entry')).toBe(1);
     await page.getByTestId('stack-strength-value').fill('2');
     await page.getByTestId('stack-strength-value').press('Enter');
-    await snap('stack-strength-2');
+    await snap('stack-strength-2', page.getByTestId('stack-entry'));
     await page.getByTestId('apply').click();
     await idle();
     edited = await canvasHash();
     expect(edited).not.toBe(before);
-    await snap('applied');
+    await snap('applied', page.getByTestId('canvas-image'));
   });
 
   it('undo and redo (keyboard) restore the stack and the image', async () => {
@@ -171,14 +147,14 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     await until('strength 1', async () => (await page.getByTestId('stack-strength-value').inputValue()) === '1', 5000);
     await idle();
     expect(await canvasHash()).not.toBe(edited);
-    await snap('undo');
+    await snap('undo', page.getByTestId('canvas-image'));
     await page.keyboard.press('Shift+Control+Z');
     await until('strength 2', async () => (await page.getByTestId('stack-strength-value').inputValue()) === '2', 5000);
     await idle();
     expect(await canvasHash()).toBe(edited);
     await page.getByTestId('tab-history').click();
     expect(await page.getByTestId('history-list').locator('li').count()).toBe(3); // New, Add direction, Strength +2
-    await snap('redo-history');
+    await snap('redo-history', page.getByTestId('history-list'));
     await page.getByTestId('tab-directions').click();
   });
 
@@ -189,7 +165,7 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     await page.close(); // as if the app crashed: nothing was saved
     await newPage();
     await page.getByTestId('recovery-banner').waitFor({ timeout: 10_000 });
-    await snap('recovery-offer');
+    await snap('recovery-offer', page.getByTestId('recovery-banner'));
     await page.getByTestId('recovery-banner').getByRole('button', { name: 'Recover' }).click();
     await page.getByTestId('canvas-image').waitFor({ timeout: LONG });
     expect(await canvasHash()).toBe(edited);
@@ -200,7 +176,7 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
   it('saves the project and reopens it in a fresh page with the same image bytes', async () => {
     await page.keyboard.press('Control+s');
     await page.getByTestId('project-name').fill('e2e portrait');
-    await snap('save-dialog');
+    await snap('save-dialog', page.getByTestId('project-name'));
     await page.getByTestId('project-save-confirm').click();
     await page.getByTestId('project-title').filter({ hasText: 'e2e portrait' }).waitFor();
     await expect(page.getByTestId('project-title').textContent()).resolves.not.toContain('•');
@@ -217,7 +193,7 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     expect(await canvasHash()).toBe(edited);
     expect(await page.getByTestId('stack-strength-value').inputValue()).toBe('2');
     expect(await count('gallery-row')).toBe(2); // σ of the saved basis (previews recompute on demand)
-    await snap('reopened');
+    await snap('reopened', page.getByTestId('gallery-row'));
   });
 });
 
@@ -237,7 +213,7 @@ describe('editor: import → inversion → edit → export with recipe', () => {
     await page.getByTestId('import-input').setInputFiles({ name: 'face.png', mimeType: 'image/png', buffer: png });
     await page.getByTestId('psnr').waitFor({ timeout: LONG });
     await expect(page.getByTestId('psnr').textContent()).resolves.toMatch(/PSNR \d+\.\d dB/);
-    await snap('imported');
+    await snap('imported', page.getByTestId('psnr'));
   });
 
   it('edits the imported image and exports a PNG carrying the recipe', async () => {
@@ -252,7 +228,7 @@ describe('editor: import → inversion → edit → export with recipe', () => {
     await page.getByTestId('apply').click();
     await idle();
     await page.getByTestId('compare-toggle').click();
-    await snap('import-edited-compare');
+    await snap('import-edited-compare', page.getByTestId('canvas-image'));
     const download = page.waitForEvent('download');
     await page.getByTestId('menu-file').click();
     await page.getByTestId('menu-export').click();
@@ -274,7 +250,7 @@ describe('editor: import → inversion → edit → export with recipe', () => {
     await page.getByTestId('import-input').setInputFiles({ name: 'editor-export.png', mimeType: 'image/png', buffer: Buffer.from(exported) });
     await page.getByTestId('recipe-banner').waitFor();
     await expect(page.getByTestId('recipe-banner').textContent()).resolves.toContain('1 edit');
-    await snap('recipe-offer');
+    await snap('recipe-offer', page.getByTestId('recipe-banner'));
   });
 
   it('logged no page errors', () => {

@@ -4,37 +4,21 @@
  * Cancel stops a job. Leaves a screenshot of the final state in test-output/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startWebMode } from '../../src-main/server/main';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { FIXTURE_MODELS } from '../helpers/model-folders';
+import { launchChromium, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const OUT = join(ROOT, 'test-output');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LARGE = join(FIXTURE_MODELS, 'analytic-large');
 
-let web: Awaited<ReturnType<typeof startWebMode>>;
+let web: WebMode;
 let browser: Browser;
 let page: Page;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
-    // `npm test` builds first; running this file alone builds the renderer once.
-    const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('electron-vite build failed');
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  mkdirSync(OUT, { recursive: true });
-  web = await startWebMode({ port: 0, rendererDir: join(ROOT, 'out', 'renderer'), dataDir: mkdtempSync(join(tmpdir(), 'pb-webui-')) });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  ({ web } = await startSuiteWebMode('webui'));
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
@@ -47,13 +31,7 @@ afterAll(async () => {
   await web?.close();
 });
 
-async function until(what: string, cond: () => Promise<boolean>, timeout = 60_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, cond: () => Promise<boolean>, timeout = 60_000) => poll(what, cond, timeout, 20);
 
 /** Web mode has no native folder dialog: "Model folder path…" shows a path field. */
 async function openFolder(dir: string): Promise<void> {
@@ -130,8 +108,7 @@ describe('web UI in Chromium', () => {
     await until('the job to end as cancelled', async () => (await page.locator('[data-testid="job"][data-status="cancelled"]').count()) === 1, 30_000);
     expect(await page.locator('[data-testid="notice"][data-kind="error"]').count()).toBe(0); // a cancel is not a failure
     expect(await page.getByTestId('new-from-seed').isEnabled()).toBe(true);
-    await page.screenshot({ path: join(OUT, 'e2e-web-ui.png') });
-    expect(existsSync(join(OUT, 'e2e-web-ui.png'))).toBe(true);
+    await screenshot(page, 'e2e-web-ui.png', page.locator('[data-testid="job"][data-status="cancelled"]'));
   });
 
   it('logged no page errors', () => {

@@ -1,0 +1,69 @@
+/**
+ * What every e2e suite shares: the built renderer, headless Debian Chromium with the flags this machine needs, web
+ * mode on a loopback port with its own data folder, polling (`until`: Playwright's waitForFunction evaluates
+ * strings, which the app's CSP forbids), and screenshots that are taken only of something the test checked is on
+ * the page and are checked to be real images of the viewport.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import sharp from 'sharp';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { startWebMode } from '../../src-main/server/main';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const OUT = join(ROOT, 'test-output');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export type WebMode = Awaited<ReturnType<typeof startWebMode>>;
+
+/** `npm test` builds first; running an e2e file alone builds the renderer once. */
+export function ensureRendererBuilt(): void {
+  if (existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) return;
+  const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('electron-vite build failed');
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+/**
+ * Web mode for a suite: the built renderer, a fresh data folder (also the engine worker's PULLBACK_DATA_DIR, so
+ * projects and the basis cache start empty and everything is computed for real) unless one is given.
+ */
+export async function startSuiteWebMode(prefix: string, dataDir = mkdtempSync(join(tmpdir(), `pb-${prefix}-`))): Promise<{ web: WebMode; dataDir: string }> {
+  ensureRendererBuilt();
+  mkdirSync(OUT, { recursive: true });
+  process.env.PULLBACK_DATA_DIR = dataDir;
+  const web = await startWebMode({ port: 0, rendererDir: join(ROOT, 'out', 'renderer'), dataDir });
+  return { web, dataDir };
+}
+
+/** Poll a condition evaluated from the test side. */
+export async function until(what: string, cond: () => Promise<boolean>, timeout = 60_000, intervalMs = 50): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * A screenshot of the page showing `shows` (asserted visible first, so the picture is of what the step claims), saved
+ * under test-output/ and decoded back: a PNG of the viewport's size.
+ */
+export async function screenshot(page: Page, file: string, shows: Locator): Promise<void> {
+  await shows.first().waitFor({ state: 'visible', timeout: 10_000 });
+  const path = join(OUT, file);
+  await page.screenshot({ path });
+  const meta = await sharp(path).metadata();
+  const viewport = page.viewportSize();
+  expect([meta.format, meta.width, meta.height]).toEqual(['png', viewport?.width, viewport?.height]);
+}
