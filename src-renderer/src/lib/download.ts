@@ -1,7 +1,7 @@
 /** Hand a file to the browser as a download (web mode and Electron alike: the page saves through its downloads). */
-export function download(file: { name: string; bytes: Uint8Array }): void {
+export function download(file: { name: string; bytes: Uint8Array; mime?: string }): void {
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: 'image/png' }));
+  a.href = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: file.mime ?? 'image/png' }));
   a.download = file.name;
   a.dataset.testid = 'export-link';
   document.body.append(a);

@@ -117,6 +117,8 @@ export function plotFrequencyHeatmap(result: AnalysisResult, opts: PlotRenderOpt
   const cutoffNote = width ? ` The low-frequency band is radius ≤ W/8 = ${Math.floor(width / 8)} (W = ${width}).` : '';
   return render(
     {
+      // A fixed height: one band per radius bin would make a 64×64 latent's 46 bins a tall strip.
+      height: 360,
       x: { type: 'band', label: TIMESTEP_LABEL, reverse: true, padding: 0 },
       y: { type: 'band', label: 'radius (cycles per image)', reverse: true, ticks: radiusTicks(bins), padding: 0 },
       color: sequentialColor(opts.document, 'mean share of power per radius bin (fraction)', 'sqrt'),

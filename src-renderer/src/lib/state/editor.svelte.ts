@@ -23,6 +23,7 @@ import { buildRecipe, describeSource, parseRecipe, recipeEdits, recipeText, soft
 import { RenderResult } from './result.svelte';
 import { Schedule } from './schedule.svelte';
 import { Source } from './source.svelte';
+import { AnalysisState, type AnalysisSampleEntry } from './analysis.svelte';
 
 /** An imported PNG that carries a recipe: the page offers to restore it. */
 export interface PendingRecipe {
@@ -44,6 +45,7 @@ export class EditorState {
   readonly autosave: Autosave;
   readonly project: Project;
   readonly files: ProjectFiles;
+  readonly analysis: AnalysisState;
   #info = $state.raw<AppInfo | null>(null);
   #pendingRecipe = $state.raw<PendingRecipe | null>(null);
   #shownImage = $derived(this.result.image ?? this.source.image);
@@ -62,6 +64,7 @@ export class EditorState {
     const changed = () => this.project.markChanged();
     this.edits = new EditStack(this.schedule, changed);
     this.galleries = new Galleries({ jobs: this.jobs, notices: this.notices, timestep: () => this.edits.timestep, onChange: changed });
+    this.analysis = new AnalysisState(this.jobs);
   }
 
   get info(): AppInfo | null {
@@ -219,6 +222,40 @@ export class EditorState {
     const xt = this.source.xt;
     if (!xt || !this.model.dir) return this.notices.notify('warning', 'Start from a seed or import an image first.');
     await this.galleries.compute({ modelDir: this.model.dir, xt, timestep: this.edits.timestep, steps: this.source.steps, provider: this.model.provider });
+  }
+
+  // ---------- analysis ----------
+  /** Adds the document's source (its seed, or the imported image's x_T) to the analysis samples. */
+  addSourceToAnalysis(): void {
+    const s = this.source.current;
+    if (!s) return this.notices.notify('warning', 'Start from a seed or import an image first.');
+    if (s.kind === 'seed') this.analysis.addSeed(s.seed);
+    else this.analysis.addImage(s.name, s.xT);
+  }
+
+  /**
+   * Shows an analysed sample's basis at `timestep` in the gallery: the document becomes that seed (rendered with the
+   * analysis's steps, so x_t is the analysed one) or keeps its imported image, and the gallery opens the basis the
+   * analysis cached (`cacheId`), so nothing is recomputed but the previews.
+   */
+  async openAnalysisBasis(sample: AnalysisSampleEntry, timestep: number, basis: { k: number; method: 'krylov' | 'subspace'; steps: number; cacheId?: string }): Promise<void> {
+    if (!this.model.dir) return this.notices.notify('warning', 'Pick a model first.');
+    const s = this.source.current;
+    if (sample.kind === 'seed') {
+      if (s?.kind !== 'seed' || s.seed !== sample.seed || this.source.steps !== basis.steps) {
+        this.source.seed = sample.seed;
+        this.source.steps = basis.steps;
+        await this.newFromSeed();
+      }
+    } else if (s?.kind !== 'image' || s.name !== sample.label || this.source.steps !== basis.steps) {
+      return this.notices.notify('warning', `Open ${sample.label} in the editor (with ${basis.steps} steps) to browse its directions.`);
+    }
+    const xt = this.source.xt;
+    if (!xt) return;
+    this.edits.setTimestep(timestep);
+    this.galleries.k = basis.k;
+    this.galleries.method = basis.method;
+    await this.galleries.compute({ modelDir: this.model.dir, xt, timestep, steps: basis.steps, provider: this.model.provider, ...(basis.cacheId ? { cacheId: basis.cacheId } : {}) });
   }
 
   /** Add direction `index` of the shown gallery to the stack. */

@@ -50,6 +50,8 @@ export interface GalleryRequest {
   timestep: number;
   steps: number;
   provider: ProviderPreference;
+  /** A basis the engine's cache holds (an analysis record's), opened as it is instead of computing one. */
+  cacheId?: string;
 }
 
 export class Galleries {
@@ -123,6 +125,7 @@ export class Galleries {
           previewSteps: Math.min(this.previewSteps, req.steps),
           strength: this.previewStrength,
           provider: req.provider,
+          ...(req.cacheId ? { cacheId: req.cacheId } : {}),
         },
         `Basis at t = ${timestep} (k = ${k})`,
         (partial) => {

@@ -1,0 +1,110 @@
+/**
+ * The Analysis workspace end to end in headless Chromium against web mode on the bundled model: a small analysis
+ * (2 seeds × t = 0.2, 0.6, 1.0, k = 2, 11 DDIM steps) whose plots appear and grow while it runs, hover values on the
+ * plots, the exports (CSV, report, plot PNG), and a click on a basis that opens it in the gallery from the cache.
+ * Screenshots in test-output/analysis-*.png.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Download, Page } from 'playwright-core';
+import { OUT, launchChromium, screenshot, startSuiteWebMode, until, type WebMode } from './harness';
+
+const LONG = 300_000;
+let web: WebMode;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function saved(d: Promise<Download>, name: string): Promise<string> {
+  const file = join(OUT, `analysis-export-${name}`);
+  await (await d).saveAs(file);
+  return file;
+}
+
+beforeAll(async () => {
+  ({ web } = await startSuiteWebMode('analysis'));
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  await page.goto(web.server.url);
+  await page.getByTestId('new-from-seed').waitFor();
+  await until('the bundled model', async () => (await page.getByTestId('model-select').inputValue()).includes('avatars64'), 60_000);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+});
+
+describe('Analysis view', () => {
+  it('runs a small analysis whose plots appear and fill in while it runs', async () => {
+    await page.getByTestId('workspace-analysis').click();
+    await page.getByTestId('analysis-view').waitFor();
+    // Keep seeds 0 and 1 of the default four.
+    for (const seed of [3, 2]) await page.getByRole('button', { name: `Remove seed ${seed}` }).click();
+    await page.getByTestId('analysis-grid-coarse').click();
+    await page.getByTestId('analysis-k').fill('2');
+    await page.getByTestId('analysis-k').dispatchEvent('change');
+    await page.getByTestId('analysis-steps').fill('11');
+    await page.getByTestId('analysis-steps').dispatchEvent('change');
+    await screenshot(page, 'analysis-01-settings.png', page.getByTestId('analysis-samples'));
+    await page.getByTestId('analysis-run').click();
+    await page.getByTestId('analysis-cancel').waitFor();
+    // The first basis's plots and browser cell appear while the job still runs.
+    await page.getByTestId('analysis-plot').first().waitFor({ timeout: LONG });
+    const cellsWhileRunning = await page.getByTestId('basis-cell').count();
+    const stillRunning = await page.getByTestId('analysis-cancel').count();
+    await screenshot(page, 'analysis-02-running.png', page.getByTestId('analysis-plot'));
+    await page.getByTestId('analysis-run').waitFor({ timeout: LONG });
+    expect(stillRunning).toBe(1);
+    expect(cellsWhileRunning).toBeGreaterThanOrEqual(1);
+    expect(cellsWhileRunning).toBeLessThan(6);
+    expect(await page.getByTestId('basis-cell').count()).toBe(6);
+    expect(await page.getByTestId('analysis-error').count()).toBe(0);
+    const plots = await page.getByTestId('analysis-plot').evaluateAll((els) => els.map((e) => e.getAttribute('data-plot')));
+    expect(plots).toEqual(expect.arrayContaining(['sigma', 'frequency', 'low-frequency-share', 'sample-distance']));
+    await page.getByTestId('analysis-t-matrix').waitFor();
+    await page.getByTestId('analysis-sample-matrix').waitFor();
+    // Hover values: every mark carries an SVG <title> with its numbers.
+    const titles = await page.locator('[data-plot="sigma"] svg title').count();
+    expect(titles).toBeGreaterThan(0);
+    await screenshot(page, 'analysis-03-done.png', page.getByTestId('basis-browser'));
+  }, LONG);
+
+  it('exports the CSVs, the report and a plot as PNG', async () => {
+    const download = (testid: string, name: string) => {
+      const d = page.waitForEvent('download');
+      return page.getByTestId(testid).click().then(() => saved(d, name));
+    };
+    const spectrum = readFileSync(await download('export-spectrum.csv', 'spectrum.csv'), 'utf8').trimEnd().split('\n');
+    expect(spectrum[0]).toBe('sample,timestep,index,sigma');
+    expect(spectrum).toHaveLength(1 + 2 * 3 * 2);
+    const similarity = readFileSync(await download('export-similarity.csv', 'similarity.csv'), 'utf8').trimEnd().split('\n');
+    expect(similarity[0]).toBe('timestep,space,sample_a,sample_b,geodesic,max_angle');
+    expect(similarity).toHaveLength(1 + 3 * 2); // 1 pair × 3 timesteps × (x, h)
+    const report = readFileSync(await download('export-report', 'report.html'), 'utf8');
+    expect(report).toContain('<svg');
+    expect(report).not.toMatch(/<script/);
+    const png = await sharp(await download('export-png-sigma', 'sigma.png')).metadata();
+    expect(png.format).toBe('png');
+    expect(png.width).toBeGreaterThan(400);
+  }, 60_000);
+
+  it('a click on a basis opens it in the gallery, loaded from the cache', async () => {
+    await page.locator('[data-testid="basis-cell"][data-sample="1"]').nth(1).click();
+    await page.getByTestId('tab-directions').waitFor();
+    await until('the gallery of that basis', async () => (await page.getByTestId('gallery-row').count()) === 2, LONG);
+    await until('the basis status', async () => /From cache/.test((await page.getByTestId('basis-status').textContent()) ?? ''), LONG);
+    await expect(page.getByTestId('timestep-label').textContent()).resolves.toMatch(/t = 599/);
+    await screenshot(page, 'analysis-04-opened-in-gallery.png', page.getByTestId('gallery-row'));
+  }, LONG);
+
+  it('logged no page errors', () => {
+    expect(pageErrors.filter((e) => !/Vulkan/i.test(e))).toEqual([]);
+  });
+});
