@@ -93,6 +93,12 @@ describe('Analysis view', () => {
     const png = await sharp(await download('export-png-sigma', 'sigma.png')).metadata();
     expect(png.format).toBe('png');
     expect(png.width).toBeGreaterThan(400);
+    // The exported analysis.json loads back as the other side of an across-models overlay.
+    const json = await download('export-analysis.json', 'analysis.json');
+    await page.getByTestId('analysis-compare-input').setInputFiles(json);
+    await page.getByTestId('analysis-overlay').waitFor();
+    expect(await page.getByTestId('analysis-overlay').locator('[data-plot]').count()).toBe(2);
+    await screenshot(page, 'analysis-04-overlay.png', page.getByTestId('analysis-overlay'));
   }, 60_000);
 
   it('a click on a basis opens it in the gallery, loaded from the cache', async () => {
@@ -101,7 +107,7 @@ describe('Analysis view', () => {
     await until('the gallery of that basis', async () => (await page.getByTestId('gallery-row').count()) === 2, LONG);
     await until('the basis status', async () => /From cache/.test((await page.getByTestId('basis-status').textContent()) ?? ''), LONG);
     await expect(page.getByTestId('timestep-label').textContent()).resolves.toMatch(/t = 599/);
-    await screenshot(page, 'analysis-04-opened-in-gallery.png', page.getByTestId('gallery-row'));
+    await screenshot(page, 'analysis-05-opened-in-gallery.png', page.getByTestId('gallery-row'));
   }, LONG);
 
   it('logged no page errors', () => {

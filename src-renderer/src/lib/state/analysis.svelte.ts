@@ -8,7 +8,8 @@
 import type { JobsState } from './jobs.svelte';
 import type { Float32TensorPayload } from '../../../../src-main/shared/api';
 import type { AnalysisPartial, AnalysisResultPayload, AnalysisSampleInput, BasisRecordPayload } from '../../../../src-main/shared/analysis-api';
-import { MAX_ANALYSIS_SAMPLES, MAX_ANALYSIS_TIMESTEPS } from '../../../../src-main/shared/analysis-api';
+import { AnalysisResultSchema, MAX_ANALYSIS_SAMPLES, MAX_ANALYSIS_TIMESTEPS } from '../../../../src-main/shared/analysis-api';
+import type { ProviderPreference } from '../../../../src-main/shared/api';
 import { compareBasisRecords, compareSampleSimilarities, compareTimestepSimilarities } from '../../../../src-main/shared/analysis-view';
 import { toShownError, type ShownError } from '../errors';
 
@@ -58,6 +59,8 @@ export class AnalysisState {
   #lastRequest = $state.raw<AnalysisRunRequest | null>(null);
   #selectedTimestep = $state<number | null>(null);
   #selectedSample = $state(0);
+  /** Another model's analysis (a loaded analysis.json) shown over this one: the across-models comparison. */
+  #comparison = $state.raw<{ label: string; result: AnalysisResultPayload } | null>(null);
   #complete = $derived(this.#result !== null && this.#total > 0 && this.#result.bases.length === this.#total);
   #canResume = $derived(!this.#running && this.#lastRequest !== null && !this.#complete);
 
@@ -119,6 +122,37 @@ export class AnalysisState {
   }
   set selectedSample(i: number) {
     this.#selectedSample = i;
+  }
+
+  get comparison(): { label: string; result: AnalysisResultPayload } | null {
+    return this.#comparison;
+  }
+
+  /** Loads an analysis.json (of `pullback analyze` or an export) to overlay; returns a sentence when it is not one. */
+  loadComparison(label: string, text: string): string | null {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return `${label} is not JSON.`;
+    }
+    const parsed = AnalysisResultSchema.safeParse(json);
+    if (!parsed.success) return `${label} is not an analysis.json of Pullback Studio.`;
+    this.#comparison = { label, result: parsed.data };
+    return null;
+  }
+
+  clearComparison(): void {
+    this.#comparison = null;
+  }
+
+  /**
+   * Inverts a picture with the analysis's steps (its x_T's path then leads to the analysed x_t) and adds it as a
+   * sample; the Jobs panel shows the inversion.
+   */
+  async importImage(name: string, bytes: Uint8Array, modelDir: string, provider: ProviderPreference): Promise<void> {
+    const out = await this.#jobs.run('invert', { modelDir, image: bytes as Uint8Array<ArrayBuffer>, steps: this.#steps, provider }, `Invert ${name} for the analysis`);
+    this.addImage(name, out.xT);
   }
 
   setFractions(values: number[]): void {
