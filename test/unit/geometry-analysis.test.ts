@@ -2,6 +2,9 @@
  * Geometry analyses (method.md §6): subspace distances against closed forms, direction spectra against planted
  * frequencies, Parseval and a naive DFT, the accumulator's order independence, the exact CSV layouts, and that
  * plots and the report render in Node (linkedom) with findings computed from the data.
+ *
+ * Over 400 lines on purpose: the suites share one set of synthetic-basis builders (planted frequencies, known
+ * angles, a small fake analysis), and the cases follow the analysis modules one describe block each.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
