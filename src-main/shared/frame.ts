@@ -15,12 +15,12 @@ export class FrameError extends Error {
 
 export function encodeFrame(value: unknown): Uint8Array {
   const blobs: Uint8Array[] = [];
-  const json = JSON.stringify({
-    v: value,
-    lengths: [],
-  } satisfies Header, (_key, v: unknown) => {
-    if (v instanceof Uint8Array) {
-      blobs.push(v);
+  // The replacer reads the holder's own value (`this[key]`), not `v`: JSON.stringify calls toJSON first, and Node's
+  // Buffer (a Uint8Array) turns itself into {type: 'Buffer', data: [...]} there, which would travel as JSON numbers.
+  const json = JSON.stringify({ v: value, lengths: [] } satisfies Header, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = this[key];
+    if (raw instanceof Uint8Array) {
+      blobs.push(raw);
       return { $bin: blobs.length - 1 };
     }
     return v;

@@ -4,6 +4,16 @@ import { decodeFrame, encodeFrame, FrameError } from '../../../src-main/shared/f
 import { JOBS } from '../../../src-main/shared/api';
 
 describe('binary frames', () => {
+  it('keep Node Buffers binary too (Buffer.toJSON would turn them into JSON numbers), nested anywhere', () => {
+    const buf = Buffer.from([9, 8, 7]);
+    const view = Buffer.from([0, 0, 5, 6, 7, 0]).subarray(2, 5);
+    const out = decodeFrame(encodeFrame({ list: [buf, { deep: view }], n: 3 })) as { list: [Uint8Array, { deep: Uint8Array }]; n: number };
+    expect(out.list[0]).toBeInstanceOf(Uint8Array);
+    expect(Array.from(out.list[0])).toEqual([9, 8, 7]);
+    expect(Array.from(out.list[1].deep)).toEqual([5, 6, 7]);
+    expect(out.n).toBe(3);
+  });
+
   it('carry Uint8Arrays as raw bytes, not base64', () => {
     const png = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
     const frame = encodeFrame({ id: 1, ok: true, result: { images: [{ bytes: png, width: 8 }] } });
