@@ -58,6 +58,34 @@ export async function sourceArgs(values: { seed?: string; xt?: string }): Promis
   return { xt: { dims: [...t.dims], data: new Uint8Array(t.data.slice().buffer) } };
 }
 
+/**
+ * Prompt options of the commands that run a text-conditioned model (generate, sample, basis, edit): not in
+ * COMMON_OPTIONS, so a command that does not pass them on refuses them instead of ignoring them.
+ */
+export const TEXT_OPTIONS = {
+  prompt: { type: 'string' },
+  'negative-prompt': { type: 'string' },
+  'guidance-scale': { type: 'string' },
+} as const;
+
+/** --prompt TEXT, --negative-prompt TEXT, --guidance-scale G → the job's text fields (absent ones stay absent). */
+export function textArgs(values: { prompt?: string; 'negative-prompt'?: string; 'guidance-scale'?: string }): {
+  prompt?: string;
+  negativePrompt?: string;
+  guidanceScale?: number;
+} {
+  return {
+    ...(values.prompt !== undefined ? { prompt: values.prompt } : {}),
+    ...(values['negative-prompt'] !== undefined ? { negativePrompt: values['negative-prompt'] } : {}),
+    ...(values['guidance-scale'] !== undefined ? { guidanceScale: num('guidance-scale', values['guidance-scale']) } : {}),
+  };
+}
+
+/** One line on stderr when CLIP dropped the end of the prompt. */
+export function promptNotice(p: { truncated: boolean; tokens: number; maxTokens: number } | undefined, quiet?: boolean): void {
+  if (p?.truncated && !quiet) process.stderr.write(`notice: the prompt has ${p.tokens} tokens; the text encoder reads the first ${p.maxTokens}, the rest was dropped\n`);
+}
+
 export function writeJsonLine(v: unknown): void {
   process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 }

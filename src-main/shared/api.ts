@@ -51,11 +51,49 @@ export const ModelInfoSchema = z.object({
     timestep: z.object({ type: z.string(), rank: z.number() }),
     weightsBytes: z.number(),
   }),
+  /** Text-conditioned (Stable Diffusion) models: what the editor's prompt fields need. Absent: unconditional. */
+  text: z
+    .object({
+      layout: z.enum(['diffusers-onnx', 'optimum']),
+      pipelineClass: z.string(),
+      /** Tokens per prompt including BOS/EOS (77). */
+      maxLength: z.number().int(),
+      /** Image size [3, H, W] of the VAE's output. */
+      imageDims: z.array(z.number().int()),
+      dtype: z.enum(['float32', 'float16']),
+      scalingFactor: z.number(),
+      /** Whether images can be imported (a vae_encoder is present). */
+      canEncode: z.boolean(),
+    })
+    .optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 
+/**
+ * Text-conditioned (Stable Diffusion) models only; an unconditional model refuses them (invalid-argument).
+ * `prompt` conditions the DDIM path (with classifier-free guidance against `negativePrompt` at `guidanceScale`,
+ * default 7.5 as in diffusers; 1 = no guidance), the Jacobian J of pullback jobs and the ε of x-space edits.
+ * Absent: the empty prompt.
+ */
+export const textParams = {
+  prompt: z.string().max(20_000).optional(),
+  negativePrompt: z.string().max(20_000).optional(),
+  guidanceScale: z.number().min(0).max(100).optional(),
+};
+/** How the prompt was tokenized (CLIP keeps maxLength − 2 tokens; the rest is dropped and `truncated` says so). */
+export const PromptInfoSchema = z.object({
+  prompt: z.string(),
+  tokens: z.number().int(),
+  maxTokens: z.number().int(),
+  truncated: z.boolean(),
+  guidanceScale: z.number(),
+  negativePrompt: z.string(),
+});
+export type PromptInfo = z.infer<typeof PromptInfoSchema>;
+
 export const GenerateInputSchema = z.object({
   modelDir,
+  ...textParams,
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   steps: z.number().int().min(1).max(1000),
   eta: z.number().min(0).max(1).default(0),
@@ -71,6 +109,8 @@ export const GenerateOutputSchema = z.object({
   fallbackReason: z.string().optional(),
   timesteps: z.array(z.number().int()),
   elapsedMs: z.number(),
+  /** Text models: the prompt as tokenized. */
+  prompt: PromptInfoSchema.optional(),
 });
 
 
@@ -90,6 +130,7 @@ const pullbackBase = {
   /** DDIM steps N of the schedule (paper: 100). */
   steps: z.number().int().min(1).max(1000).default(100),
   provider: ProviderPreferenceSchema.default('auto'),
+  ...textParams,
 };
 type PullbackBase = { seed?: number; xt?: unknown; xT?: unknown; t?: number; timestep?: number };
 function oneSourceOneTime(v: PullbackBase, ctx: z.RefinementCtx, needSource = true): void {
@@ -125,6 +166,7 @@ export const SampleOutputSchema = z.object({
   /** x_0 of the same DDIM path (deterministic, η = 0). */
   image: EncodedImageSchema,
   elapsedMs: z.number(),
+  prompt: PromptInfoSchema.optional(),
 });
 
 export const InvertInputSchema = z.object({
@@ -171,6 +213,8 @@ export const BasisOutputSchema = BasisStatsSchema.extend({
   U: Float32TensorSchema,
   /** The x_t the basis is of ([1, ...x]). */
   xt: Float32TensorSchema,
+  /** Text models: the prompt J was taken at (its embedding's hash is in the cache key). */
+  prompt: PromptInfoSchema.optional(),
 });
 
 export const GalleryInputSchema = z
@@ -249,6 +293,7 @@ export const EditOutputSchema = z.object({
   xEdited: Float32TensorSchema,
   basis: BasisStatsSchema.optional(),
   elapsedMs: z.number(),
+  prompt: PromptInfoSchema.optional(),
 });
 
 export const TransportInputSchema = z

@@ -11,21 +11,24 @@ import { tensorSha256 } from '../../core/tensor/hash';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
 import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { resolveModelDir } from '../default-model';
-import { COMMON_OPTIONS, int, num, sourceArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { COMMON_OPTIONS, int, num, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
+import { checkOutDir } from '../out-check';
 
 export const basisCommand: CliCommand = {
   name: 'basis',
   summary:
-    'basis [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --k K [--method krylov|subspace] [--tol E] [--steps N] --out <dir>' +
+    'basis [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --k K [--method krylov|subspace] [--tol E] [--steps N] ' +
+    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: J at the prompt)] --out <dir>' +
     '  local latent basis: V.npy, S.npy, U.npy, basis.json',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
       allowPositionals: true,
-      options: { ...COMMON_OPTIONS, k: { type: 'string' }, method: { type: 'string' }, tol: { type: 'string' }, 'basis-seed': { type: 'string' }, h: { type: 'string' } },
+      options: { ...COMMON_OPTIONS, ...TEXT_OPTIONS, k: { type: 'string' }, method: { type: 'string' }, tol: { type: 'string' }, 'basis-seed': { type: 'string' }, h: { type: 'string' } },
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
+    await checkOutDir(values.out);
     if (values.k === undefined) throw new UsageError('--k K is required');
     if (values.method !== undefined && values.method !== 'krylov' && values.method !== 'subspace') {
       throw new UsageError(`--method must be krylov or subspace, got "${values.method}"`);
@@ -43,11 +46,13 @@ export const basisCommand: CliCommand = {
         basisSeed: int('basis-seed', values['basis-seed']),
         h: values.h,
         ...(values.provider ? { provider: values.provider as 'auto' } : {}),
+        ...textArgs(values),
       },
       { quiet: values.quiet },
     ).catch((e: unknown) => {
       throw e instanceof JobInputError ? new UsageError(e.message) : e;
     });
+    promptNotice(out.prompt, values.quiet);
     await mkdir(values.out, { recursive: true });
     const xt = fromPayload(out.xt, 'xt');
     await writeFile(join(values.out, 'V.npy'), encodeNpy(fromPayload(out.V, 'V')));
@@ -75,6 +80,8 @@ export const basisCommand: CliCommand = {
       cache_hit: out.cacheHit,
       cache_id: out.cacheId,
       dims: { V: out.V.dims, S: out.S.dims, U: out.U.dims },
+      // text models: the prompt J was taken at (and of the x_t path, with its guidance); null for unconditional ones
+      prompt: out.prompt ?? null,
     };
     await writeFile(join(values.out, 'basis.json'), `${JSON.stringify(meta, null, 2)}\n`);
     if (!values.quiet) writeJsonLine({ ...meta, residuals: undefined, singular_values: meta.singular_values.map((s) => Number(s.toPrecision(6))) });

@@ -13,14 +13,16 @@ import { tensorSha256 } from '../../core/tensor/hash';
 import { sizeOf } from '../../core/tensor';
 import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { resolveModelDir } from '../default-model';
-import { COMMON_OPTIONS, int, num, readNpy, sourceArgs, timeArgs } from '../pullback-args';
+import { COMMON_OPTIONS, int, num, promptNotice, readNpy, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
+import { checkOutFile } from '../out-check';
 
 export const editCommand: CliCommand = {
   name: 'edit',
   summary:
     'edit [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --basis <dir> --direction I --strength S [...] ' +
-    '[--mode guidance|move] [--composition summed|sequential] [--steps N] --out out.png',
+    '[--mode guidance|move] [--composition summed|sequential] [--steps N] ' +
+    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: the edit prompt)] --out out.png',
   async run(rawArgs) {
     // `--strength -2`: node's parseArgs would read -2 as an option; join negative numbers to their flag.
     const args: string[] = [];
@@ -37,6 +39,7 @@ export const editCommand: CliCommand = {
       allowPositionals: true,
       options: {
         ...COMMON_OPTIONS,
+        ...TEXT_OPTIONS,
         basis: { type: 'string' },
         direction: { type: 'string', multiple: true },
         strength: { type: 'string', multiple: true },
@@ -51,6 +54,7 @@ export const editCommand: CliCommand = {
       },
     });
     if (!values.out) throw new UsageError('--out out.png is required');
+    await checkOutFile(values.out);
     if (!values.basis) throw new UsageError('--basis <dir> is required (a folder written by `pullback basis`)');
     const dirs = values.direction ?? [];
     const strengths = values.strength ?? [];
@@ -61,7 +65,7 @@ export const editCommand: CliCommand = {
     const n = sizeOf(V.dims.slice(1));
     const time = timeArgs(values);
     const source = await sourceArgs(values);
-    let meta: { timestep?: number; xt_sha256?: string } = {};
+    let meta: { timestep?: number; xt_sha256?: string; prompt?: { prompt: string } | null } = {};
     try {
       meta = JSON.parse(await readFile(join(values.basis, 'basis.json'), 'utf8')) as typeof meta;
     } catch {
@@ -94,12 +98,17 @@ export const editCommand: CliCommand = {
         noiseSeed: int('noise-seed', values['noise-seed']),
         ...(boost !== undefined ? { boostFraction: boost } : {}),
         ...(values.provider ? { provider: values.provider as 'auto' } : {}),
+        ...textArgs(values),
       },
       { quiet: values.quiet },
     ).catch((e: unknown) => {
       throw e instanceof JobInputError ? new UsageError(e.message) : e;
     });
     if (!values.quiet) {
+      promptNotice(out.prompt, values.quiet);
+      if (meta.prompt && out.prompt && meta.prompt.prompt !== out.prompt.prompt) {
+        process.stderr.write(`warning: the basis was computed at the prompt ${JSON.stringify(meta.prompt.prompt)}, this edit uses ${JSON.stringify(out.prompt.prompt)}\n`);
+      }
       if (meta.timestep !== undefined && meta.timestep !== out.timestep) {
         process.stderr.write(`warning: the basis was computed at timestep ${meta.timestep}, this edit is at ${out.timestep}\n`);
       }

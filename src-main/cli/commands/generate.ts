@@ -8,7 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import type { JobInput } from '../../shared/api';
 import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { UsageError, type CliCommand } from '../types';
+import { checkOutFile } from '../out-check';
 import { resolveModelDir } from '../default-model';
+import { promptNotice, TEXT_OPTIONS, textArgs } from '../pullback-args';
 
 function intArg(name: string, v: string | undefined, required: boolean): number | undefined {
   if (v === undefined) {
@@ -22,7 +24,9 @@ function intArg(name: string, v: string | undefined, required: boolean): number 
 
 export const generateCommand: CliCommand = {
   name: 'generate',
-  summary: 'generate [model-dir] --seed N --steps N [--eta E] [--batch B] [--provider auto|cpu|...] --out file.png',
+  summary:
+    'generate [model-dir] --seed N --steps N [--eta E] [--batch B] [--provider auto|cpu|...] ' +
+    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models)] --out file.png',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
@@ -35,9 +39,11 @@ export const generateCommand: CliCommand = {
         provider: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        ...TEXT_OPTIONS,
       },
     });
     if (!values.out) throw new UsageError('--out is required');
+    await checkOutFile(values.out);
     const input = {
       modelDir: resolveModelDir(positionals, 'generate'),
       seed: intArg('seed', values.seed, true),
@@ -45,6 +51,7 @@ export const generateCommand: CliCommand = {
       eta: intArg('eta', values.eta, false),
       batch: intArg('batch', values.batch, false),
       provider: values.provider,
+      ...textArgs(values),
     };
     // The schema checks the values; its messages name the option (--seed: …) as usage errors.
     const out = await runJobInProcess('generate', input as JobInput<'generate'>, { quiet: values.quiet }).catch((e: unknown) => {
@@ -52,6 +59,7 @@ export const generateCommand: CliCommand = {
     });
     const files = out.images.length === 1 ? [values.out] : out.images.map((_, i) => values.out!.replace(/(\.png)?$/i, `-${i}.png`));
     await Promise.all(out.images.map((img, i) => writeFile(files[i], img.bytes)));
+    promptNotice(out.prompt, values.quiet);
     if (!values.quiet) process.stderr.write(`provider ${out.provider}; wrote ${files.join(', ')}\n`);
     return 0;
   },

@@ -7,3 +7,4 @@ export * from './image';
 export * from './model-folder';
 export * from './onnx-signature';
 export * from './inversion';
+export * from './text-model-folder';

@@ -2,14 +2,30 @@
  * Diffusers-layout ONNX model folders: model_index.json, scheduler/scheduler_config.json, unet/model.onnx
  * (weights inline or as external data beside it). Everything is checked up front so a bad folder gives one typed
  * ModelFolderError naming the file, instead of an ORT failure in the middle of a job.
+ *
+ * A folder is untrusted input: every file is read only when it is a regular file that resolves (symlinks followed)
+ * inside the folder, with a size cap, so a FIFO cannot block the engine, /dev/zero cannot fill its memory and a link
+ * cannot read or measure files elsewhere ('unsafe-file'). Values that size allocations (timesteps, sample dims) are
+ * capped too, each error naming the field.
  */
-import { readFile, stat, readdir } from 'node:fs/promises';
-import { basename, join, resolve, dirname } from 'node:path';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve, dirname } from 'node:path';
 import { ModelFolderError } from './errors';
 import { alphasCumprod, parseSchedulerConfig, type SchedulerConfig } from './scheduler';
-import { readOnnxSignature, OnnxParseError, type OnnxElemType, type OnnxValueInfo } from './onnx-signature';
+import { readOnnxSignature, OnnxParseError, type OnnxElemType, type OnnxSignature, type OnnxValueInfo } from './onnx-signature';
+import { isTextPipelineIndex, loadTextModelFolder, type TextConditioning } from './text-model-folder';
+import { FileAccessError, isInside, readRegularFile, statRegularFile } from '../fs/regular-file';
 
-export type TimestepElemType = 'int64' | 'int32' | 'float32' | 'float64';
+/** JSON configs are a few hundred bytes; 4 MiB leaves room for odd ones but not for a memory attack. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** Protobuf cannot encode a message over 2 GiB: a bigger model.onnx is not a model (weights go to external data). */
+export const MAX_ONNX_BYTES = 2 ** 31 - 1;
+/** Sample limits: channels, side length and elements of one sample [C, H, W] (256 MiB of float32). */
+export const MAX_SAMPLE_CHANNELS = 64;
+export const MAX_SAMPLE_SIDE = 4096;
+export const MAX_SAMPLE_ELEMENTS = 2 ** 26;
+
+export type TimestepElemType = 'int64' | 'int32' | 'float32' | 'float64' | 'float16';
 
 export interface UnetSignature {
   file: string;
@@ -27,6 +43,8 @@ export interface UnetSignature {
   outputs: OnnxValueInfo[];
   /** Bytes of model.onnx plus its external data files. */
   weightsBytes: number;
+  /** External data files (absolute, resolved, checked to be regular files inside the model folder). */
+  externalData: string[];
 }
 
 export interface ModelFolder {
@@ -36,6 +54,8 @@ export interface ModelFolder {
   scheduler: SchedulerConfig;
   alphasCumprod: Float64Array;
   unet: UnetSignature;
+  /** Text-conditioned pipelines only (text-model-folder.ts): text encoder, tokenizer, VAE, the condition input. */
+  text?: TextConditioning;
 }
 
 export const MODEL_FILES = {
@@ -45,13 +65,35 @@ export const MODEL_FILES = {
   unetConfig: join('unet', 'config.json'),
 } as const;
 
-async function readJson(file: string, required: boolean): Promise<Record<string, unknown> | null> {
+/** Map a refused file to the folder's typed error; `tooLarge` says which code a file over its cap gets. */
+function folderError(err: unknown, file: string, tooLarge: 'malformed-json' | 'bad-onnx'): ModelFolderError {
+  if (!(err instanceof FileAccessError)) return new ModelFolderError('missing-file', file, 'file is missing or unreadable');
+  switch (err.problem) {
+    case 'missing':
+    case 'unreadable':
+      return new ModelFolderError('missing-file', file, 'file is missing or unreadable');
+    case 'directory':
+      return new ModelFolderError('missing-file', file, 'is a folder where a file was expected');
+    case 'outside':
+      return new ModelFolderError('unsafe-file', file, 'is a link that leads out of the model folder; only files inside it are read');
+    case 'not-regular':
+      return new ModelFolderError('unsafe-file', file, `${err.message}; only regular files inside the model folder are read`);
+    case 'too-large':
+      return new ModelFolderError(tooLarge, file, err.message);
+  }
+}
+
+/**
+ * A JSON object from a config file: a regular file of at most MAX_CONFIG_BYTES, inside `root` when given (the
+ * model folder, resolved). Missing and `required` false: null.
+ */
+export async function readJson(file: string, required: boolean, root?: string): Promise<Record<string, unknown> | null> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readRegularFile(file, { root, maxBytes: MAX_CONFIG_BYTES })).toString('utf8');
   } catch (err) {
-    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ModelFolderError('missing-file', file, 'file is missing or unreadable');
+    if (!required && err instanceof FileAccessError && err.problem === 'missing') return null;
+    throw folderError(err, file, 'malformed-json');
   }
   let json: unknown;
   try {
@@ -74,7 +116,7 @@ export function checkUnetSignature(
   outputs: OnnxValueInfo[],
   config: Record<string, unknown> | null,
   configFile: string,
-): Omit<UnetSignature, 'weightsBytes'> {
+): Omit<UnetSignature, 'weightsBytes' | 'externalData'> {
   const names = inputs.map((i) => i.name).join(', ') || '(none)';
   const sample = inputs.find((i) => i.name === 'sample');
   const timestep = inputs.find((i) => i.name === 'timestep');
@@ -105,18 +147,30 @@ export function checkUnetSignature(
   const [, c, h, w] = sample.dims;
   const fromConfig = (key: string): number | null => {
     const v = config?.[key];
-    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
-    if (Array.isArray(v) && typeof v[0] === 'number') return v[0] as number;
-    return null;
+    const n = Array.isArray(v) ? v[0] : v;
+    return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
   };
-  const C = typeof c === 'number' && c > 0 ? c : fromConfig('in_channels');
-  const H = typeof h === 'number' && h > 0 ? h : fromConfig('sample_size');
-  const W = typeof w === 'number' && w > 0 ? w : fromConfig('sample_size');
+  const fixed = (d: number | string | null | undefined): number | null => (typeof d === 'number' && d > 0 ? d : null);
+  const C = fixed(c) ?? fromConfig('in_channels');
+  const H = fixed(h) ?? fromConfig('sample_size');
+  const W = fixed(w) ?? fromConfig('sample_size');
   if (!C || !H || !W) {
     throw new ModelFolderError(
       'wrong-inputs',
       file,
       `input "sample" has dynamic channels/size and ${basename(configFile)} does not give in_channels/sample_size`,
+    );
+  }
+  // Every buffer of a job is sized from these: an absurd value must be a typed error, not an allocation failure.
+  const source = (d: number | string | null | undefined, key: string) => (fixed(d) ? 'the graph' : `${basename(configFile)} "${key}"`);
+  if (C > MAX_SAMPLE_CHANNELS) {
+    throw new ModelFolderError('unsupported-model', file, `input "sample" has ${C} channels (from ${source(c, 'in_channels')}); at most ${MAX_SAMPLE_CHANNELS} are supported`);
+  }
+  if (H > MAX_SAMPLE_SIDE || W > MAX_SAMPLE_SIDE || C * H * W > MAX_SAMPLE_ELEMENTS) {
+    throw new ModelFolderError(
+      'unsupported-model',
+      file,
+      `input "sample" is ${C}×${H}×${W} (from ${source(h, 'sample_size')}); at most ${MAX_SAMPLE_SIDE} per side and ${MAX_SAMPLE_ELEMENTS} values are supported`,
     );
   }
   if (outputs.length < 1) throw new ModelFolderError('bad-onnx', file, 'graph has no outputs');
@@ -135,55 +189,86 @@ export function checkUnetSignature(
   };
 }
 
-/** Open and validate a model folder. Throws ModelFolderError (naming the file) on any problem. */
-export async function loadModelFolder(dirIn: string): Promise<ModelFolder> {
-  const dir = resolve(dirIn);
-  let dirStat;
-  try {
-    dirStat = await stat(dir);
-  } catch {
-    throw new ModelFolderError('missing-file', dir, 'model folder does not exist');
-  }
-  if (!dirStat.isDirectory()) throw new ModelFolderError('missing-file', dir, 'not a folder');
-
-  const indexFile = join(dir, MODEL_FILES.index);
-  const modelIndex = (await readJson(indexFile, true)) as Record<string, unknown>;
-  const schedFile = join(dir, MODEL_FILES.scheduler);
-  const scheduler = parseSchedulerConfig(await readJson(schedFile, true), schedFile);
-  const unetConfigFile = join(dir, MODEL_FILES.unetConfig);
-  const unetConfig = await readJson(unetConfigFile, false);
-
-  const unetFile = join(dir, MODEL_FILES.unet);
+/** An ONNX file's signature: a regular file inside `root` of at most MAX_ONNX_BYTES. Throws ModelFolderError. */
+export async function readOnnxFile(file: string, root?: string): Promise<{ sig: OnnxSignature; bytes: number }> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(unetFile);
-  } catch {
-    throw new ModelFolderError('missing-file', unetFile, 'file is missing or unreadable');
-  }
-  let sig;
-  try {
-    sig = readOnnxSignature(bytes);
+    bytes = await readRegularFile(file, { root, maxBytes: MAX_ONNX_BYTES });
   } catch (err) {
-    if (err instanceof OnnxParseError) throw new ModelFolderError('bad-onnx', unetFile, `not a valid ONNX model: ${err.message}`);
+    throw folderError(err, file, 'bad-onnx');
+  }
+  try {
+    return { sig: readOnnxSignature(bytes), bytes: bytes.length };
+  } catch (err) {
+    if (err instanceof OnnxParseError) throw new ModelFolderError('bad-onnx', file, `not a valid ONNX model: ${err.message}`);
     throw err;
   }
-  const unet = checkUnetSignature(unetFile, sig.inputs, sig.outputs, unetConfig, unetConfigFile);
-  let weightsBytes = bytes.length;
-  for (const rel of sig.externalDataFiles) {
-    const f = resolve(dirname(unetFile), rel);
+}
+
+/**
+ * The external data files an ONNX file names, checked: each location must lie inside the model folder `given`
+ * (lexically, refused before any stat, so neither the size nor the existence of a file elsewhere leaks) and resolve
+ * to a regular file inside `real` (the folder resolved). Returns their total size and resolved paths.
+ */
+export async function checkExternalData(onnxFile: string, locations: readonly string[], given: string, real: string): Promise<{ bytes: number; files: string[] }> {
+  let bytes = 0;
+  const files: string[] = [];
+  for (const rel of locations) {
+    const f = resolve(dirname(onnxFile), rel);
+    if (rel === '' || isAbsolute(rel) || rel.includes('\0') || !isInside(given, f)) {
+      throw new ModelFolderError('unsafe-file', onnxFile, `external weights location "${rel}" is outside the model folder; only files inside it are read`);
+    }
     try {
-      weightsBytes += (await stat(f)).size;
-    } catch {
-      throw new ModelFolderError('missing-file', f, 'external weights file referenced by unet/model.onnx is missing');
+      const st = await statRegularFile(f, { root: real });
+      bytes += st.size;
+      files.push(st.realPath);
+    } catch (err) {
+      if (err instanceof FileAccessError && (err.problem === 'missing' || err.problem === 'unreadable')) {
+        throw new ModelFolderError('missing-file', f, `external weights file referenced by ${basename(dirname(onnxFile))}/${basename(onnxFile)} is missing`);
+      }
+      throw folderError(err, f, 'bad-onnx');
     }
   }
+  return { bytes, files };
+}
+
+/** Open and validate a model folder. Throws ModelFolderError (naming the file) on any problem. */
+export async function loadModelFolder(dirIn: string): Promise<ModelFolder> {
+  const given = resolve(dirIn);
+  let dir: string;
+  try {
+    // The folder itself may be a link (a models folder on another disk); its contents are confined to where it leads.
+    dir = await realpath(given);
+    if (!(await stat(dir)).isDirectory()) throw new ModelFolderError('missing-file', given, 'not a folder');
+  } catch (err) {
+    if (err instanceof ModelFolderError) throw err;
+    throw new ModelFolderError('missing-file', given, 'model folder does not exist');
+  }
+  // Files are named under the path the user gave, so messages show the folder they picked.
+  const at = (rel: string) => join(given, rel);
+
+  const indexFile = at(MODEL_FILES.index);
+  const modelIndex = (await readJson(indexFile, true, dir)) as Record<string, unknown>;
+  // Text-conditioned pipelines (Stable Diffusion 1.x/2.x) have their own reader: text-model-folder.ts.
+  if (isTextPipelineIndex(modelIndex)) return loadTextModelFolder(given, dir, modelIndex, indexFile);
+  const schedFile = at(MODEL_FILES.scheduler);
+  const scheduler = parseSchedulerConfig(await readJson(schedFile, true, dir), schedFile);
+  const unetConfigFile = at(MODEL_FILES.unetConfig);
+  const unetConfig = await readJson(unetConfigFile, false, dir);
+
+  const unetFile = at(MODEL_FILES.unet);
+  const { sig, bytes } = await readOnnxFile(unetFile, dir);
+  const unet = checkUnetSignature(unetFile, sig.inputs, sig.outputs, unetConfig, unetConfigFile);
+  const external = await checkExternalData(unetFile, sig.externalDataFiles, given, dir);
+  const weightsBytes = bytes + external.bytes;
+  const externalData = external.files;
   return {
-    dir,
-    name: basename(dir),
+    dir: given,
+    name: basename(given),
     modelIndex,
     scheduler,
     alphasCumprod: alphasCumprod(scheduler),
-    unet: { ...unet, weightsBytes },
+    unet: { ...unet, weightsBytes, externalData },
   };
 }
 

@@ -9,12 +9,12 @@
  */
 import type { EngineJob } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
-import { sampleToImage, type RawImage } from '../../core/diffusion/image';
+import type { RawImage } from '../../core/diffusion/image';
 import { InvalidArgumentError } from '../../core/diffusion/errors';
 import type { EditDirection } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf } from '../../core/tensor';
-import type { Float32TensorPayload } from '../../shared/api';
+import type { Float32TensorPayload, PromptInfo } from '../../shared/api';
 import { basisRow, fromPayload, toPayload } from './support/wire-tensors';
 import { localBasis, type BasisStats } from './support/local-basis';
 import { modelStepper, resolveTimestep, resolveXt, openModel } from './support/latent';
@@ -27,18 +27,23 @@ export interface EditResult {
   xEdited: Float32TensorPayload;
   basis?: BasisStats;
   elapsedMs: number;
+  prompt?: PromptInfo;
 }
 
 export const editJob: EngineJob<'edit', EditResult> = {
   name: 'edit',
   async run(input, ctx) {
-    const { model, predictor, start } = await openModel(input, ctx);
+    // Text models: the prompt conditions the path and its render (with guidance, so strength 0 is the sample's own
+    // image), J, and the edit's ε (without guidance: the authors' edit-prompt ε, method.md §4).
+    const { model, predictor, promptPredictor, start, pathKey, condition, toImage, prompt } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const T = model.scheduler.numTrainTimesteps;
-    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.1));
+    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.1), pathKey);
     const byIndex = input.edits.some((e) => 'index' in e);
     const basisResult =
-      byIndex && input.basis ? await localBasis(ctx.jacobians, model, xt, timestep, input.basis, ctx.signal, subProgress(ctx.onProgress, 0.1, 0.4)) : null;
+      byIndex && input.basis
+        ? await localBasis(ctx.jacobians, model, xt, timestep, input.basis, ctx.signal, subProgress(ctx.onProgress, 0.1, 0.4), condition)
+        : null;
     const n = sizeOf(model.unet.sampleDims);
     const directions: EditDirection[] = input.edits.map((e) => {
       if ('index' in e) return { v: basisRow(basisResult!.basis.V, e.index), strength: e.strength };
@@ -46,7 +51,7 @@ export const editJob: EngineJob<'edit', EditResult> = {
       if (v.data.length !== n) throw new InvalidArgumentError(`a direction has ${v.data.length} values, a sample has ${n}`);
       return { v, strength: e.strength };
     });
-    const edited = await editFromRequest(predictor, xt, directions, timestep, input, {
+    const edited = await editFromRequest(promptPredictor, xt, directions, timestep, input, {
       composition: input.composition,
       signal: ctx.signal,
       onProgress: subProgress(ctx.onProgress, 0.4, 0.6),
@@ -61,11 +66,12 @@ export const editJob: EngineJob<'edit', EditResult> = {
       onProgress: subProgress(ctx.onProgress, 0.6, 1),
     });
     return {
-      image: sampleToImage(x0),
+      image: await toImage(x0, 0, ctx.signal),
       timestep,
       xEdited: toPayload(edited),
       ...(basisResult ? { basis: basisResult.stats } : {}),
       elapsedMs: performance.now() - start,
+      ...(prompt ? { prompt } : {}),
     };
   },
 };

@@ -10,7 +10,7 @@
  */
 import type { EngineJob } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
-import { sampleToImage, type RawImage } from '../../core/diffusion/image';
+import type { RawImage } from '../../core/diffusion/image';
 import { directionMagnitudeImage } from '../../core/geometry/magnitude-map';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
@@ -27,18 +27,17 @@ async function encodeRaw(img: RawImage): Promise<EncodedImage> {
   return { mime: 'image/png', width: img.width, height: img.height, bytes: await encodePng(img) };
 }
 
-function encode(x: Tensor, index: number): Promise<EncodedImage> {
-  return encodeRaw(sampleToImage(x, index));
-}
 
 export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
   name: 'gallery',
   async run(input, ctx) {
-    const { model, predictor, start } = await openModel(input, ctx);
+    // Text models: previews decode through the VAE (one decoder call per image: 2 per direction plus the centre).
+    const { model, predictor, promptPredictor, start, pathKey, condition, toImage } = await openModel(input, ctx);
+    const encode = async (x: Tensor, index: number) => encodeRaw(await toImage(x, index, ctx.signal));
     const timestep = resolveTimestep(input, model);
     const T = model.scheduler.numTrainTimesteps;
-    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05));
-    const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.4));
+    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05), pathKey);
+    const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.4), condition);
     const indices = input.directions ?? Array.from({ length: basis.V.dims[0] }, (_, i) => i);
     const stepper = modelStepper(model, predictor, ctx.signal);
     const n = sizeOf(model.unet.sampleDims);
@@ -78,7 +77,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
       const v = basisRow(basis.V, index);
       const edited: Tensor[] = [];
       for (const sign of [-1, 1]) {
-        edited.push(await editFromRequest(predictor, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal }));
+        edited.push(await editFromRequest(promptPredictor, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal }));
       }
       const x0 = await render(stackBatch(edited));
       const minus = await encode(x0, 0);

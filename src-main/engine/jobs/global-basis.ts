@@ -14,16 +14,23 @@ import { toPayload } from './support/wire-tensors';
 export const globalBasisJob: EngineJob<'global-basis', JobOutput<'global-basis'>> = {
   name: 'global-basis',
   async run(input, ctx) {
-    const { model, predictor } = await openModel(input, ctx);
+    const { model, predictor, pathKey, condition } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const bases = [];
     const samples: { seed: number; basis: BasisStats }[] = [];
     for (let i = 0; i < input.seeds.length; i++) {
       const seed = input.seeds[i];
       const span = (a: number) => (i + a) / input.seeds.length;
-      const xt = await resolveXt({ seed, steps: input.steps }, model, predictor, timestep, ctx.signal);
-      const r = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, (p) =>
-        ctx.onProgress({ fraction: span(p.fraction), message: `sample ${i + 1}/${input.seeds.length} (seed ${seed}): ${p.message}` }),
+      const xt = await resolveXt({ seed, steps: input.steps }, model, predictor, timestep, ctx.signal, undefined, pathKey);
+      const r = await localBasis(
+        ctx.jacobians,
+        model,
+        xt,
+        timestep,
+        input,
+        ctx.signal,
+        (p) => ctx.onProgress({ fraction: span(p.fraction), message: `sample ${i + 1}/${input.seeds.length} (seed ${seed}): ${p.message}` }),
+        condition,
       );
       bases.push(r.basis);
       samples.push({ seed, basis: r.stats });

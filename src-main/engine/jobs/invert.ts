@@ -54,11 +54,23 @@ export async function imageToSample(bytes: Uint8Array, dims: readonly [number, n
   return { dims: [1, C, H, W], data: x };
 }
 
+/** 8-bit pixels back to [−1, 1] [1, C, H, W] (the decoded reconstruction as the PSNR sees the input). */
+function rawToSample(img: RawImage): Tensor {
+  const { width: W, height: H, channels: C, pixels } = img;
+  const x = new Float32Array(C * H * W);
+  for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) x[c * H * W + i] = (pixels[i * C + c] / 255) * 2 - 1;
+  return { dims: [1, C, H, W], data: x };
+}
+
 export const invertJob: EngineJob<'invert', InvertResult> = {
   name: 'invert',
   async run(input, ctx) {
-    const { model, predictor, start } = await openModel(input, ctx);
-    const x0 = await imageToSample(input.image, model.unet.sampleDims);
+    // Text models (the authors' setting): VAE encode, then inversion with the empty prompt and no guidance (the
+    // job has no prompt, so openModel's predictor is exactly that); the PSNR is of encode → invert → regenerate →
+    // decode against the input pixels.
+    const { model, predictor, start, imageDims, toLatent, toImage } = await openModel(input, ctx);
+    const pixels = await imageToSample(input.image, imageDims);
+    const x0 = await toLatent(pixels, ctx.signal);
     if (input.t !== undefined && input.timestep !== undefined) throw new InvalidArgumentError('give at most one of t, timestep');
     const editTimestep = input.t !== undefined || input.timestep !== undefined ? resolveTimestep(input, model) : undefined;
     const { x: xT, timestep, captured } = await ddimInvert(x0, {
@@ -77,13 +89,14 @@ export const invertJob: EngineJob<'invert', InvertResult> = {
       signal: ctx.signal,
       onProgress: subProgress(ctx.onProgress, 0.5, 1),
     });
-    const score = psnr(x0, recon);
+    const reconImage = await toImage(recon, 0, ctx.signal);
+    const score = model.text ? psnr(pixels, rawToSample(reconImage)) : psnr(x0, recon);
     return {
       xT: toPayload(xT),
       timestep,
       ...(captured && editTimestep !== undefined ? { xt: toPayload(captured), xtTimestep: editTimestep } : {}),
-      input: sampleToImage(x0),
-      recon: sampleToImage(recon),
+      input: sampleToImage(pixels),
+      recon: reconImage,
       psnr: Number.isFinite(score) ? score : 99,
       poor: score < input.poorPsnrDb,
       elapsedMs: performance.now() - start,

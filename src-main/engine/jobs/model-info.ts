@@ -23,6 +23,19 @@ export function describeModel(m: ModelFolder): ModelInfo {
       timestep: { type: m.unet.timestepType, rank: m.unet.timestepRank },
       weightsBytes: m.unet.weightsBytes,
     },
+    ...(m.text
+      ? {
+          text: {
+            layout: m.text.layout,
+            pipelineClass: m.text.pipelineClass,
+            maxLength: m.text.seqLength,
+            imageDims: [3, m.unet.sampleDims[1] * m.text.vae.downscale, m.unet.sampleDims[2] * m.text.vae.downscale],
+            dtype: m.text.unetDtype,
+            scalingFactor: m.text.vae.scalingFactor,
+            canEncode: m.text.vae.encoder !== null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -2,8 +2,8 @@
 import type { EngineJob } from './types';
 import { ddimDenoise } from '../../core/diffusion/inversion';
 import { sampleClipRange } from '../../core/diffusion/scheduler';
-import { sampleToImage, type RawImage } from '../../core/diffusion/image';
-import type { Float32TensorPayload } from '../../shared/api';
+import type { RawImage } from '../../core/diffusion/image';
+import type { Float32TensorPayload, PromptInfo } from '../../shared/api';
 import { resolveTimestep, resolveXt, openModel } from './support/latent';
 import { subProgress } from './support/progress';
 import { toPayload } from './support/wire-tensors';
@@ -13,14 +13,15 @@ export interface SampleResult {
   timestep: number;
   image: RawImage;
   elapsedMs: number;
+  prompt?: PromptInfo;
 }
 
 export const sampleJob: EngineJob<'sample', SampleResult> = {
   name: 'sample',
   async run(input, ctx) {
-    const { model, predictor, start } = await openModel(input, ctx);
+    const { model, predictor, start, pathKey, toImage, prompt } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
-    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.5));
+    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.5), pathKey);
     // The rest of the same path: from a schedule timestep this is exactly generate(seed, steps)'s x_0.
     const x0 = await ddimDenoise(xt, {
       predictor,
@@ -31,6 +32,7 @@ export const sampleJob: EngineJob<'sample', SampleResult> = {
       signal: ctx.signal,
       onProgress: subProgress(ctx.onProgress, 0.5, 1),
     });
-    return { xt: toPayload(xt), timestep, image: sampleToImage(x0), elapsedMs: performance.now() - start };
+    const image = await toImage(x0, 0, ctx.signal);
+    return { xt: toPayload(xt), timestep, image, elapsedMs: performance.now() - start, ...(prompt ? { prompt } : {}) };
   },
 };

@@ -15,12 +15,12 @@ import { toPayload } from './support/wire-tensors';
 export const transportJob: EngineJob<'transport', JobOutput<'transport'>> = {
   name: 'transport',
   async run(input, ctx) {
-    const { model, predictor } = await openModel(input, ctx);
+    const { model, predictor, pathKey, condition } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
-    const xa = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05));
-    const xb = await resolveXt({ seed: input.seedB, xt: input.xtB, steps: input.steps }, model, predictor, timestep, ctx.signal);
-    const a = await localBasis(ctx.jacobians, model, xa, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.5));
-    const b = await localBasis(ctx.jacobians, model, xb, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.5, 1));
+    const xa = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05), pathKey);
+    const xb = await resolveXt({ seed: input.seedB, xt: input.xtB, steps: input.steps }, model, predictor, timestep, ctx.signal, undefined, pathKey);
+    const a = await localBasis(ctx.jacobians, model, xa, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.5), condition);
+    const b = await localBasis(ctx.jacobians, model, xb, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.5, 1), condition);
     const k = a.basis.U.dims[0];
     if (input.index >= k) throw new InvalidArgumentError(`direction index ${input.index} is outside the basis (k = ${k})`);
     const m = a.basis.U.data.length / k;

@@ -7,6 +7,7 @@ import type { JobName, JobOutput, JobParsedInput, Provider, ProviderPreference }
 import type { ModelFolder } from '../../core/diffusion/model-folder';
 import type { NoisePredictor } from '../../core/diffusion/generate';
 import type { JacobianSessions } from '../worker/jacobian-operator';
+import type { TextPipeline } from '../worker/text-pipeline';
 import type { WithRawImages } from '../host/encode-images';
 
 export interface LoadedModel {
@@ -14,6 +15,8 @@ export interface LoadedModel {
   predictor: NoisePredictor;
   provider: Provider;
   fallbackReason?: string;
+  /** Text-conditioned models: tokenizer, text encoder, conditioned predictors and the VAE. */
+  text?: TextPipeline;
 }
 
 /** Worker-side services a job may use. The worker owns every ORT session; jobs only see these interfaces. */

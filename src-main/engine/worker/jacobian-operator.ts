@@ -11,6 +11,9 @@
  * - Every graph has a static tangent count K (the derived K); blocks of any size are cut into chunks of K rows,
  *   the last one zero-padded (zero tangents give zero outputs, which are dropped).
  *
+ * - A float16 U-Net is differentiated through a float32 copy made once under <data dir>/fp32/<model hash>/ (the
+ *   weights' values unchanged, every activation and tangent in float32); the forward pass stays the fp16 export.
+ *
  * The data folder is app/data-dir.ts's (PULLBACK_DATA_DIR or the OS convention); the basis cache lives there too.
  */
 import { createHash } from 'node:crypto';
@@ -22,6 +25,8 @@ import { timestepTensor } from './ort-predictor';
 import type { ModelFolder } from '../../core/diffusion/model-folder';
 import { ModelFolderError } from '../../core/diffusion/errors';
 import { deriveGraphs, OnnxDeriveError, type DeriveInfo } from '../../core/onnx';
+import { float32Copy } from '../../core/onnx/fp32-copy';
+import type { TimestepElemType } from '../../core/diffusion/model-folder';
 import type { JacobianOperator } from '../../core/geometry/types';
 import { GeometryError } from '../../core/geometry/errors';
 import { throwIfCancelled } from '../../core/progress';
@@ -70,17 +75,62 @@ export class JacobianSessions {
     const K = spec.K ?? defaultJacobianK();
     const h = spec.h ?? 'auto';
     const [, H, W] = spec.model.unet.sampleDims;
-    const key = createHash('sha256').update(JSON.stringify({ v: 1, modelHash, h, K, H, W })).digest('hex');
+    // Text models: encoder_hidden_states is a primal-only input of the derived graphs, baked at [1, L, D].
+    const cond = spec.model.text ? { name: spec.model.text.conditionInput, dims: [1, spec.model.text.seqLength, spec.model.text.hiddenSize] } : null;
+    const key = createHash('sha256')
+      .update(JSON.stringify(cond ? { v: 1, modelHash, h, K, H, W, cond } : { v: 1, modelHash, h, K, H, W }))
+      .digest('hex');
     if (this.current?.key === key) return this.current;
     await this.release();
     throwIfCancelled(signal);
     const dir = join(this.root(), 'derived', key.slice(0, 32));
-    const info = await this.loadOrDerive(dir, spec.model, { h, K, H, W });
-    this.current = { key, dir, info, modelDir: dirname(spec.model.unet.file), sessions: {} };
+    const source = isFloat16(spec.model) ? await this.float32Source(spec.model, modelHash, signal) : { file: spec.model.unet.file, dir: dirname(spec.model.unet.file) };
+    const info = await this.loadOrDerive(dir, source.file, spec.model, { h, K, H, W, ...(cond ? { inputDims: { [cond.name]: cond.dims } } : {}) });
+    this.current = { key, dir, info, modelDir: source.dir, sessions: {} };
     return this.current;
   }
 
-  private async loadOrDerive(dir: string, model: ModelFolder, o: { h: string; K: number; H: number; W: number }): Promise<DeriveInfo> {
+  /** The float32 copy of a float16 U-Net, made once per model (content hash) in the data folder. */
+  private async float32Source(model: ModelFolder, modelHash: string, signal?: AbortSignal): Promise<{ file: string; dir: string }> {
+    const dir = join(this.root(), 'fp32', modelHash.slice(0, 32));
+    const file = join(dir, 'model.onnx');
+    try {
+      const done = JSON.parse(await readFile(join(dir, 'done.json'), 'utf8')) as { modelBytes: number; dataBytes: number };
+      if ((await stat(file)).size === done.modelBytes && (await stat(join(dir, 'weights.bin'))).size === done.dataBytes) return { file, dir };
+    } catch {
+      // absent or damaged: make it again
+    }
+    await rm(dir, { recursive: true, force: true });
+    const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
+    await mkdir(tmp, { recursive: true });
+    try {
+      const r = await float32Copy(await readFile(model.unet.file), {
+        sourceDir: dirname(model.unet.file),
+        dataFile: join(tmp, 'weights.bin'),
+        dataLocation: 'weights.bin',
+        signal,
+      });
+      await writeFile(join(tmp, 'model.onnx'), r.model);
+      await writeFile(join(tmp, 'done.json'), JSON.stringify({ modelBytes: r.model.length, dataBytes: r.dataBytes, converted: r.converted }));
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      if (err instanceof OnnxDeriveError) throw new ModelFolderError('unsupported-model', model.unet.file, `cannot make the float32 copy of this float16 U-Net (${err.code}): ${err.message}`);
+      throw err;
+    }
+    try {
+      await rename(tmp, dir);
+    } catch {
+      await rm(tmp, { recursive: true, force: true }); // made meanwhile by another process: the same bytes
+    }
+    return { file, dir };
+  }
+
+  private async loadOrDerive(
+    dir: string,
+    sourceFile: string,
+    model: ModelFolder,
+    o: { h: string; K: number; H: number; W: number; inputDims?: Record<string, number[]> },
+  ): Promise<DeriveInfo> {
     try {
       const info = JSON.parse(await readFile(join(dir, 'derive.json'), 'utf8')) as DeriveInfo;
       // A file that is missing or cut short makes session creation fail later; check sizes recorded at write.
@@ -94,7 +144,7 @@ export class JacobianSessions {
     }
     let d;
     try {
-      d = await deriveGraphs(model.unet.file, { h: o.h, tangents: o.K, height: o.H, width: o.W });
+      d = await deriveGraphs(sourceFile, { h: o.h, tangents: o.K, height: o.H, width: o.W, ...(o.inputDims ? { inputDims: o.inputDims } : {}) });
     } catch (err) {
       if (err instanceof OnnxDeriveError) {
         throw new ModelFolderError('unsupported-model', model.unet.file, `cannot derive the Jacobian graphs (${err.code}): ${err.message}`);
@@ -146,11 +196,19 @@ export class JacobianSessions {
     }
   }
 
-  /** The operator J at (x [1, ...x] , timestep). */
-  async operator(spec: JacobianSpec, x: Tensor, timestep: number, signal?: AbortSignal): Promise<OrtJacobianOperator> {
+  /** The operator J at (x [1, ...x], timestep[, condition = a prompt embedding [1, L, D] for text models]). */
+  async operator(spec: JacobianSpec, x: Tensor, timestep: number, signal?: AbortSignal, condition?: Tensor): Promise<OrtJacobianOperator> {
     const set = await this.graphs(spec, signal);
-    return new OrtJacobianOperator(this, set, spec.model, x, timestep);
+    return new OrtJacobianOperator(this, set, spec.model, x, timestep, condition);
   }
+}
+
+/** ONNX element types a timestep input can have. */
+const ONNX_TIMESTEP: Record<number, TimestepElemType> = { 1: 'float32', 6: 'int32', 7: 'int64', 10: 'float16', 11: 'float64' };
+
+/** Whether the U-Net takes float16 samples (an fp16 export). */
+function isFloat16(model: ModelFolder): boolean {
+  return model.unet.inputs.find((i) => i.name === model.unet.sampleInput)?.elemType === 'float16';
 }
 
 export class OrtJacobianOperator implements JacobianOperator {
@@ -168,6 +226,7 @@ export class OrtJacobianOperator implements JacobianOperator {
     model: ModelFolder,
     x: Tensor,
     readonly timestep: number,
+    condition?: Tensor,
   ) {
     const info = set.info;
     this.K = info.K;
@@ -180,9 +239,16 @@ export class OrtJacobianOperator implements JacobianOperator {
     this.feeds = {};
     for (const inp of info.inputs) {
       if (inp.name === info.x) this.feeds[inp.name] = new ort.Tensor('float32', x.data, info.xShape);
-      // The derived graphs keep the model's timestep input (dtype and rank) at batch 1, as the predictor feeds it.
-      else if (inp.name === model.unet.timestepInput) this.feeds[inp.name] = timestepTensor(model.unet, timestep, 1);
-      else throw new GeometryError('bad-option', `derived graphs need input "${inp.name}", which unconditional models do not have`);
+      // The derived graphs keep the model's timestep input (rank, and dtype — float32 in an fp16 model's copy).
+      else if (inp.name === model.unet.timestepInput) this.feeds[inp.name] = timestepTensor({ ...model.unet, timestepType: ONNX_TIMESTEP[inp.dtype] ?? model.unet.timestepType }, timestep, 1);
+      else if (model.text && inp.name === model.text.conditionInput) {
+        // J is taken at a fixed prompt: its embedding is a primal input, fed on every call like x_t and t.
+        if (!condition) throw new GeometryError('bad-option', `the Jacobian of a text-conditioned model needs a prompt embedding for "${inp.name}"`);
+        if (condition.data.length !== sizeOf(inp.dims)) {
+          throw new GeometryError('bad-shape', `the prompt embedding has ${condition.data.length} values, "${inp.name}" takes [${inp.dims.join(', ')}]`);
+        }
+        this.feeds[inp.name] = new ort.Tensor('float32', condition.data, inp.dims);
+      } else throw new GeometryError('bad-option', `derived graphs need input "${inp.name}", which unconditional models do not have`);
     }
   }
 

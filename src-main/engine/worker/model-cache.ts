@@ -9,6 +9,8 @@ import { ModelFolderError } from '../../core/diffusion/errors';
 import type { Provider, ProviderPreference } from '../../shared/api';
 import { availableProviders, createWithFallback, providerOrder } from './providers';
 import { OrtNoisePredictor } from './ort-predictor';
+import { runTextUnet, TextPipeline } from './text-pipeline';
+import { isTextModel } from '../../core/diffusion/text-model-folder';
 import type { LoadedModel } from '../jobs/types';
 import { EngineError } from '../errors';
 
@@ -18,7 +20,7 @@ export function availableProvidersHere(): Provider[] {
 }
 
 export class ModelCache {
-  private current: { key: string; loaded: LoadedModel; session: ort.InferenceSession } | null = null;
+  private current: { key: string; loaded: LoadedModel; session: ort.InferenceSession; text?: TextPipeline } | null = null;
 
   async inspect(dir: string): Promise<ModelFolder> {
     return loadModelFolder(dir);
@@ -38,7 +40,13 @@ export class ModelCache {
           // problems): one warm-up call here lets that fall back to CPU instead of failing the user's job.
           try {
             const [C, H, W] = model.unet.sampleDims;
-            await new OrtNoisePredictor(session, model).predictEps({ dims: [1, C, H, W], data: new Float32Array(C * H * W) }, 0);
+            const x = { dims: [1, C, H, W], data: new Float32Array(C * H * W) };
+            if (isTextModel(model)) {
+              const { seqLength: L, hiddenSize: D } = model.text;
+              await runTextUnet(session, model, x, 0, { dims: [1, L, D], data: new Float32Array(L * D) });
+            } else {
+              await new OrtNoisePredictor(session, model).predictEps(x, 0);
+            }
           } catch (err) {
             await session.release().catch(() => undefined);
             throw err;
@@ -54,13 +62,27 @@ export class ModelCache {
       }
       throw new EngineError('provider-failed', `no execution provider could run ${model.unet.file}: ${msg}`);
     }
+    // A text model's default predictor is conditioned on the empty prompt (no guidance): what a job that names no
+    // prompt means, e.g. the unconditional DDIM path of the authors' SD experiments.
+    let text: TextPipeline | undefined;
+    if (isTextModel(model)) {
+      try {
+        text = await TextPipeline.open(model, created.session, created.provider);
+      } catch (err) {
+        await created.session.release().catch(() => undefined);
+        if (err instanceof ModelFolderError) throw err;
+        const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        throw new ModelFolderError('bad-onnx', model.dir, `ONNX Runtime cannot load the text encoder or VAE decoder: ${msg}`);
+      }
+    }
     const loaded: LoadedModel = {
       model,
-      predictor: new OrtNoisePredictor(created.session, model),
+      predictor: text ? text.predictor(await text.embed('')) : new OrtNoisePredictor(created.session, model),
       provider: created.provider,
       ...(created.fallbackReason ? { fallbackReason: created.fallbackReason } : {}),
+      ...(text ? { text } : {}),
     };
-    this.current = { key, loaded, session: created.session };
+    this.current = { key, loaded, session: created.session, ...(text ? { text } : {}) };
     return loaded;
   }
 
@@ -68,5 +90,6 @@ export class ModelCache {
     const cur = this.current;
     this.current = null;
     if (cur) await cur.session.release().catch(() => undefined);
+    if (cur?.text) await cur.text.release();
   }
 }

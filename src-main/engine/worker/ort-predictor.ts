@@ -9,6 +9,7 @@ import type { ModelFolder, UnetSignature } from '../../core/diffusion/model-fold
 import { toEpsilon, type PredictionType } from '../../core/diffusion/scheduler';
 import { throwIfCancelled } from '../../core/progress';
 import { ModelFolderError } from '../../core/diffusion/errors';
+import { floatToHalfArray } from '../../core/tensor/half';
 
 export function timestepTensor(sig: UnetSignature, t: number, batch: number): ort.Tensor {
   const n = sig.timestepPerItem ? batch : 1;
@@ -22,6 +23,9 @@ export function timestepTensor(sig: UnetSignature, t: number, batch: number): or
       return new ort.Tensor('float32', Float32Array.from({ length: n }, () => t), dims);
     case 'float64':
       return new ort.Tensor('float64', Float64Array.from({ length: n }, () => t), dims);
+    case 'float16':
+      // fp16 exports (diffusers' --fp16) take the timestep in the model dtype; integers up to 2048 are exact.
+      return new ort.Tensor('float16', floatToHalfArray(Array.from({ length: n }, () => t)), dims);
   }
 }
 

@@ -29,7 +29,7 @@ export interface BasisCacheKey {
   xtHash: string;
   /** The exact timestep fed to the U-Net. */
   timestep: number;
-  /** Edit prompt, or null for unconditional models / the empty prompt. */
+  /** Text models: sha256 of the basis prompt's embedding (the empty prompt included); null for unconditional models. */
   prompt: string | null;
   /** Name of the h tensor (mid block by default). */
   hTensor: string;

@@ -13,8 +13,10 @@ import { ddimDenoise, snapToSchedule } from '../../../core/diffusion/inversion';
 import type { ModelFolder } from '../../../core/diffusion/model-folder';
 import type { DdimStepper } from '../../../core/edit/render';
 import type { ProgressFn } from '../../../core/progress';
-import type { Float32TensorPayload, ProviderPreference } from '../../../shared/api';
-import type { JobContext } from '../types';
+import type { Float32TensorPayload, PromptInfo, ProviderPreference } from '../../../shared/api';
+import type { JobContext, LoadedModel } from '../types';
+import { sampleToImage, type RawImage } from '../../../core/diffusion/image';
+import type { BasisCondition } from './local-basis';
 import { modelContentHash } from '../../worker/model-hash';
 import { fromPayload } from './wire-tensors';
 
@@ -51,6 +53,8 @@ export async function resolveXt(
   timestep: number,
   signal?: AbortSignal,
   onProgress?: ProgressFn,
+  /** Conditioning.pathKey: a text model's path depends on the prompt and guidance, so its memo entries do too. */
+  pathKey = '',
 ): Promise<Tensor> {
   if (input.xt) return asSample(fromPayload(input.xt, 'xt'), model, 'xt');
   const T = model.scheduler.numTrainTimesteps;
@@ -65,7 +69,7 @@ export async function resolveXt(
   const noise = initialNoise(model.unet.sampleDims, input.seed, 1);
   if (timestep === T - 1) return noise;
   // Repeated edits of one sample (an editor's slider) would redo the same DDIM path each time: memoise it.
-  const key = `${await modelContentHash(model)}|${input.seed}|${input.steps}|${timestep}`;
+  const key = `${await modelContentHash(model)}|${input.seed}|${input.steps}|${timestep}|${pathKey}`;
   const hit = xtMemo.get(key);
   if (hit) {
     xtMemo.delete(key);
@@ -177,18 +181,97 @@ export function modelStepper(model: ModelFolder, predictor: NoisePredictor, sign
 }
 
 /** A model opened for a latent job: its folder, a batch-safe ε predictor, and the job's start time. */
-export interface OpenedModel {
+export interface OpenedModel extends Conditioning {
   model: ModelFolder;
-  predictor: NoisePredictor;
   start: number;
 }
 
+/** The text parameters of a job (shared/api.ts textParams). */
+export interface TextParams {
+  prompt?: string;
+  negativePrompt?: string;
+  guidanceScale?: number;
+}
+
+/** diffusers' default guidance scale for Stable Diffusion. */
+export const DEFAULT_GUIDANCE_SCALE = 7.5;
+
+/** What a job's prompt makes of a loaded model. Unconditional models: the plain predictor, pixels as images. */
+export interface Conditioning {
+  /** The DDIM path's ε: at the prompt with classifier-free guidance (text models), else the U-Net's. */
+  predictor: NoisePredictor;
+  /** ε at the prompt without guidance: x-space edit guidance (method.md §4: the edit prompt's ε). */
+  promptPredictor: NoisePredictor;
+  /** Text models: the prompt J is taken at. */
+  condition?: BasisCondition;
+  /** What besides model, seed and steps the DDIM path depends on ('' for unconditional models): the x_t memo key. */
+  pathKey: string;
+  /** x_0 [B, …] → the image of item `index` (the VAE decoder for latent models). */
+  toImage(x0: Tensor, index?: number, signal?: AbortSignal): Promise<RawImage>;
+  /** Text models: how the prompt was tokenized. */
+  prompt?: PromptInfo;
+  /** [C, H, W] of the model's images (the sample itself for pixel models; the VAE's output size for latent ones). */
+  imageDims: readonly [number, number, number];
+  /** An image [1, C, H, W] in [−1, 1] → the model's x_0 (the VAE encoder's mean × scaling factor for latent models). */
+  toLatent(image: Tensor, signal?: AbortSignal): Promise<Tensor>;
+}
+
 /**
- * The opening every latent job shares: report, open (or reuse) the model's session, and wrap its predictor so
- * batches larger than a static-batch export allows are split.
+ * A job's prompt applied to a loaded model: the path predictor (CFG at guidanceScale between negativePrompt and
+ * prompt), the unguided prompt predictor, the embedding for J, and the decoder to images. Prompt parameters on an
+ * unconditional model are an invalid-argument error, never ignored.
  */
-export async function openModel(input: { modelDir: string; provider: ProviderPreference }, ctx: JobContext): Promise<OpenedModel> {
+export async function conditioning(loaded: LoadedModel, input: TextParams, signal?: AbortSignal): Promise<Conditioning> {
+  const model = loaded.model;
+  const text = loaded.text;
+  if (!text) {
+    const given = (['prompt', 'negativePrompt', 'guidanceScale'] as const).filter((k) => input[k] !== undefined);
+    if (given.length > 0) {
+      throw new InvalidArgumentError(`"${model.name}" is an unconditional model: ${given.join(', ')} need${given.length === 1 ? 's' : ''} a text-conditioned (Stable Diffusion) model`);
+    }
+    const predictor = batchSafePredictor(model, loaded.predictor);
+    return {
+      predictor,
+      promptPredictor: predictor,
+      pathKey: '',
+      toImage: async (x0, index = 0) => sampleToImage(x0, index),
+      imageDims: model.unet.sampleDims,
+      toLatent: async (image) => image,
+    };
+  }
+  const prompt = input.prompt ?? '';
+  const negative = input.negativePrompt ?? '';
+  const scale = input.guidanceScale ?? DEFAULT_GUIDANCE_SCALE;
+  const cond = await text.embed(prompt, signal);
+  const uncond = await text.embed(negative, signal);
+  const promptPredictor = text.predictor(cond);
+  // Equal embeddings make the guidance an identity: skip the second U-Net batch.
+  const predictor = scale === 1 || cond.hash === uncond.hash ? promptPredictor : text.predictor(cond, { uncond, scale });
+  return {
+    predictor,
+    promptPredictor,
+    condition: { embedding: cond.embedding, hash: cond.hash },
+    pathKey: `${cond.hash}|${uncond.hash}|${scale}`,
+    toImage: async (x0, index = 0, sig) => {
+      const one: Tensor = { dims: [1, ...x0.dims.slice(1)], data: x0.data.subarray(index * sizeOf(x0.dims.slice(1)), (index + 1) * sizeOf(x0.dims.slice(1))) };
+      return sampleToImage(await text.decode(one, sig));
+    },
+    prompt: { prompt, tokens: cond.tokens.tokenCount, maxTokens: text.tokenizer.maxLength - 2, truncated: cond.tokens.truncated, guidanceScale: scale, negativePrompt: negative },
+    imageDims: [3, model.unet.sampleDims[1] * model.text!.vae.downscale, model.unet.sampleDims[2] * model.text!.vae.downscale],
+    toLatent: async (image, sig) => (await text.encodeImage(image, sig)).latent,
+  };
+}
+
+/**
+ * The opening every latent job shares: report, open (or reuse) the model's session, apply the job's prompt (text
+ * models) and wrap the predictor so batches larger than a static-batch export allows are split.
+ */
+export async function openModel(input: { modelDir: string; provider: ProviderPreference } & TextParams, ctx: JobContext): Promise<OpenedModel> {
   ctx.onProgress({ fraction: 0, message: 'loading model' });
   const loaded = await ctx.loadModel(input.modelDir, input.provider);
-  return { model: loaded.model, predictor: batchSafePredictor(loaded.model, loaded.predictor), start: performance.now() };
+  const c = await conditioning(loaded, input, ctx.signal);
+  if (c.prompt?.truncated) {
+    ctx.onProgress({ fraction: 0, message: `prompt truncated: ${c.prompt.tokens} tokens, the text encoder reads the first ${c.prompt.maxTokens}` });
+  }
+  return { model: loaded.model, ...c, start: performance.now() };
 }

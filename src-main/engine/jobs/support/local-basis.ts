@@ -32,6 +32,14 @@ export interface BasisRequest {
   cacheId?: string;
 }
 
+/** The prompt a text model's Jacobian is taken at. */
+export interface BasisCondition {
+  /** [1, L, D] */
+  embedding: Tensor;
+  /** sha256 of the embedding (PromptEmbedding.hash). */
+  hash: string;
+}
+
 export interface BasisStats {
   timestep: number;
   method: BasisMethod;
@@ -78,16 +86,21 @@ export async function localBasis(
   req: BasisRequest,
   signal?: AbortSignal,
   onProgress?: ProgressFn,
+  /** Text models: the prompt J is taken at (its embedding, and the embedding's hash for the cache key). */
+  condition?: BasisCondition,
 ): Promise<{ basis: LocalBasis; stats: BasisStats; lookup: CacheLookup }> {
+  if (model.text && !condition) throw new InvalidArgumentError('a text-conditioned model needs the basis prompt (its embedding) for the Jacobian');
+  if (!model.text && condition) throw new InvalidArgumentError(`"${model.name}" is an unconditional model: a prompt needs a text-conditioned model`);
   const modelHash = await modelContentHash(model);
   const tol = req.tol ?? defaultTol(req.method);
   onProgress?.({ fraction: 0, message: 'preparing Jacobian graphs' });
-  const op = await jacobians.operator({ model, h: req.h, K: jacobianK(req.method, req.k) }, xt, timestep, signal);
+  const op = await jacobians.operator({ model, h: req.h, K: jacobianK(req.method, req.k) }, xt, timestep, signal, condition?.embedding);
   const key: BasisCacheKey = {
     modelHash,
     xtHash: tensorSha256({ dims: [1, ...model.unet.sampleDims], data: xt.data }),
     timestep,
-    prompt: null,
+    // The embedding's hash, not the text: it covers the tokenizer and text encoder, and equal prompts share it.
+    prompt: condition?.hash ?? null,
     hTensor: op.hTensor,
     k: req.k,
     method: req.method,
