@@ -8,6 +8,7 @@
  * convention: ~/.local/share/pullback-studio (XDG_DATA_HOME), ~/Library/Application Support/pullback-studio,
  * %APPDATA%\pullback-studio. A leaf module (node:os and node:path only) so the engine may import it.
  */
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -18,4 +19,21 @@ export function dataDir(): string {
   if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'pullback-studio');
   if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'pullback-studio');
   return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'pullback-studio');
+}
+
+/**
+ * Create a folder of the app's data (and its missing parents) readable by the user only (0700): it holds their
+ * projects and images. A folder that exists keeps its mode, except one that is ours by construction and open to
+ * others (made 0755 by an older version): `tighten` makes it 0700. Never tightens a folder the user named
+ * (PULLBACK_DATA_DIR itself may be a shared folder they chose).
+ */
+export function ensurePrivateDir(dir: string, tighten = false): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!tighten || process.platform === 'win32') return;
+  try {
+    const st = statSync(dir);
+    if (st.isDirectory() && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) chmodSync(dir, st.mode & 0o700);
+  } catch {
+    /* not ours to change */
+  }
 }

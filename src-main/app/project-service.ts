@@ -6,11 +6,18 @@
  * callbacks supplied by electron/main.ts) or the recent list, both kept here; in web mode a project is a name inside
  * `<dataDir>/projects`. Autosave writes `<dataDir>/recovery/<session>.pbproj` (never over the user's file); an explicit
  * save or a discard removes it. All file I/O goes through core/project's atomic save.
+ *
+ * Files in the app's own folders (web-mode projects, recovery) are confined to them: a symlink planted there is not
+ * followed out, and only regular files are opened. Opening decodes in steps (loadProjectFileAsync), so the server
+ * keeps answering other clients while a large or hostile project is read. The folders are created 0700: projects
+ * hold the user's images.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { loadProjectFile, saveProjectFile, writeFileAtomic, ProjectError, type LoadedProject } from '../core/project';
+import { loadProjectFileAsync, saveProjectFile, writeFileAtomic, ProjectError, type LoadedProject } from '../core/project';
+import { readRegularFileSync } from '../core/fs/regular-file';
+import { ensurePrivateDir } from './data-dir';
 import { ApiError } from '../shared/errors';
 import {
   ProjectRequestSchema,
@@ -23,6 +30,8 @@ import {
 
 export const PROJECT_EXT = '.pbproj';
 const MAX_RECENT = 10;
+/** The recent list and recovery notes are small JSON files; a bigger one is not ours. */
+const MAX_SMALL_JSON_BYTES = 1024 * 1024;
 
 export interface ProjectServiceOptions {
   /** App data folder (Electron: userData; web mode: PULLBACK_DATA_DIR or the platform's app data folder). */
@@ -104,7 +113,7 @@ export class ProjectService {
       }
       case 'open': {
         const file = this.pathOf(req.id);
-        const p = loadProjectFile(file);
+        const p = await loadProjectFileAsync(file, { within: this.confinement(file) });
         this.checkModel(p);
         if (p.readOnly) this.readOnly.add(resolve(file));
         else this.readOnly.delete(resolve(file));
@@ -117,22 +126,23 @@ export class ProjectService {
         if (this.readOnly.has(resolve(file))) {
           throw new ProjectError('project-read-only', 'this project was written by a newer version; save it under another name', basename(file));
         }
-        mkdirSync(join(file, '..'), { recursive: true });
-        saveProjectFile(file, { manifest: req.manifest, blobs: decodeBlobs(req.blobs) });
+        if (this.insideProjects(resolve(file))) ensurePrivateDir(this.projectsDir, true);
+        saveProjectFile(file, { manifest: req.manifest, blobs: decodeBlobs(req.blobs) }, { within: this.confinement(file) });
         this.touchRecent(file);
         return this.entryFor(file);
       }
       case 'autosave': {
-        mkdirSync(this.recoveryDir, { recursive: true });
+        ensurePrivateDir(this.recoveryDir, true);
         const when = new Date().toISOString();
-        saveProjectFile(join(this.recoveryDir, `${req.session}${PROJECT_EXT}`), { manifest: req.manifest, blobs: decodeBlobs(req.blobs) });
-        writeFileAtomic(join(this.recoveryDir, `${req.session}.json`), Buffer.from(JSON.stringify({ title: req.title, when })));
+        const within = this.recoveryDir;
+        saveProjectFile(join(this.recoveryDir, `${req.session}${PROJECT_EXT}`), { manifest: req.manifest, blobs: decodeBlobs(req.blobs) }, { within });
+        writeFileAtomic(join(this.recoveryDir, `${req.session}.json`), Buffer.from(JSON.stringify({ title: req.title, when })), { within });
         return { when };
       }
       case 'recovery.list':
         return this.recoveryList();
       case 'recovery.open': {
-        const p = loadProjectFile(join(this.recoveryDir, `${req.session}${PROJECT_EXT}`));
+        const p = await loadProjectFileAsync(join(this.recoveryDir, `${req.session}${PROJECT_EXT}`), { within: this.recoveryDir });
         const meta = this.recoveryMeta(req.session);
         return this.opened(null, meta?.title ?? 'Recovered project', p);
       }
@@ -177,6 +187,11 @@ export class ProjectService {
     return { id, name: displayName(abs), when };
   }
 
+  /** The folder a file must stay inside: the app's own projects folder for web-mode names; none for picked paths. */
+  private confinement(file: string): string | undefined {
+    return this.insideProjects(resolve(file)) ? this.projectsDir : undefined;
+  }
+
   private insideProjects(abs: string): boolean {
     return resolve(abs, '..') === resolve(this.projectsDir) && abs.toLowerCase().endsWith(PROJECT_EXT);
   }
@@ -200,7 +215,7 @@ export class ProjectService {
 
   private readRecent(): RecentRecord[] {
     try {
-      const r = JSON.parse(readFileSync(this.recentFile, 'utf8')) as unknown;
+      const r = JSON.parse(readRegularFileSync(this.recentFile, { maxBytes: MAX_SMALL_JSON_BYTES }).toString('utf8')) as unknown;
       return Array.isArray(r) ? r.filter((x): x is RecentRecord => typeof x?.path === 'string' && typeof x?.when === 'string') : [];
     } catch {
       return [];
@@ -211,7 +226,7 @@ export class ProjectService {
     const abs = resolve(file);
     const list = [{ path: abs, when: new Date().toISOString() }, ...this.readRecent().filter((r) => r.path !== abs)].slice(0, MAX_RECENT);
     try {
-      mkdirSync(this.opts.dataDir, { recursive: true });
+      ensurePrivateDir(this.opts.dataDir);
       writeFileAtomic(this.recentFile, Buffer.from(JSON.stringify(list, null, 2)));
     } catch {
       /* the recent list is a convenience: never fail a save over it */
@@ -236,7 +251,10 @@ export class ProjectService {
 
   private recoveryMeta(session: string): { title: string; when: string } | null {
     try {
-      const m = JSON.parse(readFileSync(join(this.recoveryDir, `${session}.json`), 'utf8')) as { title?: unknown; when?: unknown };
+      const m = JSON.parse(readRegularFileSync(join(this.recoveryDir, `${session}.json`), { root: this.recoveryDir, maxBytes: MAX_SMALL_JSON_BYTES }).toString('utf8')) as {
+        title?: unknown;
+        when?: unknown;
+      };
       return { title: String(m.title ?? 'Untitled'), when: String(m.when ?? '') };
     } catch {
       return null;

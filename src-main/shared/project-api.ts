@@ -12,19 +12,38 @@ import { ManifestV2Schema } from '../core/project/schema';
 
 const id = z.string().min(1).max(128);
 const sha = z.string().regex(/^[0-9a-f]{64}$/);
-/** A project name typed by the user in web mode: no path separators, no leading dot. */
+/** A project name typed by the user in web mode: a file name valid on Windows, macOS and Linux alike. */
 export const ProjectNameSchema = z
   .string()
   .trim()
   .min(1)
   .max(80)
-  .refine(isProjectName, 'a name without / \\ : * ? " < > | or control characters, not starting with a dot');
+  .refine(
+    isProjectName,
+    'a name without / \\ : * ? " < > |, control or direction-changing characters, not starting with a dot, not ending with a dot or space, and not a reserved device name such as CON or NUL',
+  );
 
-/** A file name that stays inside the projects folder on every OS: no separators, reserved or control characters. */
+/** Windows device names, reserved with any extension (NUL.txt) and in any case; COM¹ etc. count too. */
+const RESERVED_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
+/**
+ * Characters no name may hold: C0/C1 controls and DEL; bidi controls (U+202E makes "gpj.exe" read as "exe.jpg");
+ * zero-width and BOM characters, which make two names look identical; lone surrogates, which no file system stores.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * A file name that stays inside the projects folder and means the same file on every OS: no separators or
+ * characters Windows reserves, no control/bidi/invisible characters, no leading dot (hidden), no trailing dot or
+ * space (Windows drops them, so "a." and "a" would collide), no device name (CON, NUL.txt), at most 80 characters
+ * and 200 UTF-8 bytes (with ".pbproj" well under the 255-byte limit of every file system).
+ */
 export function isProjectName(name: string): boolean {
   if (name.length < 1 || name.length > 80 || name.startsWith('.')) return false;
-  for (const ch of name) if ('\\/:*?"<>|'.includes(ch) || ch.charCodeAt(0) < 0x20) return false;
-  return true;
+  if (name.endsWith('.') || name.endsWith(' ') || name !== name.trim()) return false;
+  for (const ch of name) if ('\\/:*?"<>|'.includes(ch)) return false;
+  if (FORBIDDEN_CHARS.test(name) || RESERVED_NAME.test(name)) return false;
+  return new TextEncoder().encode(name).length <= 200;
 }
 const base64Blobs = z.record(sha, z.string().max(48 * 1024 * 1024)).refine((r) => Object.keys(r).length <= 64, 'too many blobs');
 /** Recovery slot of one editor session (random per start of the editor). */

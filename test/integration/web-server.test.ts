@@ -58,9 +58,17 @@ afterAll(async () => {
 });
 
 describe('web mode HTTP', () => {
-  it('binds 127.0.0.1 with a long random token in the printed URL', () => {
-    expect(web.server.url).toBe(`http://127.0.0.1:${port}/?token=${token}`);
+  it('binds 127.0.0.1 with a long random one-time code in the printed URL, not the connection token', async () => {
+    const url = web.server.url;
+    const code = new URL(url).searchParams.get('token')!;
+    expect(url).toBe(`http://127.0.0.1:${port}/?token=${code}`);
+    expect(code.length).toBeGreaterThanOrEqual(40);
     expect(token.length).toBeGreaterThanOrEqual(40);
+    expect(code).not.toBe(token);
+    // The code works once: the second use of the same link is refused, and the server offers a fresh link.
+    expect((await get(`/?token=${code}`)).status).toBe(303);
+    expect((await get(`/?token=${code}`)).status).toBe(401);
+    expect(web.server.url).not.toBe(url);
   });
   it('refuses a missing or wrong token (401)', async () => {
     expect((await get('/')).status).toBe(401);
@@ -79,6 +87,8 @@ describe('web mode HTTP', () => {
     const cookie = String(first.headers['set-cookie']);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
+    // The cookie holds a session secret of its own, never the connection token.
+    expect(cookie).not.toContain(token);
     const page = await get('/', { Cookie: cookie.split(';')[0] });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>t</title>');

@@ -21,6 +21,7 @@ import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { resolveModelDir } from '../default-model';
 import { int, num, readNpy, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
+import { checkOutDir } from '../out-check';
 
 function list(name: string, v: string | undefined, parse: (name: string, v: string) => number | undefined): number[] | undefined {
   if (v === undefined) return undefined;
@@ -74,6 +75,7 @@ export const analyzeCommand: CliCommand = {
       },
     });
     if (!values.out) throw new UsageError('--out DIR is required');
+    await checkOutDir(values.out);
     if (values.k === undefined) throw new UsageError('--k K is required');
     if ((values.seeds === undefined) === (values.xt === undefined)) throw new UsageError('give exactly one of --seeds 0,1,2 or --xt a.npy [--xt b.npy …]');
     if ((values.t === undefined) === (values.timesteps === undefined)) throw new UsageError('give exactly one of --t 0.2,0.6 or --timesteps 200,600');

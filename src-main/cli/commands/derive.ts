@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { OnnxDeriveError, deriveGraphs, listHCandidates, type DeriveOptions } from '../../core/onnx';
 import { UsageError, type CliCommand } from '../types';
+import { checkOutDir } from '../out-check';
 
 function posInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -59,6 +60,7 @@ export const deriveCommand: CliCommand = {
         return 0;
       }
       if (!values.out) throw new UsageError('derive needs --out <dir> (or --list-h)');
+      await checkOutDir(values.out);
       const r = await deriveGraphs(model, opts);
       await mkdir(values.out, { recursive: true });
       await writeFile(path.join(values.out, 'jvp.onnx'), r.jvp);

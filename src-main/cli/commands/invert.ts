@@ -13,6 +13,7 @@ import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { resolveModelDir } from '../default-model';
 import { int, num } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
+import { checkOutDir } from '../out-check';
 
 export const invertCommand: CliCommand = {
   name: 'invert',
@@ -35,6 +36,7 @@ export const invertCommand: CliCommand = {
       },
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
+    await checkOutDir(values.out);
     if (!values.image) throw new UsageError('--image <file> is required');
     let image: Uint8Array<ArrayBuffer>;
     try {

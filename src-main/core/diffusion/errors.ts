@@ -6,7 +6,9 @@ export type ModelFolderErrorCode =
   | 'bad-scheduler'
   | 'bad-onnx'
   | 'wrong-inputs'
-  | 'unsupported-model';
+  | 'unsupported-model'
+  /** A link out of the folder, a FIFO/device/socket, or external weights outside the folder: refused before any read. */
+  | 'unsafe-file';
 
 export class ModelFolderError extends Error {
   override readonly name = 'ModelFolderError';

@@ -26,6 +26,15 @@ export class OnnxParseError extends Error {
   override readonly name = 'OnnxParseError';
 }
 
+/**
+ * Caps on what one graph may list. Real U-Nets have 2–3 inputs of rank ≤ 4 and a handful of external files; the caps
+ * only keep a crafted file from growing these arrays without bound while we skim it.
+ */
+const MAX_VALUE_INFOS = 4096;
+const MAX_RANK = 64;
+const MAX_EXTERNAL_FILES = 4096;
+const MAX_LOCATION_LENGTH = 4096;
+
 const ELEM: Record<number, OnnxElemType> = { 1: 'float32', 10: 'float16', 11: 'float64', 7: 'int64', 6: 'int32' };
 
 class Reader {
@@ -123,6 +132,7 @@ function readValueInfo(r: Reader): OnnxValueInfo {
                     else if (df === 2 && dw === 2) d = dim.string();
                     else dim.skip(dw);
                   }
+                  if (info.dims.length >= MAX_RANK) throw new OnnxParseError(`"${info.name}" has more than ${MAX_RANK} dims`);
                   info.dims.push(d);
                 } else shape.skip(sw);
               }
@@ -183,8 +193,13 @@ export function readOnnxSignature(bytes: Uint8Array): OnnxSignature {
     else if (f === 5 && w === 2) {
       const init = readInitializer(graph.sub());
       initNames.add(init.name);
-      if (init.location) external.add(init.location);
+      if (init.location) {
+        if (init.location.length > MAX_LOCATION_LENGTH) throw new OnnxParseError(`external data location of "${init.name}" is longer than ${MAX_LOCATION_LENGTH} characters`);
+        external.add(init.location);
+        if (external.size > MAX_EXTERNAL_FILES) throw new OnnxParseError(`more than ${MAX_EXTERNAL_FILES} external data files`);
+      }
     } else graph.skip(w);
+    if (inputs.length > MAX_VALUE_INFOS || outputs.length > MAX_VALUE_INFOS) throw new OnnxParseError(`more than ${MAX_VALUE_INFOS} graph inputs or outputs`);
   }
   if (outputs.length === 0) throw new OnnxParseError('graph has no outputs');
   // Before IR 4, initializers were also listed as graph inputs; they are not inputs the caller must feed.

@@ -25,6 +25,12 @@ export interface SchedulerConfig {
   clipSampleRange: number;
 }
 
+/**
+ * Most training timesteps accepted. Published models use 1000 (a few 2000–4000); every table of the schedule is this
+ * long, so 1e8 would cost seconds and gigabytes before the first step and 1e12 cannot be allocated at all.
+ */
+export const MAX_TRAIN_TIMESTEPS = 100_000;
+
 const BETA_SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
 const PREDICTION_TYPES: readonly PredictionType[] = ['epsilon', 'v_prediction', 'sample'];
 
@@ -44,6 +50,9 @@ export function parseSchedulerConfig(json: unknown, file: string): SchedulerConf
   const numTrainTimesteps = num('num_train_timesteps', 1000);
   if (!Number.isInteger(numTrainTimesteps) || numTrainTimesteps < 2) {
     throw new ModelFolderError('bad-scheduler', file, '"num_train_timesteps" must be an integer >= 2');
+  }
+  if (numTrainTimesteps > MAX_TRAIN_TIMESTEPS) {
+    throw new ModelFolderError('bad-scheduler', file, `"num_train_timesteps" is ${numTrainTimesteps}; at most ${MAX_TRAIN_TIMESTEPS} are supported`);
   }
   const betaSchedule = (o.beta_schedule ?? 'linear') as BetaSchedule;
   if (!BETA_SCHEDULES.includes(betaSchedule)) {

@@ -1,17 +1,19 @@
 /**
  * The project file: a zip (fflate) holding `manifest.json` and content-addressed blobs `blobs/<sha256>`. Blobs are
- * stored uncompressed (PNGs are compressed already) and checked against their names on load.
+ * stored uncompressed (PNGs are compressed already) and checked against their names on load. Loading inflates with
+ * a budget of bytes actually produced (zip-read.ts), never trusting the sizes the file declares.
  */
 import { createHash } from 'node:crypto';
-import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
 import { ProjectError } from './errors';
 import { migrateManifest } from './migrate';
 import { ManifestV2Schema, PROJECT_FORMAT, PROJECT_FORMAT_VERSION, type ProjectManifest } from './schema';
+import { DEFAULT_ZIP_LIMITS, InflateBudget, ZipReadError, extractEntry, listEntries, runAsync, runSync, sha256Steps, type Steps, type ZipLimits } from './zip-read';
 
 export const MANIFEST_NAME = 'manifest.json';
 const BLOB_DIR = 'blobs/';
-/** Refuse to inflate more than this (a zip bomb, or a corrupt size field). */
-const MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
+/** A manifest is a few KiB of JSON; this only bounds what JSON.parse is handed. */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -53,22 +55,35 @@ export function encodeProject(content: ProjectContent): Uint8Array {
 }
 
 /** Parse project bytes. Throws ProjectError only (never a SyntaxError, RangeError or zod error). */
-export function decodeProject(bytes: Uint8Array): LoadedProject {
-  let files: Record<string, Uint8Array>;
+export function decodeProject(bytes: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): LoadedProject {
+  return runSync(decodeSteps(bytes, limits));
+}
+
+/** decodeProject with inflation in zlib's thread pool and hashing in steps: for the main process (see zip-read.ts). */
+export function decodeProjectAsync(bytes: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<LoadedProject> {
+  return runAsync(decodeSteps(bytes, limits));
+}
+
+/** Zip failures as ProjectErrors: a bomb says so, anything else is a damaged file. */
+function zipError(err: unknown): ProjectError {
+  if (err instanceof ProjectError) return err;
+  if (err instanceof ZipReadError && err.tooLarge) return new ProjectError('project-corrupt', `the project file is damaged or hostile: ${err.message}`);
+  return new ProjectError('project-corrupt', 'the project file is damaged (not a readable zip)');
+}
+
+function* decodeSteps(bytes: Uint8Array, limits: ZipLimits): Steps<LoadedProject> {
+  let entries;
+  let manifestBytes: Uint8Array | undefined;
+  const budget = new InflateBudget(bytes.length, limits);
   try {
-    let total = 0;
-    files = unzipSync(bytes, {
-      filter: (f) => {
-        total += f.originalSize;
-        if (total > MAX_UNPACKED_BYTES) throw new Error('too large');
-        return f.name === MANIFEST_NAME || f.name.startsWith(BLOB_DIR);
-      },
-    });
-  } catch {
-    throw new ProjectError('project-corrupt', 'the project file is damaged (not a readable zip)');
+    entries = listEntries(bytes, limits);
+    const manifestEntry = entries.find((e) => e.name === MANIFEST_NAME);
+    if (manifestEntry) manifestBytes = yield* extractEntry(bytes, manifestEntry, budget);
+  } catch (err) {
+    throw zipError(err);
   }
-  const manifestBytes = files[MANIFEST_NAME];
   if (!manifestBytes) throw new ProjectError('project-corrupt', 'the project file has no manifest');
+  if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new ProjectError('project-corrupt', 'the project manifest is too large');
   let raw: unknown;
   try {
     raw = JSON.parse(strFromU8(manifestBytes));
@@ -76,11 +91,18 @@ export function decodeProject(bytes: Uint8Array): LoadedProject {
     throw new ProjectError('project-corrupt', 'the project manifest is not valid JSON');
   }
   const { manifest, fromVersion, readOnly } = migrateManifest(raw);
+  // Only blobs the manifest refers to are inflated: anything else in the zip costs nothing.
   const blobs = new Map<string, Uint8Array>();
   for (const hash of referencedBlobs(manifest)) {
-    const b = files[BLOB_DIR + hash];
-    if (!b) throw new ProjectError('project-corrupt', `the project is missing image ${hash.slice(0, 12)}…`);
-    if (sha256Hex(b) !== hash) throw new ProjectError('project-corrupt', `image ${hash.slice(0, 12)}… in the project is damaged`);
+    const entry = entries.find((e) => e.name === BLOB_DIR + hash);
+    if (!entry) throw new ProjectError('project-corrupt', `the project is missing image ${hash.slice(0, 12)}…`);
+    let b: Uint8Array;
+    try {
+      b = yield* extractEntry(bytes, entry, budget);
+    } catch (err) {
+      throw zipError(err);
+    }
+    if ((yield* sha256Steps(b)) !== hash) throw new ProjectError('project-corrupt', `image ${hash.slice(0, 12)}… in the project is damaged`);
     blobs.set(hash, b);
   }
   return { manifest, blobs, fromVersion, readOnly };

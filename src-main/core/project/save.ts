@@ -3,11 +3,25 @@
  * as `<file>.bak` (a hard link, so the old bytes are never rewritten), renames the temp over the target and fsyncs
  * the folder. At every instant the target path holds either the complete old or the complete new project; a crash
  * leaves at most a stray temp file, which the next save of the same file removes.
+ *
+ * A save does not weaken the file: the new copy gets the old one's permission bits (a 0600 project stays 0600), and
+ * a symlink is written through to its target (the link stays a link), unless the target leaves the folder the
+ * caller confines files to (`within`: the web-mode projects folder), which is refused. Reads open only regular files
+ * with a size cap (a FIFO would block, /dev/zero never ends).
  */
-import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync, copyFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, copyFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ProjectError } from './errors';
-import { decodeProject, encodeProject, type LoadedProject, type ProjectContent } from './format';
+import { decodeProject, decodeProjectAsync, encodeProject, type LoadedProject, type ProjectContent } from './format';
+import { FileAccessError, isInside, readRegularFile, readRegularFileSync } from '../fs/regular-file';
+
+/** Largest project file opened: three images at the API's 48 MiB blob cap plus the manifest fit well under this. */
+export const MAX_PROJECT_FILE_BYTES = 512 * 1024 * 1024;
+
+export interface ProjectFileOptions {
+  /** Folder the file (after symlinks) must stay inside; refused with 'project-io' otherwise. */
+  within?: string;
+}
 
 let counter = 0;
 
@@ -30,13 +44,58 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * Where a save of `file` really writes and with which permission bits: a symlink's target (confined to `within`),
+ * and the existing file's mode. Throws ProjectError('project-io') for a link out of the folder or a special file.
+ */
+function saveTarget(file: string, within: string | undefined): { target: string; mode: number | null } {
+  const abs = resolve(file);
+  let target = abs;
+  let isLink = false;
+  try {
+    isLink = lstatSync(abs).isSymbolicLink();
+  } catch {
+    /* new file */
+  }
+  try {
+    // A dangling link is refused: writing would create a file wherever it points.
+    target = isLink ? realpathSync(abs) : join(realpathSync(dirname(abs)), basename(abs));
+  } catch (err) {
+    throw ioError(err, file, isLink ? 'follow the link to the project' : 'find the project folder');
+  }
+  if (within !== undefined) {
+    let root: string;
+    try {
+      root = realpathSync(within);
+    } catch (err) {
+      throw ioError(err, file, 'find the projects folder');
+    }
+    if (!isInside(root, target)) {
+      throw new ProjectError('project-io', 'the project is a link that leads out of the projects folder; it was not saved through it', basename(file));
+    }
+  }
+  let mode: number | null = null;
+  try {
+    const st = statSync(target);
+    if (!st.isFile()) throw new ProjectError('project-io', 'the project path is not a regular file; nothing was written', basename(file));
+    mode = st.mode & 0o7777;
+  } catch (err) {
+    if (err instanceof ProjectError) throw err;
+    /* new file */
+  }
+  return { target, mode };
+}
+
 /** Write bytes to `file` atomically (see module comment). Throws ProjectError('project-io'). */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
+export function writeFileAtomic(fileIn: string, bytes: Uint8Array, opts: ProjectFileOptions = {}): void {
+  const { target: file, mode } = saveTarget(fileIn, opts.within);
   const dir = dirname(file);
   const tmp = `${file}.tmp-${process.pid}-${++counter}`;
   try {
-    const fd = openSync(tmp, 'wx', 0o644);
+    const fd = openSync(tmp, 'wx', mode ?? 0o644);
     try {
+      // The umask applies at creation; an existing file's exact bits are restored here.
+      if (mode !== null) fchmodSync(fd, mode);
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
       fsyncSync(fd);
@@ -49,7 +108,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
     } catch {
       /* never created */
     }
-    throw ioError(err, file, 'write the project');
+    throw ioError(err, fileIn, 'write the project');
   }
   // Keep the previous good copy as .bak before replacing it.
   try {
@@ -69,7 +128,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
       } catch {
         /* ignore */
       }
-      throw ioError(err, file, 'keep a backup of the previous copy');
+      throw ioError(err, fileIn, 'keep a backup of the previous copy');
     }
   }
   try {
@@ -80,7 +139,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
     } catch {
       /* ignore */
     }
-    throw ioError(err, file, 'replace the project file');
+    throw ioError(err, fileIn, 'replace the project file');
   }
   fsyncDir(dir);
   removeStrayTemps(file);
@@ -105,23 +164,58 @@ function removeStrayTemps(file: string): void {
 }
 
 /** Encode and atomically save a project. */
-export function saveProjectFile(file: string, content: ProjectContent): void {
-  writeFileAtomic(file, encodeProject(content));
+export function saveProjectFile(file: string, content: ProjectContent, opts: ProjectFileOptions = {}): void {
+  writeFileAtomic(file, encodeProject(content), opts);
+}
+
+/** A refused read as the project error the user sees. */
+function readError(err: unknown, file: string): ProjectError {
+  if (!(err instanceof FileAccessError)) return ioError(err, file, 'read the project');
+  switch (err.problem) {
+    case 'missing':
+      return new ProjectError('project-not-found', 'the project file does not exist', basename(file));
+    case 'outside':
+      return new ProjectError('project-io', 'the project is a link that leads out of the projects folder; it was not opened', basename(file));
+    case 'directory':
+    case 'not-regular':
+    case 'too-large':
+      return new ProjectError('project-corrupt', `the project file ${err.message}`, basename(file));
+    case 'unreadable':
+      return ioError(err, file, 'read the project');
+  }
+}
+
+function named(err: unknown, file: string): ProjectError {
+  if (err instanceof ProjectError) return new ProjectError(err.code, err.message, basename(file));
+  return new ProjectError('project-corrupt', 'the project file is damaged', basename(file));
 }
 
 /** Read and decode a project file. Throws ProjectError only. */
-export function loadProjectFile(file: string): LoadedProject {
+export function loadProjectFile(file: string, opts: ProjectFileOptions = {}): LoadedProject {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    bytes = readRegularFileSync(file, { root: opts.within, maxBytes: MAX_PROJECT_FILE_BYTES });
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new ProjectError('project-not-found', 'the project file does not exist', basename(file));
-    throw ioError(err, file, 'read the project');
+    throw readError(err, file);
   }
   try {
     return decodeProject(bytes);
   } catch (err) {
-    if (err instanceof ProjectError) throw new ProjectError(err.code, err.message, basename(file));
-    throw new ProjectError('project-corrupt', 'the project file is damaged', basename(file));
+    throw named(err, file);
+  }
+}
+
+/** loadProjectFile without holding the event loop: async read, then decoding in steps (decodeProjectAsync). */
+export async function loadProjectFileAsync(file: string, opts: ProjectFileOptions = {}): Promise<LoadedProject> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readRegularFile(file, { root: opts.within, maxBytes: MAX_PROJECT_FILE_BYTES });
+  } catch (err) {
+    throw readError(err, file);
+  }
+  try {
+    return await decodeProjectAsync(bytes);
+  } catch (err) {
+    throw named(err, file);
   }
 }
