@@ -1,12 +1,17 @@
 /**
  * PullbackApi over a WebSocket (web mode). Works with the browser's WebSocket and with `ws` in Node tests: it only
  * needs the small structural interface below. Replies and events arrive as binary frames (see frame.ts).
+ *
+ * Given one socket it lives and dies with it. Given a function that opens sockets, it heals: when the socket closes it
+ * opens another after a backoff (0.5 s, doubling to 8 s; back to 0.5 s once one opens), so a restarted server or a
+ * dropped network does not leave the page dead until a reload. While it is down, calls fail at once with
+ * 'disconnected' (callers such as autosave fall back instead of waiting), and `onConnection` tells the page.
  */
 import type { AppInfo, JobEvent, JobName, PullbackApi, Unsubscribe } from './api';
 import { ApiError } from './errors';
 import type { ProjectRequest } from './project-api';
 import { decodeFrame, encodeFrame } from './frame';
-import { WsReplySchema, type WsRequest } from './ws';
+import { WS_MAX_REQUEST_BYTES, WsReplySchema, type WsRequest } from './ws';
 
 export interface WebSocketLike {
   binaryType: string;
@@ -31,24 +36,88 @@ function hasBytes(v: unknown): boolean {
   return false;
 }
 
+/** Where the connection stands: `reconnecting` while it waits (or tries) to open another socket. */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Reconnect attempts since the connection was lost (0 while open). */
+  attempt: number;
+  /** While reconnecting: when the next attempt starts (ms since the epoch, the timers' clock). */
+  retryAt?: number;
+}
+
+/** Reconnect backoff: the first wait and its cap (each failed attempt doubles the wait). */
+export const RECONNECT_FIRST_MS = 500;
+export const RECONNECT_MAX_MS = 8_000;
+
+/** The wait before reconnect attempt `attempt` (1-based): 0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s, … */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.max(0, attempt - 1));
+}
+
+/** Timers the reconnect loop uses (tests pass fake ones). */
+export interface ReconnectTimers {
+  setTimeout(f: () => void, ms: number): unknown;
+  clearTimeout(h: unknown): void;
+  now(): number;
+}
+
+const REAL_TIMERS: ReconnectTimers = {
+  setTimeout: (f, ms) => setTimeout(f, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
+};
+
 export class WsClient implements PullbackApi {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
   /** Jobs started on this connection that have not ended: failed with 'disconnected' if the socket closes. */
   private readonly openJobs = new Set<string>();
+  private readonly connectionListeners = new Set<(s: ConnectionStatus) => void>();
+  /** The first socket's open (or refusal): `ready()`. */
   private readonly opened: Promise<void>;
-  private closed = false;
+  private ws: WebSocketLike;
+  /** The current socket is open. */
+  private isOpen = false;
+  /** close() was called: no more reconnects. */
+  private stopped = false;
+  private status: ConnectionStatus = { state: 'connecting', attempt: 0 };
+  private retryTimer: unknown;
+  private readonly open: (() => WebSocketLike) | null;
+  private readonly timers: ReconnectTimers;
 
-  constructor(private readonly ws: WebSocketLike) {
-    ws.binaryType = 'arraybuffer';
+  /**
+   * `socket`: one socket (no reconnect), or a function opening a new one each time (reconnects with backoff).
+   */
+  constructor(socket: WebSocketLike | (() => WebSocketLike), timers: ReconnectTimers = REAL_TIMERS) {
+    this.open = typeof socket === 'function' ? socket : null;
+    this.timers = timers;
+    this.ws = typeof socket === 'function' ? socket() : socket;
+    // First: browsers run microtasks between an event's listeners, so `isOpen` must be set before `opened` resolves.
+    this.attach(this.ws);
     this.opened = new Promise((resolve, reject) => {
-      ws.addEventListener('open', () => resolve());
-      ws.addEventListener('error', () => reject(new ApiError({ code: 'disconnected', message: 'cannot connect to the engine' })));
+      this.ws.addEventListener('open', () => resolve());
+      this.ws.addEventListener('error', () => reject(new ApiError({ code: 'disconnected', message: 'cannot connect to the engine' })));
     });
     this.opened.catch(() => undefined);
-    ws.addEventListener('message', (e) => void this.onMessage(e.data));
-    ws.addEventListener('close', () => this.onClose());
+  }
+
+  private attach(ws: WebSocketLike): void {
+    ws.binaryType = 'arraybuffer';
+    ws.addEventListener('open', () => {
+      if (ws !== this.ws) return;
+      this.isOpen = true;
+      this.setStatus({ state: 'open', attempt: 0 });
+    });
+    ws.addEventListener('message', (e) => {
+      if (ws === this.ws) void this.onMessage(e.data);
+    });
+    // A socket that never opened fires 'error' then 'close': the close alone drives the retry.
+    ws.addEventListener('close', () => {
+      if (ws === this.ws) this.onClose();
+    });
   }
 
   /** Resolves once connected; rejects with ApiError 'disconnected' if the server refused. */
@@ -56,12 +125,57 @@ export class WsClient implements PullbackApi {
     return this.opened;
   }
 
+  /** Where the connection stands now. */
+  get connection(): ConnectionStatus {
+    return this.status;
+  }
+
+  /** Follow the connection (open, lost, each reconnect attempt). */
+  onConnection(listener: (s: ConnectionStatus) => void): Unsubscribe {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  /** Reconnect now instead of waiting out the backoff (the banner's Retry). */
+  retryNow(): void {
+    if (this.stopped || this.isOpen || !this.open || this.status.state !== 'reconnecting') return;
+    this.timers.clearTimeout(this.retryTimer);
+    this.reconnect();
+  }
+
   close(): void {
+    this.stopped = true;
+    this.timers.clearTimeout(this.retryTimer);
     this.ws.close();
   }
 
+  private setStatus(s: ConnectionStatus): void {
+    this.status = s;
+    for (const l of [...this.connectionListeners]) l(s);
+  }
+
+  private reconnect(): void {
+    const attempt = this.status.attempt;
+    this.setStatus({ state: 'reconnecting', attempt });
+    this.ws = this.open!();
+    this.attach(this.ws);
+  }
+
+  /** Wait out the backoff of the next attempt, then open a new socket. */
+  private scheduleReconnect(): void {
+    const attempt = this.status.attempt + 1;
+    const wait = reconnectDelay(attempt);
+    this.setStatus({ state: 'reconnecting', attempt, retryAt: this.timers.now() + wait });
+    this.retryTimer = this.timers.setTimeout(() => this.reconnect(), wait);
+  }
+
   private onClose(): void {
-    this.closed = true;
+    this.isOpen = false;
+    this.failPending();
+    if (this.open && !this.stopped) this.scheduleReconnect();
+  }
+
+  private failPending(): void {
     const err = new ApiError({ code: 'disconnected', message: 'lost the connection to the engine' });
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
@@ -97,13 +211,21 @@ export class WsClient implements PullbackApi {
 
   private async call(method: WsRequest['method'], args: unknown[]): Promise<unknown> {
     await this.opened;
-    if (this.closed) throw new ApiError({ code: 'disconnected', message: 'not connected to the engine' });
+    if (!this.isOpen) throw new ApiError({ code: 'disconnected', message: 'not connected to the engine' });
     const id = this.nextId++;
     const req: WsRequest = { id, method, args };
+    // Requests carrying bytes (an image to invert, a latent) go as a binary frame; the rest as JSON text.
+    const data = hasBytes(args) ? encodeFrame(req) : JSON.stringify(req);
+    // The server closes a connection that sends more than its limit (and with it every job of this window), so an
+    // oversized request fails here, typed, and the connection lives on.
+    const size = typeof data === 'string' ? (data.length * 3 <= WS_MAX_REQUEST_BYTES ? data.length : new TextEncoder().encode(data).length) : data.byteLength;
+    if (size > WS_MAX_REQUEST_BYTES) {
+      const mib = (n: number) => Math.ceil(n / (1024 * 1024));
+      throw new ApiError({ code: 'invalid-input', message: `the request is ${mib(size)} MiB; web mode takes at most ${mib(WS_MAX_REQUEST_BYTES)} MiB at once (use a smaller image)` });
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      // Requests carrying bytes (an image to invert, a latent) go as a binary frame; the rest as JSON text.
-      this.ws.send(hasBytes(args) ? encodeFrame(req) : JSON.stringify(req));
+      this.ws.send(data);
     });
   }
 

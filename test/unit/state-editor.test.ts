@@ -165,13 +165,18 @@ describe('EditorState: unsaved work is never overwritten', () => {
     ed.addDirection(0);
     const first = ed.project.session;
     ed.source.seed = 43;
-    await ed.newFromSeed();
+    // Unsaved work: New asks first; Discard goes on (the work still goes to recovery, as a safety net).
+    const replaced = ed.newFromSeed();
+    expect(ed.guard.prompt).toMatchObject({ what: 'New from seed 43' });
+    ed.guard.answer({ choice: 'discard' });
+    await replaced;
     expect(projectCalls).toEqual([expect.objectContaining({ op: 'autosave', session: first })]);
     expect(ed.project.session).not.toBe(first);
     expect(ed.source.current).toEqual({ kind: 'seed', seed: 43 });
-    // Trying another seed without changing anything keeps no recovery copy.
+    // Trying another seed without changing anything keeps no recovery copy (and asks nothing).
     ed.source.seed = 44;
     await ed.newFromSeed();
+    expect(ed.guard.prompt).toBeNull();
     expect(projectCalls).toHaveLength(1);
   });
 });

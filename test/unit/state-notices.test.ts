@@ -1,6 +1,9 @@
-/** Notices: the last few stay, info ones fade after a while (warnings and errors wait), failures by error code. */
+/**
+ * Notices: the last few stay, info and warnings fade after a while, errors wait for the user (only the last three),
+ * failures by error code.
+ */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { INFO_NOTICE_MS, MAX_NOTICES, Notices } from '../../src-renderer/src/lib/state/notices.svelte';
+import { MAX_ERRORS, MAX_NOTICES, NOTICE_MS, Notices } from '../../src-renderer/src/lib/state/notices.svelte';
 import { ApiError } from '../../src-main/shared/errors';
 import { describeCode } from '../../src-renderer/src/lib/errors';
 
@@ -19,19 +22,31 @@ describe('Notices', () => {
     expect(new Set(n.list.map((x) => x.id)).size).toBe(MAX_NOTICES);
   });
 
-  it('dismisses info notices after a while; warnings and errors stay until dismissed', () => {
+  it('dismisses info and warning notices after a while; errors stay until dismissed', () => {
     const n = new Notices();
     n.notify('info', 'fades');
-    n.notify('warning', 'stays');
-    n.notify('error', 'stays too', 'detail', 'internal');
-    vi.advanceTimersByTime(INFO_NOTICE_MS - 1);
+    n.notify('warning', 'fades too');
+    n.notify('error', 'stays', 'detail', 'internal');
+    vi.advanceTimersByTime(NOTICE_MS - 1);
     expect(n.list).toHaveLength(3);
     vi.advanceTimersByTime(1);
-    expect(n.list.map((x) => x.text)).toEqual(['stays', 'stays too']);
+    expect(n.list.map((x) => x.text)).toEqual(['stays']);
     vi.advanceTimersByTime(60_000);
-    expect(n.list).toHaveLength(2);
+    expect(n.list).toHaveLength(1);
+    expect(n.list.map((x) => [x.kind, x.text, x.detail, x.code])).toEqual([['error', 'stays', 'detail', 'internal']]);
     n.dismiss(n.list[0].id);
-    expect(n.list.map((x) => [x.kind, x.text, x.detail, x.code])).toEqual([['error', 'stays too', 'detail', 'internal']]);
+    expect(n.list).toEqual([]);
+  });
+
+  it('shows at most the last three errors, and a newer notice beside them', () => {
+    const n = new Notices();
+    for (let i = 1; i <= 5; i++) n.notify('error', `e${i}`);
+    expect(MAX_ERRORS).toBe(3);
+    expect(n.list.map((x) => x.text)).toEqual(['e3', 'e4', 'e5']);
+    n.notify('info', 'i1');
+    expect(n.list.map((x) => x.text)).toEqual(['e3', 'e4', 'e5', 'i1']);
+    n.notify('error', 'e6');
+    expect(n.list.map((x) => x.text)).toEqual(['e4', 'e5', 'i1', 'e6']);
   });
 
   it('reports a failure by its code, and a cancel as info', () => {

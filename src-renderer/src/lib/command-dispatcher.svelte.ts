@@ -32,6 +32,17 @@ export interface ProjectDialogState {
 
 const ZOOM_STEP = 1.25;
 
+/** Input types without text of their own to undo: Mod+Z on them is the document's undo. */
+const NO_TEXT_INPUTS = new Set(['checkbox', 'radio', 'range', 'button', 'submit', 'reset', 'color', 'file', 'image']);
+
+/** A TEXTAREA, a contenteditable element, or an INPUT that holds typed text (number fields included). */
+function typesText(target: unknown): boolean {
+  const t = target as { tagName?: string; type?: string; isContentEditable?: boolean } | null;
+  if (!t) return false;
+  if (t.tagName === 'TEXTAREA' || t.isContentEditable) return true;
+  return t.tagName === 'INPUT' && !NO_TEXT_INPUTS.has((t.type ?? 'text').toLowerCase());
+}
+
 export class CommandDispatcher {
   readonly #ed: EditorState;
   readonly #shell: ShellControls;
@@ -133,12 +144,18 @@ export class CommandDispatcher {
     }
   }
 
-  /** The page's key handler: shortcuts run their command unless a dialog is open. */
+  /** The page's key handler: shortcuts run their command unless a dialog is open (`?` also closes Help). */
   onKey(e: KeyLike & { preventDefault(): void }): void {
-    if (this.#dialog || this.#help) return;
-    const t = e.target as { tagName?: string; type?: string } | null;
-    // A text field keeps its own undo.
-    if (t?.tagName === 'INPUT' && t.type === 'text' && e.key.toLowerCase() === 'z') return;
+    if (this.#dialog) return;
+    if (this.#help) {
+      if (commandFor(e) === 'help') {
+        e.preventDefault();
+        this.#help = false;
+      }
+      return;
+    }
+    // A field you type in (text, number, search…) keeps its own undo: Mod+Z there must not undo the document.
+    if ((e.ctrlKey || e.metaKey) && /^[zy]$/i.test(e.key) && typesText(e.target)) return;
     const c = commandFor(e);
     if (!c) return;
     e.preventDefault();

@@ -8,6 +8,10 @@ import { DEFAULT_FRACTION, type Schedule } from './schedule.svelte';
 
 const EMPTY_DOC: DocState = { timestep: null, edits: [] };
 
+/** The strengths an edit may have; a value outside is clamped (and the field shows the clamped value). */
+export const STRENGTH_MIN = -10;
+export const STRENGTH_MAX = 10;
+
 /** What Apply renders together: the enabled, non-zero entries at the first one's timestep and basis. */
 export interface Applicable {
   t: number;
@@ -81,7 +85,9 @@ export class EditStack {
   setStrength(id: string, strength: number, dragging = false): void {
     const e = this.doc.edits.find((x) => x.id === id);
     if (!e || !Number.isFinite(strength)) return;
-    const s = Math.max(-10, Math.min(10, Math.round(strength * 100) / 100));
+    const s = Math.max(STRENGTH_MIN, Math.min(STRENGTH_MAX, Math.round(strength * 100) / 100));
+    // Typing a value that clamps to the current one changes nothing: no undo step that undoes nothing.
+    if (s === e.strength && !dragging) return;
     const next = { ...this.doc, edits: this.doc.edits.map((x) => (x.id === id ? { ...x, strength: s } : x)) };
     const label = `Strength of direction ${e.index + 1}: ${s > 0 ? '+' : ''}${s}`;
     if (dragging) this.history.drag(`strength:${id}`, label, next);

@@ -6,6 +6,9 @@
  *
  * What the renderer holds: small values and PNG bytes of what is on screen ($state.raw, never proxied); latents never,
  * except an imported image's x_T wire payload, held opaquely by `Source` and passed back unchanged.
+ *
+ * Over 400 lines on purpose: each command here spans several parts (the unsaved-work question, superseding a running
+ * render, the document swap), and splitting them would only move that wiring into another file.
  */
 import type { AppInfo, PullbackApi } from '../../../../src-main/shared/api';
 import { addPngText, readPngText, RECIPE_KEY } from '../png-text';
@@ -24,6 +27,9 @@ import { RenderResult } from './result.svelte';
 import { Schedule } from './schedule.svelte';
 import { Source } from './source.svelte';
 import { AnalysisState, type AnalysisSampleEntry } from './analysis.svelte';
+import { Connection, type ConnectionSource } from './connection.svelte';
+import { UnsavedGuard } from './guard.svelte';
+import { LocalRecovery, type StorageLike } from './local-recovery';
 
 /** An imported PNG that carries a recipe: the page offers to restore it. */
 export interface PendingRecipe {
@@ -32,8 +38,18 @@ export interface PendingRecipe {
   name: string;
 }
 
+/** What the page hands the editor besides the API: web mode's connection and the page's own storage. */
+export interface EditorOptions {
+  connection?: ConnectionSource;
+  /** Keeps the document while the engine cannot be reached (the page's localStorage). */
+  storage?: StorageLike;
+}
+
 export class EditorState {
   readonly api: PullbackApi;
+  readonly connection: Connection;
+  readonly guard = new UnsavedGuard();
+  readonly local: LocalRecovery;
   readonly jobs: JobsState;
   readonly notices = new Notices();
   readonly model: ModelChoice;
@@ -49,9 +65,13 @@ export class EditorState {
   #info = $state.raw<AppInfo | null>(null);
   #pendingRecipe = $state.raw<PendingRecipe | null>(null);
   #shownImage = $derived(this.result.image ?? this.source.image);
+  /** The New from seed render in flight: the same seed again joins it, another seed supersedes it. */
+  #rendering: { ident: string; seed: number; promise: Promise<void> } | null = null;
 
-  constructor(api: PullbackApi) {
+  constructor(api: PullbackApi, options: EditorOptions = {}) {
     this.api = api;
+    this.connection = new Connection(options.connection);
+    this.local = new LocalRecovery(options.storage);
     this.jobs = new JobsState(api);
     this.model = new ModelChoice(this.jobs, () => this.#info?.bundledModels ?? []);
     this.schedule = new Schedule(
@@ -65,6 +85,8 @@ export class EditorState {
     this.edits = new EditStack(this.schedule, changed);
     this.galleries = new Galleries({ jobs: this.jobs, notices: this.notices, timestep: () => this.edits.timestep, onChange: changed });
     this.analysis = new AnalysisState(this.jobs);
+    // Back online: what autosave kept in the page goes to the recovery folder.
+    this.connection.onReconnected(() => void this.files.syncLocal());
   }
 
   get info(): AppInfo | null {
@@ -85,6 +107,8 @@ export class EditorState {
       const first = this.#info.bundledModels[0];
       if (first) await this.selectModel(first.dir, first.name);
       else if (this.model.recent[0]) await this.selectModel(this.model.recent[0]);
+      // A copy the page kept while the engine was away (then reloaded) joins the recovery offer.
+      await this.files.syncLocal();
       await this.files.loadRecovery();
     } catch (err) {
       this.notices.fail(err, 'Starting');
@@ -123,6 +147,31 @@ export class EditorState {
   }
 
   // ---------- documents ----------
+  /** Unsaved work worth asking about: the same rule as what replaceDocument keeps in recovery. */
+  get hasUnsavedWork(): boolean {
+    const { project, source, edits } = this;
+    return project.dirty && source.current !== null && (edits.history.entries.length >= 2 || project.id !== null);
+  }
+
+  /**
+   * Before `what` replaces the document: with unsaved work, ask Save / Discard / Cancel. True to go on (saved, or
+   * the user chose Discard); false on Cancel or when the save did not happen (the document stays as it was).
+   */
+  async confirmReplace(what: string): Promise<boolean> {
+    if (!this.hasUnsavedWork) return true;
+    const electron = this.#info?.mode === 'electron';
+    const needsName = !electron && (this.project.id === null || this.project.readOnly);
+    const a = await this.guard.ask({ what, title: this.project.name, needsName });
+    if (a.choice === 'cancel') return false;
+    if (a.choice === 'discard') return true;
+    if (await this.files.save()) return true;
+    if (electron) {
+      const target = await this.files.pickSaveTarget();
+      return target ? this.files.saveAs({ id: target.id }) : false;
+    }
+    return a.name ? this.files.saveAs({ name: a.name }) : false;
+  }
+
   /** The old document's result, renders, bases and history go; `label` names the new history's first entry. */
   #clearDocument(label: string): void {
     this.result.clear();
@@ -141,10 +190,41 @@ export class EditorState {
     });
   }
 
-  /** New from seed: render the seed's image and start a fresh document. */
+  /** New from seed: render the seed's image and start a fresh document (after asking about unsaved work). */
   async newFromSeed(): Promise<void> {
     if (!this.model.dir) return this.notices.notify('warning', 'Pick a model first.');
+    if (this.#rendering?.ident !== this.#renderIdent() && !(await this.confirmReplace(`New from seed ${this.source.seedValue()}`))) return;
+    return this.#newFromSeed();
+  }
+
+  #renderIdent(): string {
+    return JSON.stringify([this.model.dir, this.source.seedValue(), this.source.steps, this.model.provider]);
+  }
+
+  /**
+   * The render: pressing New again for the same seed while it runs joins it; another seed cancels it (saying so).
+   * Directions still computing for the old image are stopped first, so the render does not wait behind them.
+   */
+  #newFromSeed(): Promise<void> {
+    const ident = this.#renderIdent();
+    if (this.#rendering?.ident === ident) return this.#rendering.promise;
     const seed = this.source.seedValue();
+    const before = this.#rendering;
+    if (before) {
+      this.#rendering = null;
+      this.notices.notify('info', `Stopped rendering seed ${before.seed}: rendering seed ${seed} instead.`);
+      this.jobs.cancelAll('generate');
+    }
+    this.galleries.stop('a new image replaces this one');
+    const run = { ident, seed, promise: Promise.resolve() };
+    run.promise = this.#render(seed, run).finally(() => {
+      if (this.#rendering === run) this.#rendering = null;
+    });
+    this.#rendering = run;
+    return run.promise;
+  }
+
+  async #render(seed: number, run: object): Promise<void> {
     const steps = this.source.takeSteps(Math.min(1000, this.model.trainTimesteps));
     try {
       const out = await this.jobs.run('generate', { modelDir: this.model.dir, seed, steps, provider: this.model.provider }, `Render seed ${seed}`);
@@ -155,11 +235,12 @@ export class EditorState {
         this.project.startNew();
       });
     } catch (err) {
-      this.notices.fail(err, 'Rendering the seed');
+      // A superseded render's cancel was announced when it was superseded.
+      if (this.#rendering === run) this.notices.fail(err, 'Rendering the seed');
     }
   }
 
-  /** Import an image file: a PNG with our recipe offers to restore it; otherwise invert it. */
+  /** Import an image file: a PNG with our recipe offers to restore it; otherwise invert it (after asking). */
   async importFile(name: string, bytes: Uint8Array): Promise<void> {
     const recipe = parseRecipe(readPngText(bytes)[RECIPE_KEY]);
     if (recipe) {
@@ -169,10 +250,18 @@ export class EditorState {
     await this.invertImage(name, bytes);
   }
 
-  /** Invert the picture to x_T and start a document on it (the recon shows how faithfully the model reproduces it). */
+  /** Invert the picture to x_T and start a document on it, after asking about unsaved work. */
   async invertImage(name: string, bytes: Uint8Array): Promise<void> {
+    if (!this.model.dir) return this.notices.notify('warning', 'Pick a model first.');
+    if (!(await this.confirmReplace(`Import ${name}`))) return;
+    return this.#invertImage(name, bytes);
+  }
+
+  /** The inversion (the recon shows how faithfully the model reproduces the picture). */
+  async #invertImage(name: string, bytes: Uint8Array): Promise<void> {
     this.#pendingRecipe = null;
     if (!this.model.dir) return this.notices.notify('warning', 'Pick a model first.');
+    this.galleries.stop('a new image replaces this one');
     try {
       const steps = this.source.steps;
       const out = await this.jobs.run('invert', { modelDir: this.model.dir, image: bytes as Uint8Array<ArrayBuffer>, steps, provider: this.model.provider }, `Invert ${name}`);
@@ -197,17 +286,17 @@ export class EditorState {
   /** Restore the recipe of a re-opened exported PNG: model, seed, and the edit stack; then render it. */
   async restoreRecipe(): Promise<void> {
     const p = this.#pendingRecipe;
-    if (!p) return;
+    if (!p || !(await this.confirmReplace(`Restore the recipe of ${p.name}`))) return;
     this.#pendingRecipe = null;
     const r = p.recipe;
     if (r.model.dir !== this.model.dir && !(await this.selectModel(r.model.dir, r.model.name, true))) return;
     this.source.steps = r.steps;
     if (r.source.kind !== 'seed') {
       this.notices.notify('info', 'This image was made from an imported picture; importing the PNG itself instead.');
-      return this.invertImage(p.name, p.file);
+      return this.#invertImage(p.name, p.file);
     }
     this.source.seed = r.source.seed;
-    await this.newFromSeed();
+    await this.#newFromSeed();
     const edits = recipeEdits(r);
     if (edits.length) {
       this.galleries.k = r.edits[0].k;
@@ -221,7 +310,7 @@ export class EditorState {
   async computeBasis(): Promise<void> {
     const xt = this.source.xt;
     if (!xt || !this.model.dir) return this.notices.notify('warning', 'Start from a seed or import an image first.');
-    await this.galleries.compute({ modelDir: this.model.dir, xt, timestep: this.edits.timestep, steps: this.source.steps, provider: this.model.provider });
+    await this.galleries.compute({ modelDir: this.model.dir, xt, timestep: this.edits.timestep, steps: this.source.steps, provider: this.model.provider, identity: this.source.identity });
   }
 
   // ---------- analysis ----------
@@ -255,7 +344,15 @@ export class EditorState {
     this.edits.setTimestep(timestep);
     this.galleries.k = basis.k;
     this.galleries.method = basis.method;
-    await this.galleries.compute({ modelDir: this.model.dir, xt, timestep, steps: basis.steps, provider: this.model.provider, ...(basis.cacheId ? { cacheId: basis.cacheId } : {}) });
+    await this.galleries.compute({
+      modelDir: this.model.dir,
+      xt,
+      timestep,
+      steps: basis.steps,
+      provider: this.model.provider,
+      identity: this.source.identity,
+      ...(basis.cacheId ? { cacheId: basis.cacheId } : {}),
+    });
   }
 
   /** Add direction `index` of the shown gallery to the stack. */

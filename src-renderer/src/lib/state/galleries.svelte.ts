@@ -1,6 +1,10 @@
 /**
  * The basis galleries: for each computed (timestep, method, k) its directions' σ and −/0/+ previews, streamed in as
  * the gallery job renders them; the one for the picker's timestep is `current`.
+ *
+ * One gallery job at a time: asking again for the one that runs joins it (pressing B twice must not queue the same
+ * minutes-long job twice), asking for another one supersedes it (cancelled, with a notice saying so), and replacing
+ * the document stops it the same way, so no result is computed only to be thrown away unseen.
  */
 import type { GalleryPartial, ProviderPreference } from '../../../../src-main/shared/api';
 import type { BasisRef } from '../../../../src-main/shared/project-manifest';
@@ -52,6 +56,17 @@ export interface GalleryRequest {
   provider: ProviderPreference;
   /** A basis the engine's cache holds (an analysis record's), opened as it is instead of computing one. */
   cacheId?: string;
+  /** The source's identity (`seed:42`, `image:<sha256>`): with the rest, what makes two requests the same job. */
+  identity?: string | null;
+}
+
+/** The gallery job in flight. */
+interface Running {
+  key: string;
+  timestep: number;
+  /** Everything the job depends on: an equal request joins it. */
+  ident: string;
+  promise: Promise<void>;
 }
 
 export class Galleries {
@@ -65,6 +80,7 @@ export class Galleries {
   #k = $state(8);
   #method = $state<BasisMethodChoice>('krylov');
   #list = $state.raw<Gallery[]>([]);
+  #running = $state.raw<Running | null>(null);
   #current = $derived.by(() => {
     const t = this.#timestep();
     return this.#list.find((g) => g.key === basisKey(t, this.#method, this.#k)) ?? this.#list.find((g) => g.timestep === t) ?? null;
@@ -98,18 +114,47 @@ export class Galleries {
   get current(): Gallery | null {
     return this.#current;
   }
+  /** The gallery being computed (whatever the picker's timestep): its key and timestep, or null. */
+  get running(): { key: string; timestep: number } | null {
+    return this.#running;
+  }
   /** The finished bases, as the project manifest lists them. */
   get bases(): BasisRef[] {
     return this.#list.filter((g) => g.status === 'done').map((g) => ({ key: g.key, t: g.timestep, k: g.k, method: g.method, sigmas: g.sigmas }));
   }
 
-  /** Compute the basis at `req.timestep` with the chosen k and method; previews stream into the gallery. */
-  async compute(req: GalleryRequest): Promise<void> {
+  /**
+   * Compute the basis at `req.timestep` with the chosen k and method; previews stream into the gallery. The same
+   * request while it runs joins the running job; another one cancels it first (saying so).
+   */
+  compute(req: GalleryRequest): Promise<void> {
     this.#k = clampInt(this.#k, 1, 64, 8);
+    const key = basisKey(req.timestep, this.#method, this.#k);
+    const ident = JSON.stringify([key, req.modelDir, req.identity ?? ('seed' in req.xt ? `seed:${req.xt.seed}` : null), req.steps, req.provider, req.cacheId ?? null]);
+    const running = this.#running;
+    if (running?.ident === ident) return running.promise;
+    if (running) this.stop(`computing t = ${req.timestep} (k = ${this.#k}) instead`);
+    const run: Running = { key, timestep: req.timestep, ident, promise: Promise.resolve() };
+    run.promise = this.#compute(req, key, run).finally(() => {
+      if (this.#running === run) this.#running = null;
+    });
+    this.#running = run;
+    return run.promise;
+  }
+
+  /** Cancel the running gallery job, if any, with a notice giving `why` ("… instead", "the document was replaced"). */
+  stop(why: string): void {
+    const r = this.#running;
+    if (!r) return;
+    this.#running = null;
+    this.#notices.notify('info', `Stopped computing the directions at t = ${r.timestep}: ${why}.`);
+    this.#jobs.cancelAll('gallery');
+  }
+
+  async #compute(req: GalleryRequest, key: string, run: Running): Promise<void> {
     const { timestep } = req;
     const k = this.#k;
     const method = this.#method;
-    const key = basisKey(timestep, method, k);
     this.#list = [...this.#list.filter((x) => x.key !== key), { key, timestep, k, method, rows: [], sigmas: [], status: 'computing' }];
     const update = (f: (x: Gallery) => Gallery) => (this.#list = this.#list.map((x) => (x.key === key ? f(x) : x)));
     try {
@@ -154,16 +199,20 @@ export class Galleries {
       }));
       this.#onChange();
     } catch (err) {
-      const e = this.#notices.fail(err, 'Computing the basis');
+      // A superseded job's cancel was already announced by stop().
+      const e = this.#running === run ? this.#notices.fail(err, 'Computing the basis') : null;
       update((x) => ({ ...x, status: e ? 'failed' : 'cancelled' }));
     }
   }
 
+  /** The user's Cancel. */
   cancel(): void {
     this.#jobs.cancelAll('gallery');
   }
 
+  /** The document is gone: its galleries too, and a job still computing one is stopped (with a notice). */
   clear(): void {
+    this.stop('the document was replaced');
     this.#list = [];
   }
 
@@ -172,6 +221,7 @@ export class Galleries {
    * cache). The picker's k and method follow `shown` (the basis the stack uses), else the last one.
    */
   restore(bases: BasisRef[], shown?: string): void {
+    this.stop('the document was replaced');
     this.#list = bases.map((b) => ({
       key: b.key,
       timestep: b.t,

@@ -1,4 +1,8 @@
-/** Messages for the user in the corner of the window: the last few, info ones fading on their own. */
+/**
+ * Messages for the user in the corner of the window. Info and warnings dismiss themselves after a while (they report
+ * what happened; leaving them would bury the next one); errors stay until dismissed, but only the last few, so a
+ * burst of failures (say, every call while the engine was away) does not fill the window.
+ */
 import { toShownError, type ShownError } from '../errors';
 
 export interface Notice {
@@ -11,8 +15,10 @@ export interface Notice {
 
 /** How many notices stay on screen; older ones drop off. */
 export const MAX_NOTICES = 4;
-/** Info notices dismiss themselves after this long; warnings and errors wait for the user. */
-export const INFO_NOTICE_MS = 5000;
+/** How many error notices stay on screen; older errors drop off. */
+export const MAX_ERRORS = 3;
+/** Info and warning notices dismiss themselves after this long; errors wait for the user. */
+export const NOTICE_MS = 8000;
 
 export class Notices {
   #list = $state.raw<Notice[]>([]);
@@ -24,8 +30,14 @@ export class Notices {
 
   notify(kind: Notice['kind'], text: string, detail?: string, code?: string): void {
     const n = { id: this.#nextId++, kind, text, detail, code };
-    this.#list = [...this.#list.slice(1 - MAX_NOTICES), n];
-    if (kind === 'info') setTimeout(() => this.dismiss(n.id), INFO_NOTICE_MS);
+    let list = [...this.#list, n];
+    const errors = list.filter((x) => x.kind === 'error');
+    if (errors.length > MAX_ERRORS) {
+      const drop = errors.slice(0, errors.length - MAX_ERRORS).map((x) => x.id);
+      list = list.filter((x) => !drop.includes(x.id));
+    }
+    this.#list = list.slice(-MAX_NOTICES);
+    if (kind !== 'error') setTimeout(() => this.dismiss(n.id), NOTICE_MS);
   }
 
   dismiss(id: number): void {

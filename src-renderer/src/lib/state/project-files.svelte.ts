@@ -21,6 +21,8 @@ const NOTHING_TO_SAVE = 'Nothing to save yet: start from a seed or import an ima
 export class ProjectFiles {
   readonly #ed: EditorState;
   #recovery = $state.raw<RecoveryEntry[]>([]);
+  /** Unsaved work is only in the page's storage (the engine could not be reached). */
+  #heldLocally = $state(false);
 
   constructor(ed: EditorState) {
     this.#ed = ed;
@@ -29,6 +31,11 @@ export class ProjectFiles {
   /** Unsaved work left behind by earlier sessions, offered for recovery. */
   get recovery(): RecoveryEntry[] {
     return this.#recovery;
+  }
+
+  /** True while autosave holds the document in the page because the engine cannot be reached. */
+  get heldLocally(): boolean {
+    return this.#heldLocally;
   }
 
   async loadRecovery(): Promise<void> {
@@ -85,9 +92,12 @@ export class ProjectFiles {
       }
       try {
         const entry = await callProject(this.#ed.api, { op: 'save', ...target, ...c });
+        const session = this.#ed.project.session;
         this.#ed.project.saved(entry);
         // The recovery copy is only for unsaved work.
-        await callProject(this.#ed.api, { op: 'recovery.discard', session: this.#ed.project.session }).catch(() => undefined);
+        this.#ed.local.remove(session);
+        this.#heldLocally = false;
+        await callProject(this.#ed.api, { op: 'recovery.discard', session }).catch(() => undefined);
         this.#ed.notices.notify('info', `Saved “${entry.name}”.`);
         return true;
       } catch (err) {
@@ -134,6 +144,7 @@ export class ProjectFiles {
   }
 
   async open(id: string): Promise<boolean> {
+    if (!(await this.#ed.confirmReplace('Open'))) return false;
     try {
       await this.#load(await callProject(this.#ed.api, { op: 'open', id }));
       return true;
@@ -144,6 +155,7 @@ export class ProjectFiles {
   }
 
   async recover(session: string): Promise<void> {
+    if (!(await this.#ed.confirmReplace('Recover'))) return;
     try {
       await this.#load(await callProject(this.#ed.api, { op: 'recovery.open', session }));
       this.#ed.project.markChanged();
@@ -210,16 +222,50 @@ export class ProjectFiles {
     });
   }
 
-  /** Write unsaved work to the recovery folder (never over the user's file). Quiet unless it fails; never rejects. */
+  /**
+   * Write unsaved work to the recovery folder (never over the user's file). Quiet unless it fails; never rejects.
+   * When the engine cannot be reached the copy goes to the page's storage instead, and to the folder once it is back
+   * (`syncLocal`): autosave never stops silently.
+   */
   async writeRecovery(): Promise<void> {
     const { project, source, api, notices } = this.#ed;
     if (!project.dirty || !source.current) return;
+    let c: ProjectContent | null = null;
     try {
-      const c = await this.content();
+      c = await this.content();
       if (!c) return;
       await callProject(api, { op: 'autosave', session: project.session, title: project.name, ...c });
+      if (this.#heldLocally) this.#ed.local.remove(project.session);
+      this.#heldLocally = false;
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 'disconnected')) notices.fail(err, 'Autosave');
+      if (c && err instanceof ApiError && err.code === 'disconnected') this.#keepLocally(project.session, project.name, c);
+      else notices.fail(err, 'Autosave');
     }
+  }
+
+  #keepLocally(session: string, title: string, content: ProjectContent): void {
+    try {
+      this.#ed.local.put({ session, title, content });
+      this.#heldLocally = true;
+    } catch (err) {
+      this.#heldLocally = false;
+      this.#ed.notices.notify('error', 'Autosave failed: the engine cannot be reached and this page could not keep your changes.', err instanceof Error ? err.message : String(err), 'disconnected');
+    }
+  }
+
+  /** Write what the page kept while the engine was away to the recovery folder; each copy leaves the page once written. */
+  async syncLocal(): Promise<void> {
+    const { api, local, notices } = this.#ed;
+    for (const copy of local.all()) {
+      try {
+        await callProject(api, { op: 'autosave', session: copy.session, title: copy.title, ...copy.content });
+        local.remove(copy.session);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'disconnected') return;
+        notices.fail(err, 'Autosave');
+        return;
+      }
+    }
+    this.#heldLocally = false;
   }
 }
