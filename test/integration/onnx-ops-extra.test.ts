@@ -5,7 +5,7 @@
  * MatMul where the active operand has lower rank than the primal one, Gemm with both operands active,
  * the other unary ops with rules. Same checks as the node tests, both optimisation levels.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { DT } from '../../src-main/core/onnx/proto';
 import { LEVELS, expectDerivativesPass, TestGraph, checkDerivatives, randn, Worst } from './onnx-harness';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { reconnectDelay, WsClient, type ConnectionStatus, type ReconnectTimers, type WebSocketLike } from '../../src-main/shared/ws-client';
 import { encodeFrame } from '../../src-main/shared/frame';
 
-type Listener = (e?: { data: unknown }) => void;
+type Listener = (e: { data: unknown }) => void;
 
 class FakeSocket implements WebSocketLike {
   binaryType = 'blob';
@@ -29,7 +29,7 @@ class FakeSocket implements WebSocketLike {
   /** Like a browser: pending microtasks (awaits on earlier listeners' work) run between one listener and the next. */
   async #fire(type: string, e?: { data: unknown }): Promise<void> {
     for (const l of this.#l.get(type) ?? []) {
-      l(e);
+      l(e ?? { data: undefined });
       await new Promise((r) => setTimeout(r, 0));
     }
   }
