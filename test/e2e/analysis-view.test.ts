@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Download, Page } from 'playwright-core';
-import { OUT, launchChromium, screenshot, startSuiteWebMode, until, type WebMode } from './harness';
+import { OUT, launchChromium, openEditor, screenshot, startSuiteWebMode, until, type WebMode } from './harness';
 
 const LONG = 300_000;
 let web: WebMode;
@@ -26,14 +26,7 @@ async function saved(d: Promise<Download>, name: string): Promise<string> {
 beforeAll(async () => {
   ({ web } = await startSuiteWebMode('analysis'));
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(web.server.url);
-  await page.getByTestId('new-from-seed').waitFor();
-  await until('the bundled model', async () => (await page.getByTestId('model-select').inputValue()).includes('avatars64'), 60_000);
+  page = await openEditor(browser, web.server.url, pageErrors, { width: 1440, height: 900 });
 }, 180_000);
 
 afterAll(async () => {

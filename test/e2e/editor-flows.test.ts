@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
 import { loadProjectFile } from '../../src-main/core/project';
-import { OUT, launchChromium, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
+import { OUT, canvasHash as sharedCanvasHash, launchChromium, openEditor, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
 
 const LONG = 240_000;
 
@@ -31,15 +31,7 @@ async function snap(name: string, shows: Locator): Promise<void> {
   await screenshot(page, `editor-${String(shot).padStart(2, '0')}-${name}.png`, shows);
 }
 
-/** sha256 of the PNG bytes the canvas shows (the view puts it on the element once hashed). */
-async function canvasHash(): Promise<string> {
-  let h = '';
-  await until('the canvas image hash', async () => {
-    h = (await page.getByTestId('canvas-image').getAttribute('data-sha256')) ?? '';
-    return /^[0-9a-f]{64}$/.test(h);
-  }, 10_000);
-  return h;
-}
+const canvasHash = () => sharedCanvasHash(page);
 
 const until = (what: string, cond: () => Promise<boolean>, timeout = LONG) => poll(what, cond, timeout, 100);
 
@@ -53,14 +45,7 @@ async function count(testid: string): Promise<number> {
 }
 
 async function newPage(): Promise<void> {
-  page = await browser.newPage({ viewport: { width: 1360, height: 820 }, acceptDownloads: true });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(web.server.url);
-  await page.getByTestId('new-from-seed').waitFor();
-  await until('the bundled model', async () => (await page.getByTestId('model-select').inputValue()).includes('avatars64'), 60_000);
+  page = await openEditor(browser, web.server.url, pageErrors);
 }
 
 beforeAll(async () => {

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { OUT, ROOT, launchChromium, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
+import { OUT, ROOT, launchChromium, screenshot, startSuiteWebMode, until as poll, type WebMode, openEditor, canvasHash as sharedCanvasHash } from './harness';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const LONG = 240_000;
@@ -40,14 +40,7 @@ async function snap(name: string, shows: Locator): Promise<void> {
 
 const until = (what: string, cond: () => Promise<boolean>, timeout = LONG) => poll(what, cond, timeout, 100);
 
-async function canvasHash(): Promise<string> {
-  let h = '';
-  await until('the canvas image hash', async () => {
-    h = (await page.getByTestId('canvas-image').getAttribute('data-sha256')) ?? '';
-    return /^[0-9a-f]{64}$/.test(h);
-  }, 10_000);
-  return h;
-}
+const canvasHash = () => sharedCanvasHash(page);
 
 /** Focus the page itself (not a field), so plain keys are shortcuts. */
 async function focusPage(): Promise<void> {
@@ -67,14 +60,7 @@ beforeAll(async () => {
   for (const f of readdirSync(OUT)) if (/^reliability-\d\d-.*\.png$/.test(f)) rmSync(join(OUT, f));
   ({ web, dataDir } = await startSuiteWebMode('reliability'));
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1360, height: 820 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(web.server.url);
-  await page.getByTestId('new-from-seed').waitFor();
-  await until('the bundled model', async () => (await page.getByTestId('model-select').inputValue()).includes('avatars64'), 60_000);
+  page = await openEditor(browser, web.server.url, pageErrors);
   await page.getByTestId('seed').fill('5');
   await page.getByTestId('steps').fill('11');
   await page.getByTestId('new-from-seed').click();

@@ -67,3 +67,26 @@ export async function screenshot(page: Page, file: string, shows: Locator): Prom
   const viewport = page.viewportSize();
   expect([meta.format, meta.width, meta.height]).toEqual(['png', viewport?.width, viewport?.height]);
 }
+
+/** A page of the editor at `url` with the bundled model open; page errors and console errors are pushed to `errors`. */
+export async function openEditor(browser: Browser, url: string, errors: string[], viewport = { width: 1360, height: 820 }): Promise<Page> {
+  const page = await browser.newPage({ viewport, acceptDownloads: true });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(url);
+  await page.getByTestId('new-from-seed').waitFor();
+  await until('the bundled model', async () => (await page.getByTestId('model-select').inputValue()).includes('avatars64'), 60_000);
+  return page;
+}
+
+/** sha256 of the PNG bytes the canvas shows (the view puts it on the element once hashed). */
+export async function canvasHash(page: Page): Promise<string> {
+  let h = '';
+  await until('the canvas image hash', async () => {
+    h = (await page.getByTestId('canvas-image').getAttribute('data-sha256')) ?? '';
+    return /^[0-9a-f]{64}$/.test(h);
+  }, 10_000);
+  return h;
+}

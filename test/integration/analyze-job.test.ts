@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { SingularValueDecomposition, type Matrix } from 'ml-matrix';
 import { decodeNpy } from '../../src-main/core/tensor/npy';
 import type { Tensor } from '../../src-main/core/tensor';
 import { loadModelFolder } from '../../src-main/core/diffusion/model-folder';
@@ -19,7 +19,7 @@ import { JacobianSessions } from '../../src-main/engine/worker/jacobian-operator
 import { runJobInProcess } from '../../src-main/engine/run-in-process';
 import { toPayload } from '../../src-main/engine/jobs/support/wire-tensors';
 import type { AnalysisPartial } from '../../src-main/shared/analysis-api';
-import { UNET_FIXTURES, useTempDataDir, wrapUnet } from './basis-fixture';
+import { UNET_FIXTURES, denseJacobian, useTempDataDir, wrapUnet } from './basis-fixture';
 
 const data = useTempDataDir('analyze');
 const K = 3;
@@ -30,11 +30,7 @@ async function denseSvd(sessions: JacobianSessions, modelDir: string, x: Tensor,
   const op = await sessions.operator({ model, K: 4 }, x, t);
   const n = op.xDims.reduce((a, b) => a * b, 1);
   const m = op.hDims.reduce((a, b) => a * b, 1);
-  const eye = new Float32Array(n * n);
-  for (let j = 0; j < n; j++) eye[j * n + j] = 1;
-  const cols = await op.jvp({ dims: [n, ...op.xDims], data: eye });
-  const J = new Matrix(m, n);
-  for (let j = 0; j < n; j++) for (let i = 0; i < m; i++) J.set(i, j, cols.data[j * m + i]);
+  const J = await denseJacobian(op);
   const svd = new SingularValueDecomposition(J, { autoTranspose: true });
   const rowsOf = (M: Matrix, len: number): Tensor => ({
     dims: [K, len],

@@ -1,5 +1,6 @@
 /** Temp diffusers-layout folders around the U-Net fixtures (the basis/edit/CLI tests need a model folder). */
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Matrix } from 'ml-matrix';
 import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -51,4 +52,16 @@ export function useTempDataDir(prefix: string): { readonly root: string } {
       return root;
     },
   };
+}
+
+/** The dense J (|h| × |x|) of a Jacobian operator, one jvp column per basis vector e_j: the oracle of small fixtures. */
+export async function denseJacobian(op: { xDims: readonly number[]; hDims: readonly number[]; jvp(v: { dims: number[]; data: Float32Array }): Promise<{ data: Float32Array }> }): Promise<Matrix> {
+  const n = op.xDims.reduce((a, b) => a * b, 1);
+  const m = op.hDims.reduce((a, b) => a * b, 1);
+  const eye = new Float32Array(n * n);
+  for (let j = 0; j < n; j++) eye[j * n + j] = 1;
+  const cols = await op.jvp({ dims: [n, ...op.xDims], data: eye });
+  const J = new Matrix(m, n);
+  for (let j = 0; j < n; j++) for (let i = 0; i < m; i++) J.set(i, j, cols.data[j * m + i]);
+  return J;
 }

@@ -12,7 +12,7 @@ import { decodeNpy } from '../../src-main/core/tensor/npy';
 import { loadModelFolder } from '../../src-main/core/diffusion/model-folder';
 import { computeLocalBasis, principalAngles } from '../../src-main/core/geometry';
 import { JacobianSessions } from '../../src-main/engine/worker/jacobian-operator';
-import { UNET_FIXTURES, wrapUnet } from './basis-fixture';
+import { UNET_FIXTURES, denseJacobian, wrapUnet } from './basis-fixture';
 
 const T_FIXTURE = 500; // the timestep of the fixture's references (meta.json)
 let tmp: string;
@@ -27,14 +27,7 @@ beforeAll(async () => {
   const model = await loadModelFolder(await wrapUnet('tiny_dense', tmp));
   const x = decodeNpy(await readFile(join(UNET_FIXTURES, 'tiny_dense', 'x.npy')));
   op = await sessions.operator({ model, K: 4 }, x, T_FIXTURE);
-  const n = op.xDims.reduce((a, b) => a * b, 1);
-  const m = op.hDims.reduce((a, b) => a * b, 1);
-  // Dense J: jvp of the identity, one column per basis vector e_j.
-  const eye = new Float32Array(n * n);
-  for (let j = 0; j < n; j++) eye[j * n + j] = 1;
-  const cols = await op.jvp({ dims: [n, ...op.xDims], data: eye });
-  const J = new Matrix(m, n);
-  for (let j = 0; j < n; j++) for (let i = 0; i < m; i++) J.set(i, j, cols.data[j * m + i]);
+  const J = await denseJacobian(op);
   const svd = new SingularValueDecomposition(J, { autoTranspose: true });
   exact = { sigma: svd.diagonal, V: svd.rightSingularVectors, Jdense: J };
   // k where the spectrum has its largest relative gap among k = 2..6 (both methods need a gap to be well posed).

@@ -3,28 +3,17 @@
  * their exact headers and row counts, plots as SVG and PNG, the report, and usage errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { pullbackCli } from '../helpers/cli';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { readPng } from '../helpers/png';
 import { wrapUnet } from './basis-fixture';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'pullback.js');
 let tmp: string;
 let model: string;
 
-async function pullback(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, PULLBACK_DATA_DIR: join(tmp, 'data') } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const pullback = pullbackCli(() => join(tmp, 'data'));
 
 const lines = async (f: string) => (await readFile(f, 'utf8')).trimEnd().split('\n');
 

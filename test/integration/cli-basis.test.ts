@@ -4,30 +4,19 @@
  * --direction/--strength pairs. PULLBACK_DATA_DIR points at a temp folder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { pullbackCli } from '../helpers/cli';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { decodeNpy } from '../../src-main/core/tensor/npy';
 import { ANALYTIC_INT64 } from '../helpers/model-folders';
 import { wrapUnet } from './basis-fixture';
 import { meanAbsDiff, readPng } from '../helpers/png';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'pullback.js');
 let tmp: string;
 let model: string;
 
-async function pullback(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, PULLBACK_DATA_DIR: join(tmp, 'data') } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const pullback = pullbackCli(() => join(tmp, 'data'));
 
 const npy = async (f: string) => {
   const bytes = await readFile(f);

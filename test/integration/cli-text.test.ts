@@ -5,30 +5,19 @@
  * clear refusal of --prompt on an unconditional model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { pullbackCli } from '../helpers/cli';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { ANALYTIC_INT64 } from '../helpers/model-folders';
 import { meanAbsDiff, readPng } from '../helpers/png';
 import { textFolder } from '../helpers/text-fixtures';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'pullback.js');
 const SD = textFolder('sd1-optimum');
 let tmp: string;
 
-async function pullback(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, PULLBACK_DATA_DIR: join(tmp, 'data') } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const pullback = pullbackCli(() => join(tmp, 'data'));
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'pullback-cli-text-'));
