@@ -16,6 +16,9 @@ import { EngineHost } from '../../src-main/engine/host/engine-host';
 import type { JobEvent } from '../../src-main/shared/api';
 import { ANALYTIC_EXTERNAL, ANALYTIC_INT64 } from '../helpers/model-folders';
 import { withDeadline } from '../fuzz/raw-net';
+import { generateCommand } from '../../src-main/cli/commands/generate';
+import { basisCommand } from '../../src-main/cli/commands/basis';
+import { UsageError } from '../../src-main/cli/types';
 
 const posix = process.platform !== 'win32';
 const roots: string[] = [];
@@ -225,5 +228,29 @@ describe.skipIf(!posix)('the static server reads only regular files of its folde
   });
   it('refuses a file over the size cap', async () => {
     expect(await readStaticFile(root, '/index.html', 2)).toBeNull();
+  });
+});
+
+describe('the CLI checks --out before it runs the job', () => {
+  it.each([
+    ['generate into a folder that does not exist', () => generateCommand.run([ANALYTIC_INT64, '--seed', '1', '--steps', '1000', '--out', join(tmpdir(), 'pb-no-such-dir', 'x', 'a.png')]), /its folder does not exist/],
+    ['generate onto a folder', () => generateCommand.run([ANALYTIC_INT64, '--seed', '1', '--steps', '1000', '--out', tmpdir()]), /it is a folder/],
+    [
+      'basis into a path where a file is in the way',
+      () => {
+        const file = join(mkdtempSync(join(tmpdir(), 'pb-cli-')), 'file');
+        writeFileSync(file, 'x');
+        return basisCommand.run([ANALYTIC_INT64, '--seed', '1', '--t', '0.5', '--k', '2', '--out', join(file, 'sub')]);
+      },
+      /a file is in the way/,
+    ],
+  ])('%s: a usage error at once, naming --out', async (_name, run, reason) => {
+    const t0 = performance.now();
+    const err = await run().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/^--out .*: cannot write there/);
+    expect((err as Error).message).toMatch(reason);
+    // No model was loaded and no step ran (1000 steps take seconds).
+    expect(performance.now() - t0).toBeLessThan(500);
   });
 });

@@ -10,7 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import WebSocket from 'ws';
-import { decodeProject, encodeProject, loadProjectFile, loadProjectFileAsync, saveProjectFile, sha256Hex, ProjectError, PROJECT_FORMAT_VERSION, type ProjectManifest } from '../../src-main/core/project';
+import {
+  decodeProject,
+  encodeProject,
+  encodeProjectAsync,
+  loadProjectFile,
+  loadProjectFileAsync,
+  saveProjectFile,
+  saveProjectFileAsync,
+  sha256Hex,
+  ProjectError,
+  PROJECT_FORMAT_VERSION,
+  type ProjectContent,
+  type ProjectManifest,
+} from '../../src-main/core/project';
+import { unzipSync } from 'fflate';
 import { ProjectService } from '../../src-main/app/project-service';
 import { ApiError } from '../../src-main/shared/errors';
 import { isProjectName, ProjectNameSchema } from '../../src-main/shared/project-api';
@@ -183,27 +197,32 @@ describe('opening a project does not block other clients', () => {
 describe('saving never weakens the file or its folder', () => {
   const { manifest, png, hash } = sample();
   const content = { manifest, blobs: new Map([[hash, png]]) };
+  // The synchronous save (CLI, shell) and the one the main process uses (encoding and writing off the event loop).
+  const savers: [string, (f: string, c: ProjectContent) => Promise<void>][] = [
+    ['sync', async (f, c) => saveProjectFile(f, c)],
+    ['async', (f, c) => saveProjectFileAsync(f, c)],
+  ];
 
-  it.skipIf(!posix)('keeps the mode of an existing project (0600 stays 0600)', () => {
+  it.skipIf(!posix).each(savers)('keeps the mode of an existing project (0600 stays 0600) [%s]', async (_n, save) => {
     const dir = mkdtempSync(join(tmpdir(), 'pb-mode-'));
     const f = join(dir, 'p.pbproj');
-    saveProjectFile(f, content);
+    await save(f, content);
     chmodSync(f, 0o600);
-    saveProjectFile(f, content);
+    await save(f, content);
     expect(statSync(f).mode & 0o777).toBe(0o600);
     chmodSync(f, 0o640);
-    saveProjectFile(f, content);
+    await save(f, content);
     expect(statSync(f).mode & 0o777).toBe(0o640);
   });
 
-  it.skipIf(!posix)('writes through a symlink to its target and leaves the link a link', () => {
+  it.skipIf(!posix).each(savers)('writes through a symlink to its target and leaves the link a link [%s]', async (_n, save) => {
     const dir = mkdtempSync(join(tmpdir(), 'pb-link-'));
     const real = join(dir, 'real.pbproj');
-    saveProjectFile(real, content);
+    await save(real, content);
     const link = join(dir, 'link.pbproj');
     symlinkSync(real, link);
     const newer = { ...content, manifest: { ...manifest, modifiedAt: 'later' } };
-    saveProjectFile(link, newer);
+    await save(link, newer);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe(real);
     expect(loadProjectFile(real).manifest.modifiedAt).toBe('later');
@@ -247,6 +266,50 @@ describe('saving never weakens the file or its folder', () => {
     await svc.handle({ op: 'save', name: 'p', manifest, blobs });
     await svc.handle({ op: 'autosave', session: 's1', title: 't', manifest, blobs });
     for (const d of [dataDir, join(dataDir, 'projects'), join(dataDir, 'recovery')]) expect(statSync(d).mode & 0o777, d).toBe(0o700);
+  });
+});
+
+describe('saving off the event loop', () => {
+  const { manifest, png, hash } = sample();
+
+  it('encodeProjectAsync writes the same entries as encodeProject, readable by our reader and by fflate', async () => {
+    const content = { manifest, blobs: new Map([[hash, png]]) };
+    const a = Buffer.concat(await encodeProjectAsync(content));
+    expect(decodeProject(a).manifest).toEqual(decodeProject(encodeProject(content)).manifest);
+    const files = unzipSync(a);
+    expect(Object.keys(files).sort()).toEqual(Object.keys(unzipSync(encodeProject(content))).sort());
+    expect(Buffer.from(files[`blobs/${hash}`]).equals(Buffer.from(png))).toBe(true);
+    // Same content, same bytes (fixed timestamps).
+    expect(Buffer.concat(await encodeProjectAsync(content)).equals(a)).toBe(true);
+  });
+
+  it('concurrent saves of one file queue up: both succeed and the file holds the last', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-conc-'));
+    const f = join(dir, 'p.pbproj');
+    const saves = ['one', 'two', 'three'].map((m) => saveProjectFileAsync(f, { manifest: { ...manifest, modifiedAt: m }, blobs: new Map([[hash, png]]) }));
+    await Promise.all(saves);
+    expect(loadProjectFile(f).manifest.modifiedAt).toBe('three');
+    expect(loadProjectFile(`${f}.bak`).manifest.modifiedAt).toBe('two');
+  });
+
+  it('saving a 36 MiB image holds the event loop for at most a few tens of ms at a time (was one ~1 s block)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pb-save-'));
+    const svc = new ProjectService({ dataDir, modelExists: () => true });
+    const big = new Uint8Array(36 * MiB).map((_, i) => (i * 2654435761) >>> 24);
+    const h = sha256Hex(big);
+    const request = { op: 'save', name: 'big', manifest: { ...manifest, images: { result: h } }, blobs: { [h]: Buffer.from(big).toString('base64') } };
+    // The longest the event loop went without running a 1 ms timer while the save ran.
+    let last = performance.now();
+    let worst = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 1);
+    await svc.handle(request);
+    clearInterval(ticker);
+    expect(loadProjectFile(join(dataDir, 'projects', 'big.pbproj')).blobs.get(h)?.length).toBe(big.length);
+    expect(worst).toBeLessThan(150);
   });
 });
 

@@ -8,6 +8,7 @@ import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
 import { ProjectError } from './errors';
 import { migrateManifest } from './migrate';
 import { ManifestV2Schema, PROJECT_FORMAT, PROJECT_FORMAT_VERSION, type ProjectManifest } from './schema';
+import { buildZipAsync } from './zip-write';
 import { DEFAULT_ZIP_LIMITS, InflateBudget, ZipReadError, extractEntry, listEntries, runAsync, runSync, sha256Steps, type Steps, type ZipLimits } from './zip-read';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -39,19 +40,37 @@ export function referencedBlobs(m: ProjectManifest): string[] {
   return [...refs];
 }
 
-/** Serialize a project. Throws ProjectError('project-corrupt') if the manifest is invalid or a blob is missing. */
-export function encodeProject(content: ProjectContent): Uint8Array {
+/** The validated manifest text and the referenced blobs, in the archive's order. Throws ProjectError('project-corrupt'). */
+function* projectEntries(content: ProjectContent): Steps<{ manifest: Uint8Array; blobs: [string, Uint8Array][] }> {
   const parsed = ManifestV2Schema.safeParse({ ...content.manifest, format: PROJECT_FORMAT, formatVersion: PROJECT_FORMAT_VERSION });
   if (!parsed.success) throw new ProjectError('project-corrupt', `cannot save: invalid project (${parsed.error.issues[0]?.path.join('.')})`);
-  const files: Zippable = { [MANIFEST_NAME]: strToU8(JSON.stringify(parsed.data, null, 2)) };
+  const blobs: [string, Uint8Array][] = [];
   // Only referenced blobs are written: images nobody points at any more are dropped on save.
   for (const hash of referencedBlobs(parsed.data)) {
     const bytes = content.blobs.get(hash);
     if (!bytes) throw new ProjectError('project-corrupt', `cannot save: image ${hash.slice(0, 12)}… is missing`);
-    if (sha256Hex(bytes) !== hash) throw new ProjectError('project-corrupt', `cannot save: image ${hash.slice(0, 12)}… does not match its hash`);
-    files[BLOB_DIR + hash] = [bytes, { level: 0 }];
+    if ((yield* sha256Steps(bytes)) !== hash) throw new ProjectError('project-corrupt', `cannot save: image ${hash.slice(0, 12)}… does not match its hash`);
+    blobs.push([hash, bytes]);
   }
+  return { manifest: strToU8(JSON.stringify(parsed.data, null, 2)), blobs };
+}
+
+/** Serialize a project. Throws ProjectError('project-corrupt') if the manifest is invalid or a blob is missing. */
+export function encodeProject(content: ProjectContent): Uint8Array {
+  const { manifest, blobs } = runSync(projectEntries(content));
+  const files: Zippable = { [MANIFEST_NAME]: manifest };
+  for (const [hash, bytes] of blobs) files[BLOB_DIR + hash] = [bytes, { level: 0 }];
   return zipSync(files, { level: 6, mtime: new Date('2000-01-01T00:00:00Z') });
+}
+
+/**
+ * encodeProject for the main process: hashing in steps, CRC-32 and deflate by zlib (zip-write.ts), so saving a
+ * project with tens of MiB of images does not stop the server answering other clients. Same entries, same order;
+ * the archive comes as parts to write one after the other (writeFileAtomicAsync takes them as they are).
+ */
+export async function encodeProjectAsync(content: ProjectContent): Promise<Uint8Array[]> {
+  const { manifest, blobs } = await runAsync(projectEntries(content));
+  return buildZipAsync([{ name: MANIFEST_NAME, data: manifest, deflate: true }, ...blobs.map(([hash, data]) => ({ name: BLOB_DIR + hash, data, deflate: false }))]);
 }
 
 /** Parse project bytes. Throws ProjectError only (never a SyntaxError, RangeError or zod error). */

@@ -10,9 +10,10 @@
  * with a size cap (a FIFO would block, /dev/zero never ends).
  */
 import { closeSync, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, copyFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ProjectError } from './errors';
-import { decodeProject, decodeProjectAsync, encodeProject, type LoadedProject, type ProjectContent } from './format';
+import { decodeProject, decodeProjectAsync, encodeProject, encodeProjectAsync, type LoadedProject, type ProjectContent } from './format';
 import { FileAccessError, isInside, readRegularFile, readRegularFileSync } from '../fs/regular-file';
 
 /** Largest project file opened: three images at the API's 48 MiB blob cap plus the manifest fit well under this. */
@@ -89,7 +90,6 @@ function saveTarget(file: string, within: string | undefined): { target: string;
 /** Write bytes to `file` atomically (see module comment). Throws ProjectError('project-io'). */
 export function writeFileAtomic(fileIn: string, bytes: Uint8Array, opts: ProjectFileOptions = {}): void {
   const { target: file, mode } = saveTarget(fileIn, opts.within);
-  const dir = dirname(file);
   const tmp = `${file}.tmp-${process.pid}-${++counter}`;
   try {
     const fd = openSync(tmp, 'wx', mode ?? 0o644);
@@ -103,13 +103,70 @@ export function writeFileAtomic(fileIn: string, bytes: Uint8Array, opts: Project
       closeSync(fd);
     }
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* never created */
-    }
+    removeQuietly(tmp);
     throw ioError(err, fileIn, 'write the project');
   }
+  commitTemp(fileIn, file, tmp);
+}
+
+/** Saves in progress per target, so two async saves of one file run one after the other (see writeFileAtomicAsync). */
+const saving = new Map<string, Promise<void>>();
+
+/**
+ * writeFileAtomic with the slow part (writing and fsyncing the temp file) in libuv's thread pool, so the main process
+ * keeps serving while tens of MiB go to disk; the steps that replace the file are the same synchronous ones. Saves
+ * of the same target are queued: the next one starts when the previous has replaced the file (`data` may be a function
+ * making the bytes, called in turn).
+ */
+type Bytes = Uint8Array | Uint8Array[];
+
+export async function writeFileAtomicAsync(fileIn: string, data: Bytes | (() => Promise<Bytes>), opts: ProjectFileOptions = {}): Promise<void> {
+  const { target: file } = saveTarget(fileIn, opts.within);
+  const previous = saving.get(file) ?? Promise.resolve();
+  const run = previous.then(async () => {
+    // Bytes made by a function are made in turn, so saves land in the order they were asked for.
+    const made = typeof data === 'function' ? await data() : data;
+    const parts = Array.isArray(made) ? made : [made];
+    // Again: the previous save may have changed the target (its mode, or a link).
+    const { mode } = saveTarget(fileIn, opts.within);
+    const tmp = `${file}.tmp-${process.pid}-${++counter}`;
+    try {
+      const fh = await open(tmp, 'wx', mode ?? 0o644);
+      try {
+        if (mode !== null) await fh.chmod(mode);
+        for (const part of parts) {
+          let off = 0;
+          while (off < part.length) off += (await fh.write(part, off, part.length - off)).bytesWritten;
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      removeQuietly(tmp);
+      throw ioError(err, fileIn, 'write the project');
+    }
+    commitTemp(fileIn, file, tmp);
+  });
+  const settled = run.catch(() => undefined);
+  saving.set(file, settled);
+  void settled.then(() => {
+    if (saving.get(file) === settled) saving.delete(file);
+  });
+  return run;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* never created, or gone */
+  }
+}
+
+/** Keep the previous copy as .bak, rename the finished temp over the target, make it durable, tidy up. */
+function commitTemp(fileIn: string, file: string, tmp: string): void {
+  const dir = dirname(file);
   // Keep the previous good copy as .bak before replacing it.
   try {
     const bakTmp = `${file}.bak-tmp-${process.pid}-${counter}`;
@@ -123,22 +180,14 @@ export function writeFileAtomic(fileIn: string, bytes: Uint8Array, opts: Project
     renameSync(bakTmp, `${file}.bak`);
   } catch (err) {
     if ((err as { code?: string }).code !== 'ENOENT') {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* ignore */
-      }
+      removeQuietly(tmp);
       throw ioError(err, fileIn, 'keep a backup of the previous copy');
     }
   }
   try {
     renameSync(tmp, file);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* ignore */
-    }
+    removeQuietly(tmp);
     throw ioError(err, fileIn, 'replace the project file');
   }
   fsyncDir(dir);
@@ -166,6 +215,11 @@ function removeStrayTemps(file: string): void {
 /** Encode and atomically save a project. */
 export function saveProjectFile(file: string, content: ProjectContent, opts: ProjectFileOptions = {}): void {
   writeFileAtomic(file, encodeProject(content), opts);
+}
+
+/** saveProjectFile for the main process: encoding and writing off the event loop (encodeProjectAsync, writeFileAtomicAsync). */
+export async function saveProjectFileAsync(file: string, content: ProjectContent, opts: ProjectFileOptions = {}): Promise<void> {
+  await writeFileAtomicAsync(file, () => encodeProjectAsync(content), opts);
 }
 
 /** A refused read as the project error the user sees. */

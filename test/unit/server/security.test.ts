@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { bearer, cookieValue, hostAllowed, newToken, originAllowed, tokensEqual } from '../../../src-main/server/security';
+import { SecretSet, bearer, cookieValue, hostAllowed, newToken, originAllowed, parseRequestTarget, sameOriginPath, tokenProblem, tokensEqual } from '../../../src-main/server/security';
 import { resolveStaticPath } from '../../../src-main/app/static-files';
 
 describe('host/origin/token checks', () => {
@@ -32,6 +32,50 @@ describe('host/origin/token checks', () => {
     expect(cookieValue('a=1')).toBeNull();
     expect(bearer('Bearer abc')).toBe('abc');
     expect(bearer('Basic abc')).toBeNull();
+  });
+});
+
+describe('hostile input never throws', () => {
+  it('cookieValue gives null for bad percent-encoding instead of throwing URIError', () => {
+    expect(cookieValue('pullback_token=%')).toBeNull();
+    expect(cookieValue('pullback_token=%E0%A4%A')).toBeNull();
+    expect(cookieValue('a=%; pullback_token=ok%20x')).toBe('ok x');
+  });
+  it('parseRequestTarget takes origin-form targets only and never throws', () => {
+    expect(parseRequestTarget('//[')?.pathname).toBe('//[');
+    expect(parseRequestTarget('/a?token=x')?.searchParams.get('token')).toBe('x');
+    for (const t of ['http://evil.example/', '*', 'evil.example:80', '', undefined]) expect(parseRequestTarget(t)).toBeNull();
+  });
+  it('sameOriginPath never yields a protocol-relative or backslash redirect', () => {
+    expect(sameOriginPath('//evil.com/')).toBe('/evil.com/');
+    expect(sameOriginPath('/\\evil.com/', '?a=1')).toBe('/evil.com/?a=1');
+    expect(sameOriginPath('/\\/\\evil.com')).toBe('/evil.com');
+    expect(sameOriginPath('/')).toBe('/');
+    expect(sameOriginPath('/assets/a.js')).toBe('/assets/a.js');
+  });
+});
+
+describe('tokens and secrets', () => {
+  it('tokenProblem wants 32+ printable characters that are not a short pattern', () => {
+    expect(tokenProblem(newToken())).toBeNull();
+    expect(tokenProblem('x'.repeat(31))).toMatch(/at least 32/);
+    expect(tokenProblem('ab'.repeat(20))).toMatch(/too few characters/);
+    expect(tokenProblem(`${newToken()} `)).toMatch(/printable/);
+    expect(tokenProblem('é'.repeat(40))).toMatch(/printable/);
+  });
+  it('SecretSet: match, one-time take, and a capped population', () => {
+    const set = new SecretSet(2);
+    const a = set.add('a');
+    expect(set.match(a)).toBe('a');
+    expect(set.take(a)).toBe('a');
+    expect(set.match(a)).toBeNull();
+    const b = set.add('b');
+    set.add('c');
+    set.add('d');
+    expect(set.size).toBe(2);
+    expect(set.match(b)).toBeNull(); // the oldest went first
+    expect(set.match(null)).toBeNull();
+    expect(set.match('')).toBeNull();
   });
 });
 
