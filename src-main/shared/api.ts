@@ -5,6 +5,9 @@
  * To add an engine job: add its input/output schemas to `JOBS` below, write `src-main/engine/jobs/<name>.ts`,
  * and list it in `src-main/engine/jobs/index.ts`. Clients then call `runJob(client, '<name>', input, {onProgress})`.
  * No Node or Electron imports here: the renderer imports this file too.
+ *
+ * Just over 400 lines on purpose: the job schemas read best side by side with the JOBS table they feed; the pieces
+ * several schemas share already live in wire.ts and the analysis job's in analysis-api.ts.
  */
 import { z } from 'zod';
 import { ApiErrorSchema } from './errors';

@@ -27,6 +27,9 @@
  *   96×96 (768 px) for v-prediction, the SD 2.x 768-v checkpoints (`sampleSizeSource` says which).
  * - Sequence length: tokenizer_config `model_max_length`, else text_encoder/config.json `max_position_embeddings`,
  *   else a static input_ids length, else CLIP's 77.
+ *
+ * Over 400 lines on purpose: it is the one place that knows both exporters' file layouts, input/output names and
+ * configs; split by component, the layout rules (which file, which name, which fallback) would be scattered.
  */
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelFolderError } from './errors';
