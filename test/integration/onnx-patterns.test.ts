@@ -158,6 +158,19 @@ const PATTERNS: Record<string, () => Pattern> = {
     const s = g.op('Sum', [d1, d2, gd, ap]);
     return { model: g.model(sampleIn, s, [1, C, H / 2, W / 2]), x: xOf(), feeds: {} };
   },
+  // Stride-1 convs take the Conv-with-flipped-weights adjoint: square and non-square kernels, asymmetric pads,
+  // groups, dilation, and a 1×1; their sum keeps every one of them on the derivative's path.
+  'stride-1 convs: 3×3 p1, 1×1, grouped, dilated, asymmetric pads, 3×1 kernel': () => {
+    const g = new TestGraph(14);
+    const plain = conv(g, 'sample', C, C);
+    const pointwise = conv(g, 'sample', C, C, { pads: [0, 0, 0, 0] }, 1);
+    const grouped = conv(g, 'sample', C, C, { group: 2 });
+    const dilated = conv(g, 'sample', C, C, { dilations: [2, 2], pads: [2, 2, 2, 2] });
+    const asymmetric = conv(g, 'sample', C, C, { pads: [0, 2, 2, 0] });
+    const tall = g.op('Conv', ['sample', g.weight([C, C, 3, 1], 0.2)], { kernel_shape: [3, 1], pads: [1, 0, 1, 0] });
+    const s = g.op('Sum', [plain, pointwise, grouped, dilated, asymmetric, tall]);
+    return { model: g.model(sampleIn, s, [1, C, H, W]), x: xOf(), feeds: {} };
+  },
   'self-attention, torch-1 layout (batch merged with heads)': () => {
     const g = new TestGraph(14);
     return { model: g.model(sampleIn, attention(g, groupNorm(g, 'sample', C, 4), 'torch1', 2), [1, C, H, W]), x: xOf(), feeds: {} };

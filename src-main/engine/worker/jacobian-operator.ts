@@ -77,8 +77,10 @@ export class JacobianSessions {
     const [, H, W] = spec.model.unet.sampleDims;
     // Text models: encoder_hidden_states is a primal-only input of the derived graphs, baked at [1, L, D].
     const cond = spec.model.text ? { name: spec.model.text.conditionInput, dims: [1, spec.model.text.seqLength, spec.model.text.hiddenSize] } : null;
+    // v: the derivation rules' version; bumped when they emit different graphs (2: stride-1 Conv adjoints as Conv),
+    // so graphs cached on disk by an older version are derived again instead of reused.
     const key = createHash('sha256')
-      .update(JSON.stringify(cond ? { v: 1, modelHash, h, K, H, W, cond } : { v: 1, modelHash, h, K, H, W }))
+      .update(JSON.stringify(cond ? { v: 2, modelHash, h, K, H, W, cond } : { v: 2, modelHash, h, K, H, W }))
       .digest('hex');
     if (this.current?.key === key) return this.current;
     await this.release();

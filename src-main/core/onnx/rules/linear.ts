@@ -1,6 +1,6 @@
 /**
- * Bilinear and windowed linear ops: MatMul, Gemm, Einsum, Conv (adjoint = ConvTranspose with the
- * same weight + output_padding), ConvTranspose (adjoint = Conv), AveragePool (adjoint = depthwise
+ * Bilinear and windowed linear ops: MatMul, Gemm, Einsum, Conv (adjoint = a Conv with flipped, transposed weights
+ * for stride 1, else ConvTranspose with the same weight + output_padding), ConvTranspose (adjoint = Conv), AveragePool (adjoint = depthwise
  * ConvTranspose of the per-window weights), GlobalAveragePool.
  */
 import { adjointPads, windowGeom, windowOutSize } from '../convgeom';
@@ -203,6 +203,19 @@ const conv: Rule = {
     const sy = c.outShape(0);
     const kernel = c.inShape(1).slice(2);
     const { g, group } = convAttrs(c, sx.slice(2), kernel);
+    const r = kernel.length;
+    // Stride 1 (every 3×3 and 1×1 conv of a U-Net block): the adjoint is itself a Conv, with the kernel flipped in
+    // space, input and output channels swapped per group, and pads d·(k−1) − p. ORT's Conv runs ≈ 1.8× faster than
+    // its ConvTranspose on CPU (shared/notes/performance-profile.md: ConvTranspose was 43.5 % of a pullback), and
+    // the weight transform is a Transpose/Slice of an initializer that ORT folds once when the session is created.
+    const flippedPads = g.pads.map((p, i) => g.dilations[i % r] * (kernel[i % r] - 1) - p);
+    if (c.opset >= 10 && g.strides.every((st) => st === 1) && flippedPads.every((p) => p >= 0)) {
+      const weights = c.memo('adjointConvWeights', () => adjointConvWeights(c, group));
+      const x = c.b.op('Conv', [mergeK(c, gy, sy), weights], {
+        strides: ones(r), dilations: g.dilations, pads: flippedPads, group, kernel_shape: kernel,
+      });
+      return [splitK(c, x, sx)];
+    }
     const adj = adjointPads(g, sx.slice(2), sy.slice(2));
     const x = c.b.op('ConvTranspose', [mergeK(c, gy, sy), c.primal(1)], {
       strides: g.strides, dilations: g.dilations, pads: adj.pads, group, kernel_shape: kernel, output_padding: adj.outputPadding,
@@ -210,6 +223,25 @@ const conv: Rule = {
     return [splitK(c, x, sx)];
   },
 };
+
+/**
+ * Weights of the Conv that is the adjoint of a stride-1 Conv with weights W [C_out, C_in/g, k…]: per group the
+ * in/out channel axes swapped ([C_in, C_out/g, k…]) and every spatial axis reversed.
+ */
+function adjointConvWeights(c: RuleCtx, group: number): string {
+  const sw = c.inShape(1);
+  const [cOut, cInPerGroup, ...kernel] = sw;
+  const spatialAxes = kernel.map((_, i) => i + 2);
+  let swapped: string;
+  if (group === 1) swapped = c.b.transpose(c.primal(1), [1, 0, ...spatialAxes]);
+  else {
+    const grouped = c.b.reshape(c.primal(1), [group, cOut / group, cInPerGroup, ...kernel]);
+    const perm = [0, 2, 1, ...spatialAxes.map((a) => a + 1)];
+    swapped = c.b.reshape(c.b.transpose(grouped, perm), [cInPerGroup * group, cOut / group, ...kernel]);
+  }
+  // Negative steps walk each spatial axis backwards; the end −(k+1) normalises to "before index 0".
+  return c.b.slice(swapped, kernel.map((k) => k - 1), kernel.map((k) => -(k + 1)), spatialAxes, kernel.map(() => -1));
+}
 
 const convTranspose: Rule = {
   diff: () => [0],
