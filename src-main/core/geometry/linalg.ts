@@ -2,10 +2,11 @@
  * Float64 blocks of vectors and the few dense operations the basis algorithms need. The operator exchanges
  * float32 tensors, but every orthonormalisation, Gram matrix and small decomposition here runs in float64 so
  * that rounding in the basis itself stays far below the float32 noise of the Jacobian products. The
- * decompositions (QR, SVD, symmetric eigendecomposition) are ml-matrix's; this file only moves data in and out
- * of them and does matrix products.
+ * small decompositions (SVD, symmetric eigendecomposition) are ml-matrix's; the n-row work (Gram–Schmidt,
+ * projections, combinations) runs on the typed arrays directly, because copying 12288-long vectors into ml-matrix
+ * objects cost more than the arithmetic.
  */
-import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 import type { Tensor } from '../tensor';
 import { sizeOf } from '../tensor';
 import { GeometryError } from './errors';
@@ -139,7 +140,11 @@ export function projectOut(r: Rows, against: readonly Rows[]): void {
 /**
  * Orthonormal rows spanning r's part outside span(against), with the same count as r. Classical block
  * Gram–Schmidt against `against` is done twice ("twice is enough", Giraud et al.) and the block itself goes
- * through ml-matrix's Householder QR, then the whole projection + QR is repeated once to re-orthogonalise.
+ * through two-pass Gram–Schmidt on the typed arrays (gramSchmidtRows), then the projection and the
+ * Gram–Schmidt are repeated once to re-orthogonalise against `against`. Gram–Schmidt rather than ml-matrix's
+ * Householder QR because the latter copies the 12288 × 14 block into Matrix objects and was ≈ 1.2 s of a k = 8
+ * basis (shared/notes/performance-profile.md); both give the same Q up to rounding, and Gram–Schmidt keeps each
+ * row's orientation (positive R diagonal) without a sign fix-up.
  * Columns that vanish after projection (the Krylov space became invariant, or J has a null space) are refilled
  * from the seeded Gaussian so the block keeps its width without ever producing a non-orthonormal vector.
  */
@@ -147,6 +152,11 @@ export function orthonormalize(r: Rows, against: readonly Rows[], rng: GaussianR
   const work = { count: r.count, n: r.n, data: r.data.slice() };
   const before = new Float64Array(work.count);
   for (let i = 0; i < work.count; i++) before[i] = norm(row(work, i));
+  const refill = (i: number) => {
+    const ri = row(work, i);
+    for (let t = 0; t < work.n; t++) ri[t] = rng.normal();
+    before[i] = norm(ri);
+  };
   for (let attempt = 0; attempt < 4; attempt++) {
     projectOut(work, against);
     projectOut(work, against);
@@ -155,40 +165,28 @@ export function orthonormalize(r: Rows, against: readonly Rows[], rng: GaussianR
       const ni = norm(row(work, i));
       // Relative test against the norm before projection: what is left is rounding, not a direction.
       if (!(ni > 1e-10 * Math.max(before[i], Number.MIN_VALUE)) || !Number.isFinite(ni)) {
-        const ri = row(work, i);
-        for (let t = 0; t < work.n; t++) ri[t] = rng.normal();
-        before[i] = norm(ri);
+        refill(i);
         refilled = true;
       }
     }
     if (refilled) continue;
-    const q = new QrDecomposition(toColumns(work));
-    const rdiag = q.upperTriangularMatrix;
-    // A tiny R diagonal means this column depends on earlier ones of the same block: refill and retry.
-    let dependent = false;
-    for (let i = 0; i < work.count; i++) {
-      if (!(Math.abs(rdiag.get(i, i)) > 1e-10 * Math.max(before[i], Number.MIN_VALUE))) {
-        const ri = row(work, i);
-        for (let t = 0; t < work.n; t++) ri[t] = rng.normal();
-        before[i] = norm(ri);
+    const qr = gramSchmidtRows(work, 2);
+    // A tiny R diagonal means this row depends on earlier ones of the same block: refill and retry.
+    let dependent = qr.dependent.length > 0;
+    for (const i of qr.dependent) refill(i);
+    for (let i = 0; i < work.count && !dependent; i++) {
+      if (!(qr.r[i * work.count + i] > 1e-10 * Math.max(before[i], Number.MIN_VALUE))) {
+        refill(i);
         dependent = true;
       }
     }
     if (dependent) continue;
-    const out = fromColumns(q.orthogonalMatrix, work.count);
-    // Re-orthogonalisation pass: Householder Q is orthonormal to machine precision by itself, but its
-    // orthogonality to `against` is only as good as the projection above.
-    projectOut(out, against);
-    const q2 = new QrDecomposition(toColumns(out));
-    const result = fromColumns(q2.orthogonalMatrix, out.count);
-    // Keep orientation: Householder may flip signs; flip back so each output row points like its input.
-    for (let i = 0; i < result.count; i++) {
-      if (dot(row(result, i), row(out, i)) < 0) {
-        const ri = row(result, i);
-        for (let t = 0; t < ri.length; t++) ri[t] = -ri[t];
-      }
-    }
-    return result;
+    // Re-orthogonalisation pass: the block is orthonormal to machine precision by itself, but its orthogonality
+    // to `against` is only as good as the projection above.
+    projectOut(qr.q, against);
+    const again = gramSchmidtRows(qr.q, 2);
+    if (again.dependent.length > 0) continue;
+    return again.q;
   }
   throw new GeometryError('operator-output', 'could not orthonormalise a block (non-finite Jacobian products?)');
 }
