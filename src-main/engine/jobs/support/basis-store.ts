@@ -192,10 +192,11 @@ export class BasisCache {
 
   /**
    * The entry stored under `id` (an id a job reported, e.g. an analysis's warm-started basis) if it exists, verifies
-   * and was written for a key with the fields of `expect` — so an id can only ever name the basis of the same model,
-   * x_t, timestep and h. Anything else is a miss, never an error: the caller computes the basis instead.
+   * and was written for a key with the fields of `expect` — so an id reused as the basis itself names only the basis of
+   * the same model, x_t, timestep and h (the caller passes all of them), and one used as a warm start only a basis of
+   * the same model and h. Anything else is a miss, never an error: the caller computes the basis instead.
    */
-  async getById(id: string, expect: Pick<BasisCacheKey, 'modelHash' | 'xtHash' | 'timestep' | 'hTensor' | 'k' | 'method'>): Promise<LocalBasis | null> {
+  async getById(id: string, expect: Partial<Pick<BasisCacheKey, 'modelHash' | 'xtHash' | 'timestep' | 'hTensor' | 'k' | 'method'>>): Promise<LocalBasis | null> {
     if (!/^[0-9a-f]{64}$/.test(id)) return null;
     let buf: Buffer;
     try {

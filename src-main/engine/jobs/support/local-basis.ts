@@ -30,6 +30,8 @@ export interface BasisRequest {
   warmStart?: Float32TensorPayload;
   /** A cached basis to reuse by id (e.g. an analysis's warm-started one), if it belongs to this request's point. */
   cacheId?: string;
+  /** krylov: a cached basis (by id) whose directions start this one when this point is not cached (see wire.ts). */
+  warmFromCacheId?: string;
 }
 
 /** The prompt a text model's Jacobian is taken at. */
@@ -110,7 +112,7 @@ export async function localBasis(
     tol,
     seed: req.basisSeed,
   };
-  const warm = req.warmStart ? fromPayload(req.warmStart, 'warmStart') : undefined;
+  let warm = req.warmStart ? fromPayload(req.warmStart, 'warmStart') : undefined;
   if (warm) {
     if (req.method !== 'krylov') throw new InvalidArgumentError('warmStart is supported by the krylov method only');
     if (warm.dims.length < 2 || sizeOf(warm.dims.slice(1)) !== sizeOf(model.unet.sampleDims)) {
@@ -126,6 +128,16 @@ export async function localBasis(
     if (stored) {
       onProgress?.({ fraction: 1, message: 'basis loaded from cache' });
       return { basis: stored, lookup: { hit: true, id: req.cacheId, basis: stored }, stats: statsOf(stored, timestep, op.hTensor, modelHash, true, req.cacheId) };
+    }
+  }
+  if (!warm && req.warmFromCacheId && req.method === 'krylov') {
+    // The editor's warm start from a neighbouring basis, used only when this point has no cold entry (that one is
+    // the canonical result and costs nothing to load) and only from a basis of the same model and h.
+    const cold = await cache.get(key);
+    const neighbour = cold.hit ? null : await cache.getById(req.warmFromCacheId, { modelHash, hTensor: op.hTensor });
+    if (neighbour && sizeOf(neighbour.V.dims.slice(1)) === sizeOf(model.unet.sampleDims)) {
+      warm = neighbour.V;
+      key.extra = { ...key.extra, warmStart: tensorSha256(neighbour.V) };
     }
   }
   let result;
@@ -151,7 +163,8 @@ export async function localBasis(
   }
   const b = result.basis;
   onProgress?.({ fraction: 1, message: result.lookup.hit ? 'basis loaded from cache' : 'basis computed' });
-  return { basis: b, lookup: result.lookup, stats: statsOf(b, timestep, op.hTensor, modelHash, result.lookup.hit, result.lookup.id) };
+  const stats = statsOf(b, timestep, op.hTensor, modelHash, result.lookup.hit, result.lookup.id);
+  return { basis: b, lookup: result.lookup, stats: warm ? { ...stats, warmStarted: true } : stats };
 }
 
 function statsOf(b: LocalBasis, timestep: number, hTensor: string, modelHash: string, cacheHit: boolean, cacheId: string): BasisStats {

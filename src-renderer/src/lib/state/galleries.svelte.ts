@@ -6,6 +6,7 @@
  * minutes-long job twice), asking for another one supersedes it (cancelled, with a notice saying so), and replacing
  * the document stops it the same way, so no result is computed only to be thrown away unseen.
  */
+import { GALLERY_DEFAULTS } from '../../../../src-main/shared/edit-defaults';
 import type { GalleryPartial, ProviderPreference } from '../../../../src-main/shared/api';
 import type { BasisRef } from '../../../../src-main/shared/project-manifest';
 import type { JobsState } from './jobs.svelte';
@@ -34,7 +35,24 @@ export interface Gallery {
   sigmas: number[];
   center?: ShownImage;
   status: 'computing' | 'done' | 'cancelled' | 'failed';
-  stats?: { iterations: number; converged: boolean; residual?: number; seconds: number; cacheHit: boolean };
+  stats?: { iterations: number; converged: boolean; residual?: number; seconds: number; cacheHit: boolean; products?: number; warmStarted?: boolean };
+  /** The engine's cache id of this basis: the next gallery of the document warm-starts from it. */
+  cacheId?: string;
+}
+
+/**
+ * The finished krylov gallery nearest in timestep to `timestep` (same k preferred), whose basis starts the next one:
+ * the local geometry changes little between neighbouring steps, so moving the timestep one step costs ≈ 30 % fewer
+ * Jacobian products than a cold basis. Galleries belong to one document, so every candidate is of the same image.
+ */
+export function warmStartSource(galleries: readonly Gallery[], timestep: number, k: number): Gallery | null {
+  let best: Gallery | null = null;
+  const score = (g: Gallery) => Math.abs(g.timestep - timestep) * 2 + (g.k === k ? 0 : 1);
+  for (const g of galleries) {
+    if (g.status !== 'done' || !g.cacheId || g.method !== 'krylov' || g.timestep === timestep) continue;
+    if (!best || score(g) < score(best)) best = g;
+  }
+  return best;
 }
 
 export function basisKey(timestep: number, method: string, k: number): string {
@@ -70,8 +88,15 @@ interface Running {
 }
 
 export class Galleries {
-  /** Preview quality: DDIM steps of each −/+ thumbnail (capped at the document's steps) and the strength shown. */
-  readonly previewSteps = 20;
+  /**
+   * Preview quality: DDIM steps of each −/+ thumbnail (the document's Advanced setting, capped at its steps), so
+   * previews are approximate renders of the edit.
+   */
+  get previewSteps(): number {
+    return this.#previewSteps?.() ?? GALLERY_DEFAULTS.previewSteps;
+  }
+  readonly #previewSteps: (() => number) | undefined;
+  /** The strength each −/+ preview shows. */
   readonly previewStrength = 1;
   readonly #jobs: JobsState;
   readonly #notices: Notices;
@@ -87,7 +112,8 @@ export class Galleries {
   });
 
   /** `timestep`: the picker's; `onChange`: a basis was computed (the document changed). */
-  constructor(deps: { jobs: JobsState; notices: Notices; timestep: () => number; onChange: () => void }) {
+  constructor(deps: { jobs: JobsState; notices: Notices; timestep: () => number; onChange: () => void; previewSteps?: () => number }) {
+    this.#previewSteps = deps.previewSteps;
     this.#jobs = deps.jobs;
     this.#notices = deps.notices;
     this.#timestep = deps.timestep;
@@ -155,6 +181,7 @@ export class Galleries {
     const { timestep } = req;
     const k = this.#k;
     const method = this.#method;
+    const warmFrom = method === 'krylov' && !req.cacheId ? warmStartSource(this.#list, timestep, k) : null;
     this.#list = [...this.#list.filter((x) => x.key !== key), { key, timestep, k, method, rows: [], sigmas: [], status: 'computing' }];
     const update = (f: (x: Gallery) => Gallery) => (this.#list = this.#list.map((x) => (x.key === key ? f(x) : x)));
     try {
@@ -171,6 +198,7 @@ export class Galleries {
           strength: this.previewStrength,
           provider: req.provider,
           ...(req.cacheId ? { cacheId: req.cacheId } : {}),
+          ...(warmFrom?.cacheId ? { warmFromCacheId: warmFrom.cacheId } : {}),
         },
         `Basis at t = ${timestep} (k = ${k})`,
         (partial) => {
@@ -195,7 +223,10 @@ export class Galleries {
           residual: out.basis.residuals.at(-1),
           seconds: out.basis.seconds,
           cacheHit: out.basis.cacheHit,
+          products: out.basis.jacobianProducts.total,
+          warmStarted: out.basis.warmStarted ?? false,
         },
+        cacheId: out.basis.cacheId,
       }));
       this.#onChange();
     } catch (err) {
