@@ -105,10 +105,47 @@ describe('project format', () => {
     expect(again.fromVersion).toBe(PROJECT_FORMAT_VERSION);
   });
 
+  it('opens the version 2 fixture (no analyses) and saves it in the current version', () => {
+    const p = loadProjectFile(join(FIXTURES, 'v2-seed.pbproj'));
+    expect(p.fromVersion).toBe(2);
+    expect(p.readOnly).toBe(false);
+    expect(p.manifest.formatVersion).toBe(PROJECT_FORMAT_VERSION);
+    expect(p.manifest.analyses).toBeUndefined();
+    expect(p.manifest.state.edits.map((e) => [e.basisKey, e.index, e.strength])).toEqual([['t600-krylov-k4', 1, 0.5]]);
+    expect(p.manifest.history.index).toBe(1);
+    const again = decodeProject(encodeProject(p));
+    expect(again.fromVersion).toBe(PROJECT_FORMAT_VERSION);
+    expect(again.manifest).toEqual(p.manifest);
+  });
+
+  it('keeps the analyses saved with the document (deflated JSON blobs), and refuses a missing one', async () => {
+    const p = sample(blob(1));
+    // Repetitive like real analysis JSON: deflating it must shrink the file.
+    const json = strToU8(JSON.stringify({ format: 'pullback-geometry-analysis', sigma: Array.from({ length: 4000 }, (_, i) => i % 17) }));
+    const comparison = strToU8(JSON.stringify({ format: 'pullback-geometry-analysis', label: 'other model' }));
+    for (const b of [json, comparison]) p.blobs.set(sha256Hex(b), b);
+    p.manifest.analyses = [
+      { blob: sha256Hex(json), role: 'result', label: 'avatars64, 4 seeds' },
+      { blob: sha256Hex(comparison), role: 'comparison', label: 'other model' },
+    ];
+    const bytes = encodeProject(p);
+    expect(bytes.length).toBeLessThan(json.length / 2);
+    const back = decodeProject(bytes);
+    expect(back.manifest.analyses).toEqual(p.manifest.analyses);
+    expect(Buffer.from(back.blobs.get(sha256Hex(json))!).equals(Buffer.from(json))).toBe(true);
+    // The async writer (the main process's) writes the same entries.
+    const { encodeProjectAsync } = await import('../../src-main/core/project');
+    const parts = await encodeProjectAsync(p);
+    const joined = Buffer.concat(parts.map((x) => Buffer.from(x)));
+    expect(decodeProject(new Uint8Array(joined)).manifest.analyses).toEqual(p.manifest.analyses);
+    p.blobs.delete(sha256Hex(comparison));
+    expect(expectProjectError(() => encodeProject(p))?.code).toBe('project-corrupt');
+  });
+
   it('opens a readable newer-version file read-only, and refuses an unreadable one with newer-version', () => {
-    const p = loadProjectFile(join(FIXTURES, 'v3-future.pbproj'));
+    const p = loadProjectFile(join(FIXTURES, 'v4-future.pbproj'));
     expect(p.readOnly).toBe(true);
-    expect(p.fromVersion).toBe(3);
+    expect(p.fromVersion).toBe(4);
     const alien = zipSync({ 'manifest.json': strToU8(JSON.stringify({ format: 'pullback-project', formatVersion: 9, everything: 'changed' })) });
     expect(expectProjectError(() => decodeProject(alien))?.code).toBe('project-newer-version');
   });

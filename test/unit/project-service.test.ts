@@ -100,7 +100,7 @@ describe('project service', () => {
   it('a newer-version project opens read-only and cannot be saved over, only saved as', async () => {
     const { svc, dataDir, manifest, blobs } = setup();
     mkdirSync(join(dataDir, 'projects'), { recursive: true });
-    copyFileSync(resolve(import.meta.dirname, '..', 'fixtures', 'projects', 'v3-future.pbproj'), join(dataDir, 'projects', 'future.pbproj'));
+    copyFileSync(resolve(import.meta.dirname, '..', 'fixtures', 'projects', 'v4-future.pbproj'), join(dataDir, 'projects', 'future.pbproj'));
     const before = readFileSync(join(dataDir, 'projects', 'future.pbproj'));
     const p = (await svc.handle({ op: 'open', id: 'w:future' })) as OpenedProject;
     expect(p.readOnly).toBe(true);

@@ -1,13 +1,14 @@
 /**
- * The project file: a zip (fflate) holding `manifest.json` and content-addressed blobs `blobs/<sha256>`. Blobs are
- * stored uncompressed (PNGs are compressed already) and checked against their names on load. Loading inflates with
+ * The project file: a zip (fflate) holding `manifest.json` and content-addressed blobs `blobs/<sha256>`. Image blobs
+ * are stored uncompressed (PNGs are compressed already), analysis JSON deflated; all are checked against their names
+ * on load. Loading inflates with
  * a budget of bytes actually produced (zip-read.ts), never trusting the sizes the file declares.
  */
 import { createHash } from 'node:crypto';
 import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
 import { ProjectError } from './errors';
 import { migrateManifest } from './migrate';
-import { ManifestV2Schema, PROJECT_FORMAT, PROJECT_FORMAT_VERSION, type ProjectManifest } from './schema';
+import { PROJECT_FORMAT, PROJECT_FORMAT_VERSION, ProjectManifestSchema, type ProjectManifest } from './schema';
 import { buildZipAsync } from './zip-write';
 import { DEFAULT_ZIP_LIMITS, InflateBudget, ZipReadError, extractEntry, listEntries, runAsync, runSync, sha256Steps, type Steps, type ZipLimits } from './zip-read';
 
@@ -37,29 +38,35 @@ export function referencedBlobs(m: ProjectManifest): string[] {
   if (m.source.kind === 'image') refs.add(m.source.blob);
   if (m.images.source) refs.add(m.images.source);
   if (m.images.result) refs.add(m.images.result);
+  for (const a of m.analyses ?? []) refs.add(a.blob);
   return [...refs];
 }
 
+/** Blobs worth deflating: the analyses' JSON (a PNG would not shrink, only cost time). */
+function compressible(m: ProjectManifest): Set<string> {
+  return new Set((m.analyses ?? []).map((a) => a.blob));
+}
+
 /** The validated manifest text and the referenced blobs, in the archive's order. Throws ProjectError('project-corrupt'). */
-function* projectEntries(content: ProjectContent): Steps<{ manifest: Uint8Array; blobs: [string, Uint8Array][] }> {
-  const parsed = ManifestV2Schema.safeParse({ ...content.manifest, format: PROJECT_FORMAT, formatVersion: PROJECT_FORMAT_VERSION });
+function* projectEntries(content: ProjectContent): Steps<{ manifest: Uint8Array; blobs: [string, Uint8Array][]; deflate: Set<string> }> {
+  const parsed = ProjectManifestSchema.safeParse({ ...content.manifest, format: PROJECT_FORMAT, formatVersion: PROJECT_FORMAT_VERSION });
   if (!parsed.success) throw new ProjectError('project-corrupt', `cannot save: invalid project (${parsed.error.issues[0]?.path.join('.')})`);
   const blobs: [string, Uint8Array][] = [];
   // Only referenced blobs are written: images nobody points at any more are dropped on save.
   for (const hash of referencedBlobs(parsed.data)) {
     const bytes = content.blobs.get(hash);
-    if (!bytes) throw new ProjectError('project-corrupt', `cannot save: image ${hash.slice(0, 12)}… is missing`);
-    if ((yield* sha256Steps(bytes)) !== hash) throw new ProjectError('project-corrupt', `cannot save: image ${hash.slice(0, 12)}… does not match its hash`);
+    if (!bytes) throw new ProjectError('project-corrupt', `cannot save: blob ${hash.slice(0, 12)}… is missing`);
+    if ((yield* sha256Steps(bytes)) !== hash) throw new ProjectError('project-corrupt', `cannot save: blob ${hash.slice(0, 12)}… does not match its hash`);
     blobs.push([hash, bytes]);
   }
-  return { manifest: strToU8(JSON.stringify(parsed.data, null, 2)), blobs };
+  return { manifest: strToU8(JSON.stringify(parsed.data, null, 2)), blobs, deflate: compressible(parsed.data) };
 }
 
 /** Serialize a project. Throws ProjectError('project-corrupt') if the manifest is invalid or a blob is missing. */
 export function encodeProject(content: ProjectContent): Uint8Array {
-  const { manifest, blobs } = runSync(projectEntries(content));
+  const { manifest, blobs, deflate } = runSync(projectEntries(content));
   const files: Zippable = { [MANIFEST_NAME]: manifest };
-  for (const [hash, bytes] of blobs) files[BLOB_DIR + hash] = [bytes, { level: 0 }];
+  for (const [hash, bytes] of blobs) files[BLOB_DIR + hash] = [bytes, { level: deflate.has(hash) ? 6 : 0 }];
   return zipSync(files, { level: 6, mtime: new Date('2000-01-01T00:00:00Z') });
 }
 
@@ -69,8 +76,11 @@ export function encodeProject(content: ProjectContent): Uint8Array {
  * the archive comes as parts to write one after the other (writeFileAtomicAsync takes them as they are).
  */
 export async function encodeProjectAsync(content: ProjectContent): Promise<Uint8Array[]> {
-  const { manifest, blobs } = await runAsync(projectEntries(content));
-  return buildZipAsync([{ name: MANIFEST_NAME, data: manifest, deflate: true }, ...blobs.map(([hash, data]) => ({ name: BLOB_DIR + hash, data, deflate: false }))]);
+  const { manifest, blobs, deflate } = await runAsync(projectEntries(content));
+  return buildZipAsync([
+    { name: MANIFEST_NAME, data: manifest, deflate: true },
+    ...blobs.map(([hash, data]) => ({ name: BLOB_DIR + hash, data, deflate: deflate.has(hash) })),
+  ]);
 }
 
 /** Parse project bytes. Throws ProjectError only (never a SyntaxError, RangeError or zod error). */

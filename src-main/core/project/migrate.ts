@@ -4,7 +4,7 @@
  * TypeError half-way through.
  */
 import { ProjectError } from './errors';
-import { ManifestV1Schema, ManifestV2Schema, PROJECT_FORMAT_VERSION, type ProjectManifest } from './schema';
+import { ManifestV1Schema, ManifestV2Schema, PROJECT_FORMAT_VERSION, ProjectManifestSchema, type ProjectManifest } from './schema';
 
 type Step = (m: unknown) => unknown;
 
@@ -30,6 +30,8 @@ export const MIGRATIONS: Record<number, Step> = {
       images: m.image ? { result: m.image } : {},
     };
   },
+  // v3 added the analyses kept with the document: a v2 file has none.
+  2: (raw) => ({ ...ManifestV2Schema.parse(raw), formatVersion: 3 }),
 };
 
 export interface MigrationResult {
@@ -51,7 +53,7 @@ export function migrateManifest(raw: unknown): MigrationResult {
   }
   if (version > PROJECT_FORMAT_VERSION) {
     // A newer writer may only have added fields: read what we understand, and refuse to save over it.
-    const parsed = ManifestV2Schema.safeParse(raw);
+    const parsed = ProjectManifestSchema.safeParse(raw);
     if (!parsed.success) {
       throw new ProjectError('project-newer-version', `the project was saved by a newer Pullback Studio (format ${version}; this version reads up to ${PROJECT_FORMAT_VERSION})`);
     }
@@ -63,7 +65,7 @@ export function migrateManifest(raw: unknown): MigrationResult {
   } catch {
     throw new ProjectError('project-corrupt', `the project (format ${version}) could not be upgraded: its manifest is malformed`);
   }
-  const parsed = ManifestV2Schema.safeParse(m);
+  const parsed = ProjectManifestSchema.safeParse(m);
   if (!parsed.success) {
     const where = parsed.error.issues[0]?.path.join('.') || 'manifest';
     throw new ProjectError('project-corrupt', `the project manifest is malformed (${where})`);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 export const PROJECT_FORMAT = 'pullback-project';
 /** When incrementing this, add a migration from the previous version in migrate.ts and a fixture in test/fixtures/projects. */
-export const PROJECT_FORMAT_VERSION = 2;
+export const PROJECT_FORMAT_VERSION = 3;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const int = z.number().int();
@@ -57,10 +57,27 @@ export const EditEntrySchema = z.object({
   enabled: z.boolean(),
 });
 
+/**
+ * Apply's edit parameters (the editor's Advanced controls). Every field optional: absent = the default in
+ * shared/edit-defaults.ts, so files written before the controls existed load unchanged (no format version bump).
+ */
+export const EditParamsSchema = z.object({
+  mode: z.enum(['guidance', 'move']).optional(),
+  guidanceSteps: int.min(0).max(512).optional(),
+  scale: finite.min(0).max(100).optional(),
+  delta: finite.min(0).max(100).optional(),
+  alpha: finite.min(0).max(1000).optional(),
+  boostFraction: finite.min(0).max(1).nullable().optional(),
+  renderSteps: int.min(1).max(1000).optional(),
+  previewSteps: int.min(1).max(1000).optional(),
+});
+
 /** The undoable part of the editor: everything the history restores. */
 export const DocStateSchema = z.object({
   timestep: int.min(0).nullable(),
   edits: z.array(EditEntrySchema).max(256),
+  /** Absent in projects saved before the Advanced controls: the defaults. */
+  params: EditParamsSchema.optional(),
 });
 
 export const HistorySchema = z.object({
@@ -82,7 +99,27 @@ export const ManifestV2Schema = z.object({
   history: HistorySchema,
   images: z.object({ source: sha256.optional(), result: sha256.optional() }),
 });
-export type ProjectManifest = z.infer<typeof ManifestV2Schema>;
+
+/**
+ * A geometry analysis kept with the document (format 3): the analyze job's result (AnalysisResultSchema in
+ * shared/analysis-api.ts) as JSON in a content-addressed blob. The blob is validated by the reader that shows it, so
+ * a damaged analysis costs that analysis only, never the document.
+ */
+export const AnalysisRefSchema = z.object({
+  blob: sha256,
+  /** What the Analyze view shows it as: the run itself, or the run it is overlaid with. */
+  role: z.enum(['result', 'comparison']),
+  label: z.string().max(200),
+});
+
+/** Version 3: version 2 plus the document's geometry analyses. */
+export const ManifestV3Schema = ManifestV2Schema.extend({
+  analyses: z.array(AnalysisRefSchema).max(16).optional(),
+});
+/** The manifest of the current version: what is saved, and what every file is migrated to. */
+export const ProjectManifestSchema = ManifestV3Schema;
+export type ProjectManifest = z.infer<typeof ProjectManifestSchema>;
+export type AnalysisRef = z.infer<typeof AnalysisRefSchema>;
 export type ModelRef = z.infer<typeof ModelRefSchema>;
 export type ProjectSource = z.infer<typeof SourceSchema>;
 export type EditEntry = z.infer<typeof EditEntrySchema>;
