@@ -10,6 +10,8 @@
  * time of one ± gallery preview pair (gallery defaults: guidance n = 8, s = 0.2 each, both rendered as one batch of
  * 2 with 20 DDIM steps)
  * and of one full edit (guidance n = 16, render at 50 steps with the η = 1 tail).
+ * Warm rows (`--warm-ks`, default 8; krylov): the basis one schedule step either side of t, cold and warm-started
+ * from the basis at t (what the editor does when the timestep moves one step: warmFromCacheId).
  */
 import { fork } from 'node:child_process';
 import { markdownTable } from './lib/table';
@@ -45,6 +47,16 @@ interface BasisRow {
   converged: boolean;
   maxResidual: number;
   peakRssMb: number;
+}
+interface WarmRow {
+  kind: 'warm';
+  k: number;
+  from: number;
+  to: number;
+  coldSeconds: number;
+  coldProducts: number;
+  warmSeconds: number;
+  warmProducts: number;
 }
 interface EditRow {
   kind: 'edit';
@@ -97,6 +109,36 @@ async function childBasis(modelDir: string, method: 'krylov' | 'subspace', k: nu
   };
 }
 
+async function childWarm(modelDir: string, k: number): Promise<WarmRow[]> {
+  const { models, model, predictor, timestep, xt } = await setup(modelDir);
+  const K = jacobianK('krylov', k);
+  const basisAt = async (x: typeof xt, t: number, warmStart?: typeof xt) => {
+    const op = await jacobianSessions.operator({ model, K }, x, t);
+    return computeLocalBasis(op, { method: 'krylov', k, seed: 0, maxBatch: op.K, ...(warmStart ? { warmStart } : {}) } as Parameters<typeof computeLocalBasis>[1]);
+  };
+  const centre = await basisAt(xt, timestep);
+  const schedule = ddimTimesteps(100, model.scheduler.numTrainTimesteps);
+  const i = schedule.indexOf(timestep);
+  const rows: WarmRow[] = [];
+  for (const to of [schedule[i - 1], schedule[i + 1]].filter((t) => t !== undefined)) {
+    const x = await resolveXt({ seed: 0, steps: 100 }, model, predictor, to);
+    const cold = await basisAt(x, to);
+    const warm = await basisAt(x, to, centre.V);
+    rows.push({
+      kind: 'warm',
+      k,
+      from: timestep,
+      to,
+      coldSeconds: cold.seconds,
+      coldProducts: cold.jacobianProducts.total,
+      warmSeconds: warm.seconds,
+      warmProducts: warm.jacobianProducts.total,
+    });
+  }
+  await models.release();
+  return rows;
+}
+
 async function childEdit(modelDir: string): Promise<EditRow> {
   const { models, model, predictor, timestep, xt } = await setup(modelDir);
   const op = await jacobianSessions.operator({ model, K: jacobianK('krylov', 2) }, xt, timestep);
@@ -145,7 +187,8 @@ function runChild<R>(args: string[]): Promise<R> {
 export async function main(args: string[]): Promise<void> {
   if (args[0] === '--child') {
     const [, what, modelDir, method, k] = args;
-    const row = what === 'edit' ? await childEdit(modelDir) : await childBasis(modelDir, method as 'krylov' | 'subspace', Number(k));
+    const row =
+      what === 'edit' ? await childEdit(modelDir) : what === 'warm' ? await childWarm(modelDir, Number(k)) : await childBasis(modelDir, method as 'krylov' | 'subspace', Number(k));
     process.send!(row);
     return;
   }
@@ -156,6 +199,7 @@ export async function main(args: string[]): Promise<void> {
   const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
   const ks = (opt('--ks') ?? '2,8,16').split(',').map(Number);
   const methods = (opt('--methods') ?? 'krylov,subspace').split(',') as ('krylov' | 'subspace')[];
+  const warmKs = (opt('--warm-ks') ?? '8').split(',').filter((s) => s !== '').map(Number);
   const bundled = path.join(ROOT, 'resources/models/avatars64');
   let modelDir = positional[0];
   let label = modelDir;
@@ -170,7 +214,7 @@ export async function main(args: string[]): Promise<void> {
   }
   // Derive (or load) the graphs of every K the rows use once here, so no row pays for derivation.
   const { models, model, timestep, xt } = await setup(modelDir);
-  for (const K of new Set(ks.flatMap((k) => methods.map((m) => jacobianK(m, k))))) {
+  for (const K of new Set([...ks.flatMap((k) => methods.map((m) => jacobianK(m, k))), ...warmKs.map((k) => jacobianK('krylov', k))])) {
     await jacobianSessions.operator({ model, K }, xt, timestep);
     await jacobianSessions.release();
   }
@@ -203,6 +247,16 @@ export async function main(args: string[]): Promise<void> {
       ]),
     )}\n`,
   );
+  const warm: WarmRow[] = [];
+  for (const k of warmKs) warm.push(...(await runChild<WarmRow[]>(['warm', modelDir, 'krylov', String(k)])));
+  if (warm.length) {
+    process.stdout.write(
+      `\n${markdownTable(
+        ['k', 'timestep', 'cold seconds', 'cold products', 'warm seconds (from the basis one step away)', 'warm products'],
+        warm.map((r) => [String(r.k), `${r.to} (from ${r.from})`, r.coldSeconds.toFixed(2), String(r.coldProducts), r.warmSeconds.toFixed(2), String(r.warmProducts)]),
+      )}\n`,
+    );
+  }
   const e = await runChild<EditRow>(['edit', modelDir]);
   process.stdout.write(
     `\n${markdownTable(
