@@ -20,9 +20,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModelCache } from '../src-main/engine/worker/model-cache';
+import { loadBenchModel } from './lib/model';
 import { JacobianSessions } from '../src-main/engine/worker/jacobian-operator';
-import { batchSafePredictor, modelStepper, resolveTimestep, resolveXt } from '../src-main/engine/jobs/support/latent';
+import { modelStepper, resolveXt } from '../src-main/engine/jobs/support/latent';
 import { basisRow } from '../src-main/engine/jobs/support/wire-tensors';
 import { jacobianK } from '../src-main/engine/jobs/support/local-basis';
 import { computeLocalBasis } from '../src-main/core/geometry';
@@ -65,16 +65,7 @@ interface EditRow {
   peakRssMb: number;
 }
 
-async function setup(modelDir: string) {
-  const models = new ModelCache();
-  const loaded = await models.load(modelDir, 'cpu');
-  const model = loaded.model;
-  const predictor = batchSafePredictor(model, loaded.predictor);
-  const steps = 100;
-  const timestep = resolveTimestep({ t: 0.6, steps }, model);
-  const xt = await resolveXt({ seed: 0, steps }, model, predictor, timestep);
-  return { models, model, predictor, timestep, xt };
-}
+const setup = (modelDir: string) => loadBenchModel(modelDir);
 
 /** This bench process's derived-graph sessions (the engine worker owns its own). */
 const jacobianSessions = new JacobianSessions();
