@@ -4,9 +4,13 @@
  * cancelled when it disconnects.
  *
  * Fair sharing: a client has at most `maxOpenJobsPerClient` jobs queued or running ('busy' beyond), and at most one
- * of them waits in the engine's queue at a time; the rest wait here, in the client's order, and enter the engine's
- * queue when the client's previous job ends. The engine runs one job at a time in queue order, so clients take
- * turns: a client that queued hundreds of jobs delays another client's job by at most one of its own.
+ * per priority level in the engine at a time (DEFAULT_JOB_PRIORITY or the client's hint); the rest wait here, in the
+ * client's order, and enter the engine when the client's previous job of that level ends. The engine runs jobs of one
+ * level in queue order, so clients take turns: a client that queued hundreds of jobs delays another client's job of
+ * the same level by at most one of its own; one per level lets a client's preview overtake its own analysis.
+ *
+ * Coalescing (`coalesceKey`, scoped to the client): a new job ends the client's waiting or in-engine job with the
+ * same key as 'superseded' (an in-engine one through the engine's cancel, reported as 'superseded').
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -14,12 +18,15 @@ import { listBundledModels } from './bundled-models';
 import {
   AppInfoSchema,
   CancelJobRequestSchema,
+  DEFAULT_JOB_PRIORITY,
   JOBS,
   StartJobRequestSchema,
   type AppInfo,
   type JobEvent,
   type JobName,
+  type JobPriority,
   type PullbackApi,
+  type StartJobOptions,
   type Unsubscribe,
 } from '../shared/api';
 import { ApiError } from '../shared/errors';
@@ -45,7 +52,10 @@ interface WaitingJob {
   jobId: string;
   name: JobName;
   input: unknown;
+  priority: JobPriority;
 }
+
+const SUPERSEDED = { code: 'superseded', message: 'replaced by a newer request with the same key' } as const;
 
 export interface ClientSession extends PullbackApi {
   close(): void;
@@ -98,68 +108,109 @@ export class ApiService {
     const owned = new Set<string>();
     /** Jobs waiting here for this client's turn, in the order they were started. */
     const waiting: WaitingJob[] = [];
-    /** The one job of this client in the engine's queue (or running), if any. */
-    let inEngine: string | null = null;
+    /** This client's jobs in the engine (queued or running) and their priority level: at most one live per level. */
+    const inEngine = new Map<string, JobPriority>();
+    /** Coalescing keys of this client's open jobs. */
+    const keys = new Map<string, string>();
+    /** In-engine jobs a newer one replaced: cancelled there, reported as 'superseded' whatever ends them. */
+    const superseded = new Set<string>();
     /** Jobs whose 'queued' event was sent when they started waiting here (the engine's own is then a duplicate). */
     const announced = new Set<string>();
     const listeners = new Set<(e: JobEvent) => void>();
     let closed = false;
 
     const emit = (e: JobEvent) => {
-      if (e.type === 'done' || e.type === 'error') owned.delete(e.jobId);
+      if (e.type === 'done' || e.type === 'error') {
+        owned.delete(e.jobId);
+        keys.delete(e.jobId);
+      }
       for (const l of [...listeners]) l(e);
     };
+    /** A superseded job leaves the level to its successor at once (it only has its current step to finish). */
+    const levelBusy = (level: JobPriority) => [...inEngine].some(([id, l]) => l === level && !superseded.has(id));
+    const submit = (job: WaitingJob) => {
+      inEngine.set(job.jobId, job.priority);
+      this.host.submit(job.name, job.input, job.jobId, { priority: job.priority });
+    };
     const submitNext = () => {
-      while (!closed && inEngine === null && waiting.length > 0) {
-        const job = waiting.shift()!;
-        inEngine = job.jobId;
+      for (let i = 0; !closed && i < waiting.length; ) {
+        const job = waiting[i];
+        if (levelBusy(job.priority)) {
+          i++;
+          continue;
+        }
+        waiting.splice(i, 1);
         try {
-          this.host.submit(job.name, job.input, job.jobId);
+          submit(job);
         } catch (err) {
-          inEngine = null;
+          inEngine.delete(job.jobId);
           announced.delete(job.jobId);
           emit({ type: 'error', jobId: job.jobId, error: asApiError(err).toPayload() });
         }
       }
     };
-    const unsubscribeHost = this.host.onEvent((e) => {
-      if (!owned.has(e.jobId)) return;
-      if (e.type === 'queued' && announced.delete(e.jobId)) return;
+    /** The client's open jobs with this key: the ones the new job replaces. */
+    const holdersOf = (key: string) => [...keys].filter(([, k]) => k === key).map(([id]) => id);
+    const supersede = (ids: string[]) => {
+      for (const id of ids) {
+        const i = waiting.findIndex((j) => j.jobId === id);
+        if (i >= 0) {
+          waiting.splice(i, 1);
+          announced.delete(id);
+          emit({ type: 'error', jobId: id, error: { ...SUPERSEDED } });
+        } else if (inEngine.has(id) && !superseded.has(id)) {
+          superseded.add(id);
+          this.host.cancel(id);
+        }
+      }
+    };
+    const unsubscribeHost = this.host.onEvent((event) => {
+      if (!owned.has(event.jobId)) return;
+      if (event.type === 'queued' && announced.delete(event.jobId)) return;
+      const ended = event.type === 'done' || event.type === 'error';
+      const e: JobEvent = ended && superseded.has(event.jobId) ? { type: 'error', jobId: event.jobId, error: { ...SUPERSEDED } } : event;
       emit(e);
-      if ((e.type === 'done' || e.type === 'error') && e.jobId === inEngine) {
-        inEngine = null;
-        submitNext();
+      if (ended) {
+        superseded.delete(e.jobId);
+        if (inEngine.delete(e.jobId)) submitNext();
       }
     });
     return {
       getAppInfo: () => this.getAppInfo(),
       pickModelFolder: async () => (this.opts.pickFolder ? this.opts.pickFolder() : null),
-      startJob: async (name: JobName, input: unknown) => {
-        const req = StartJobRequestSchema.safeParse({ name, input });
-        if (!req.success) throw new ApiError({ code: 'unknown-job', message: `unknown job "${String(name)}"` });
-        if (owned.size >= maxOpen) {
+      startJob: async (name: JobName, input: unknown, options?: StartJobOptions) => {
+        const req = StartJobRequestSchema.safeParse({ name, input, options });
+        if (!req.success) {
+          if (req.error.issues.some((i) => i.path[0] === 'name')) throw new ApiError({ code: 'unknown-job', message: `unknown job "${String(name)}"` });
+          throw new ApiError({ code: 'invalid-input', message: `invalid job options: ${req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+        }
+        const key = req.data.options?.coalesceKey;
+        const replaced = key === undefined ? [] : holdersOf(key);
+        if (owned.size - replaced.length >= maxOpen) {
           throw new ApiError({ code: 'busy', message: `this window already has ${maxOpen} jobs queued or running; wait for some to finish or cancel them` });
         }
+        // A bad request must not end the job it would have replaced.
+        checkJobInput(req.data.name, req.data.input);
+        supersede(replaced);
+        const job: WaitingJob = { jobId: randomUUID(), name: req.data.name, input: req.data.input, priority: req.data.options?.priority ?? DEFAULT_JOB_PRIORITY[req.data.name] };
         // Own the id before submitting: the host emits 'queued' synchronously inside submit().
-        const jobId = randomUUID();
-        if (inEngine === null) {
-          owned.add(jobId);
-          inEngine = jobId;
+        owned.add(job.jobId);
+        if (key !== undefined) keys.set(job.jobId, key);
+        if (!levelBusy(job.priority)) {
           try {
-            this.host.submit(req.data.name, req.data.input, jobId);
-            return { jobId };
+            submit(job);
+            return { jobId: job.jobId };
           } catch (err) {
-            owned.delete(jobId);
-            inEngine = null;
+            owned.delete(job.jobId);
+            keys.delete(job.jobId);
+            inEngine.delete(job.jobId);
             throw asApiError(err);
           }
         }
-        checkJobInput(req.data.name, req.data.input);
-        owned.add(jobId);
-        announced.add(jobId);
-        waiting.push({ jobId, name: req.data.name, input: req.data.input });
-        emit({ type: 'queued', jobId, name: req.data.name });
-        return { jobId };
+        announced.add(job.jobId);
+        waiting.push(job);
+        emit({ type: 'queued', jobId: job.jobId, name: job.name });
+        return { jobId: job.jobId };
       },
       cancelJob: async (jobId: string) => {
         const req = CancelJobRequestSchema.safeParse({ jobId });
@@ -182,8 +233,10 @@ export class ApiService {
       close: () => {
         closed = true;
         waiting.length = 0;
-        if (inEngine !== null) this.host.cancel(inEngine);
+        for (const id of inEngine.keys()) this.host.cancel(id);
         owned.clear();
+        keys.clear();
+        superseded.clear();
         announced.clear();
         listeners.clear();
         unsubscribeHost();

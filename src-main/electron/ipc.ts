@@ -8,7 +8,7 @@ import { IPC_CHANNELS, type IpcEnvelope } from '../shared/ipc';
 import { ApiError } from '../shared/errors';
 import { toApiError } from '../engine/errors';
 import { isAppUrl } from './app-protocol';
-import type { JobName } from '../shared/api';
+import type { JobName, StartJobOptions } from '../shared/api';
 import type { ProjectRequest } from '../shared/project-api';
 
 /** The sender check, exported for tests: a top-level frame of a window we created, showing our renderer. */
@@ -56,7 +56,8 @@ export function registerIpc(service: ApiService, devServerUrl?: string): void {
   };
   handle(IPC_CHANNELS.getAppInfo, (s) => s.getAppInfo());
   handle(IPC_CHANNELS.pickModelFolder, (s) => s.pickModelFolder());
-  handle(IPC_CHANNELS.startJob, (s, [name, input]) => s.startJob(name as JobName, input));
+  // The options are validated by ApiService (StartJobOptionsSchema) like the input.
+  handle(IPC_CHANNELS.startJob, (s, [name, input, options]) => s.startJob(name as JobName, input, options as StartJobOptions | undefined));
   handle(IPC_CHANNELS.cancelJob, async (s, [jobId]) => {
     await s.cancelJob(String(jobId));
     return null;

@@ -22,7 +22,7 @@ import { TOKEN_COOKIE, WS_MAX_PROJECT_REQUESTS, WS_MAX_REQUEST_BYTES, WS_PATH, W
 import { toApiError } from '../engine/errors';
 import { SecretSet, bearer, cookieValue, hostAllowed, newToken, originAllowed, parseRequestTarget, sameOriginPath, tokenProblem, tokensEqual } from './security';
 import { CSP, readStaticFile } from '../app/static-files';
-import type { JobName } from '../shared/api';
+import type { JobName, StartJobOptions } from '../shared/api';
 import type { ProjectRequest } from '../shared/project-api';
 
 export interface WebServerOptions {
@@ -278,7 +278,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
             result = await session.pickModelFolder();
             break;
           case 'startJob':
-            result = await session.startJob(a0 as JobName, parsed.data.args[1]);
+            // The options (args[2]) are validated by ApiService (StartJobOptionsSchema) like the input.
+            result = await session.startJob(a0 as JobName, parsed.data.args[1], parsed.data.args[2] as StartJobOptions | undefined);
             break;
           case 'cancelJob':
             result = await session.cancelJob(String(a0));

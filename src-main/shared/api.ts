@@ -17,11 +17,13 @@ import {
   bytes,
   EncodedImageSchema,
   Float32TensorSchema,
+  LatentMaskSchema,
   modelDir,
   ProviderPreferenceSchema,
   ProviderSchema,
 } from './wire';
 import { AnalyzeInputSchema, AnalyzeOutputSchema } from './analysis-api';
+import { EDIT_DEFAULTS, EDIT_LIMITS, GALLERY_DEFAULTS } from './edit-defaults';
 import type { ProjectRequest } from './project-api';
 
 export * from './wire';
@@ -147,19 +149,19 @@ function oneSourceOneTime(v: PullbackBase, ctx: z.RefinementCtx, needSource = tr
 const EditMode = z.enum(['guidance', 'move']);
 /** Guidance/move parameters shared by `edit` and `gallery` (method.md §2; defaults are the authors' unconditional ones). */
 const editParams = {
-  mode: EditMode.default('guidance'),
+  mode: EditMode.default(EDIT_DEFAULTS.mode),
   /** n guidance steps at t. */
-  guidanceSteps: z.number().int().min(0).max(512).default(16),
+  guidanceSteps: z.number().int().min(EDIT_LIMITS.guidanceSteps.min).max(EDIT_LIMITS.guidanceSteps.max).default(EDIT_DEFAULTS.guidanceSteps),
   /** s */
-  scale: z.number().min(0).max(100).default(0.1),
+  scale: z.number().min(EDIT_LIMITS.scale.min).max(EDIT_LIMITS.scale.max).default(EDIT_DEFAULTS.scale),
   /** δ */
-  delta: z.number().min(0).max(100).default(1),
+  delta: z.number().min(EDIT_LIMITS.delta.min).max(EDIT_LIMITS.delta.max).default(EDIT_DEFAULTS.delta),
   /** α of the plain move. */
-  alpha: z.number().min(0).max(1000).default(1),
+  alpha: z.number().min(EDIT_LIMITS.alpha.min).max(EDIT_LIMITS.alpha.max).default(EDIT_DEFAULTS.alpha),
   /** t_boost/T: steps below it use η = 1; null disables. */
-  boostFraction: z.number().min(0).max(1).nullable().default(0.2),
+  boostFraction: z.number().min(EDIT_LIMITS.boostFraction.min).max(EDIT_LIMITS.boostFraction.max).nullable().default(EDIT_DEFAULTS.boostFraction),
   /** Seed of the η = 1 tail's noise. */
-  noiseSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  noiseSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(EDIT_DEFAULTS.noiseSeed),
 };
 
 export const SampleInputSchema = z.object(pullbackBase).superRefine((v, ctx) => oneSourceOneTime(v, ctx));
@@ -174,7 +176,10 @@ export const SampleOutputSchema = z.object({
 
 export const InvertInputSchema = z.object({
   modelDir,
-  /** Image file bytes (PNG, JPEG, WebP...): decoded, converted to RGB (or gray), resized to cover and centre-cropped. */
+  /**
+   * Image file bytes, PNG, JPEG or WebP within shared/image-limits.ts (else the engine answers 'unsupported-image' /
+   * 'image-too-large'): decoded, converted to RGB (or gray), resized to cover and centre-cropped.
+   */
   image: bytes,
   steps: z.number().int().min(1).max(1000).default(100),
   /** Reconstructions below this PSNR (dB) are flagged `poor`. */
@@ -226,14 +231,14 @@ export const GalleryInputSchema = z
     ...BasisParamsSchema.shape,
     ...editParams,
     /** Previews take half the authors' guidance steps at twice the scale (same n·s, so about the same edit). */
-    guidanceSteps: z.number().int().min(0).max(512).default(8),
-    scale: z.number().min(0).max(100).default(0.2),
+    guidanceSteps: z.number().int().min(EDIT_LIMITS.guidanceSteps.min).max(EDIT_LIMITS.guidanceSteps.max).default(GALLERY_DEFAULTS.guidanceSteps),
+    scale: z.number().min(EDIT_LIMITS.scale.min).max(EDIT_LIMITS.scale.max).default(GALLERY_DEFAULTS.scale),
     /** Directions to preview (default: all k). */
     directions: z.array(z.number().int().min(0)).max(256).optional(),
     /** |strength| of the − and + previews. */
-    strength: z.number().positive().max(100).default(1),
+    strength: z.number().positive().max(100).default(GALLERY_DEFAULTS.strength),
     /** DDIM steps of the preview renders (cheaper than the final edit). */
-    previewSteps: z.number().int().min(1).max(1000).default(20),
+    previewSteps: z.number().int().min(1).max(1000).default(GALLERY_DEFAULTS.previewSteps),
   })
   .superRefine((v, ctx) => oneSourceOneTime(v, ctx));
 /**
@@ -274,8 +279,31 @@ export const EditInputSchema = z
     ...pullbackBase,
     ...editParams,
     composition: z.enum(['summed', 'sequential']).default('summed'),
+    /**
+     * DDIM steps of the render t → 0; absent: `steps` (the schedule x_t's path and the timestep snap use). The
+     * editor's x_t path keeps the document's steps while Apply renders with the authors' 100.
+     */
+    renderSteps: z.number().int().min(EDIT_LIMITS.renderSteps.min).max(EDIT_LIMITS.renderSteps.max).optional(),
+    /**
+     * Also render the edit after each of these guidance-step counts (each ≤ guidanceSteps; 0 = unedited): the
+     * authors' strip. Guidance mode with summed composition only (there the first m of n steps are exactly an
+     * m-step edit).
+     */
+    frames: z.array(z.number().int().min(0).max(EDIT_LIMITS.guidanceSteps.max)).max(64).optional(),
     /** The basis that `index` edits refer to (computed, or loaded from the cache, for this x_t and timestep). */
     basis: BasisParamsSchema.optional(),
+    /**
+     * Keep the edit in a region: every guidance update (or the move) of x_t is multiplied by these weights, so x_t
+     * outside (weight 0) stays exactly as it was. The render t → 0 still sees the whole image, so the outside of
+     * the final picture changes only through the U-Net's context, not through the edit itself.
+     */
+    region: LatentMaskSchema.optional(),
+    /**
+     * With `region`: also keep the outside of the rendered picture (Blended Diffusion): the unedited x_t is denoised
+     * alongside and the outside of every render step is taken from it, so x_0 outside equals the unedited render
+     * (bit for bit where the weight is 0; a pixel model's picture exactly there). Doubles the render's U-Net calls.
+     */
+    regionBlend: z.boolean().default(false),
     edits: z
       .array(
         z.union([
@@ -288,12 +316,19 @@ export const EditInputSchema = z
   .superRefine((v, ctx) => {
     oneSourceOneTime(v, ctx);
     if (v.edits.some((e) => 'index' in e) && !v.basis) ctx.addIssue({ code: 'custom', message: 'edits by index need `basis`' });
+    if (v.regionBlend && !v.region) ctx.addIssue({ code: 'custom', message: 'regionBlend needs a region' });
+    if (v.frames?.length) {
+      if (v.mode !== 'guidance' || v.composition !== 'summed') ctx.addIssue({ code: 'custom', message: 'frames need guidance mode with summed composition' });
+      if (v.frames.some((f) => f > v.guidanceSteps)) ctx.addIssue({ code: 'custom', message: `frames must be ≤ guidanceSteps (${v.guidanceSteps})` });
+    }
   });
 export const EditOutputSchema = z.object({
   image: EncodedImageSchema,
   timestep: z.number().int(),
   /** The edited x_t (before rendering). */
   xEdited: Float32TensorSchema,
+  /** The renders of `frames`, in the order asked. */
+  frames: z.array(z.object({ guidanceSteps: z.number().int(), image: EncodedImageSchema })).optional(),
   basis: BasisStatsSchema.optional(),
   elapsedMs: z.number(),
   prompt: PromptInfoSchema.optional(),
@@ -327,22 +362,40 @@ export const GlobalBasisInputSchema = z
   .object({
     ...pullbackBase,
     ...BasisParamsSchema.shape,
-    /** The samples (DDIM paths of these seeds at the timestep); each local basis goes through the cache. */
-    seeds: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).min(1).max(256),
-    /** Directions of the global basis (≤ seeds·k). */
+    /** The samples: exactly one of `seeds` (DDIM paths of these seeds at the timestep) or `xts` (latents [1, C, H, W]
+     * already at the timestep); each local basis goes through the cache. */
+    seeds: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).min(1).max(256).optional(),
+    xts: z.array(Float32TensorSchema).min(1).max(256).optional(),
+    /** Directions of the global basis (chordal: ≤ samples·k; karcher: ≤ k, the mean of k-dim subspaces is k-dim). */
     kGlobal: z.number().int().min(1).max(256).default(8),
-    /** 'sigma' weights each local direction by its singular value. */
+    /** 'sigma' weights each local direction by its singular value (chordal: the subspace and order; karcher: the order). */
     weighting: z.enum(['uniform', 'sigma']).default('uniform'),
+    /** Average the local bases in x (rows of V) or in h (rows of U, the tangent bases). */
+    space: z.enum(['x', 'h']).default('x'),
+    /** 'chordal' = SVD of the stacked bases; 'karcher' = Grassmannian Fréchet mean (core/geometry/grassmann-mean.ts). */
+    mean: z.enum(['chordal', 'karcher']).default('chordal'),
   })
-  .superRefine((v, ctx) => oneSourceOneTime(v, ctx, false));
+  .superRefine((v, ctx) => {
+    oneSourceOneTime(v, ctx, false);
+    if ((v.seeds === undefined) === (v.xts === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of seeds, xts' });
+  });
 export const GlobalBasisOutputSchema = z.object({
   timestep: z.number().int(),
-  /** [kGlobal, ...x] orthonormal rows. */
-  V: Float32TensorSchema,
-  /** [kGlobal] singular values of the stacked local bases (how shared each direction is). */
+  space: z.enum(['x', 'h']),
+  mean: z.enum(['chordal', 'karcher']),
+  /** space 'x': [kGlobal, ...x] orthonormal rows. */
+  V: Float32TensorSchema.optional(),
+  /** space 'h': [kGlobal, ...h] orthonormal rows. */
+  U: Float32TensorSchema.optional(),
+  /** [kGlobal] singular values of the stacked local bases within the mean (how shared each direction is). */
   S: Float32TensorSchema,
-  /** Per seed: the local basis stats (cache hits included). */
-  samples: z.array(z.object({ seed: z.number().int(), basis: BasisStatsSchema })),
+  /**
+   * Per sample (in input order): its seed (seed samples), the local basis stats (cache hits included) and the
+   * geodesic distance ‖θ‖₂ (radians) between the mean's span and the sample's span (min(kGlobal, k) angles).
+   */
+  samples: z.array(z.object({ seed: z.number().int().optional(), index: z.number().int(), basis: BasisStatsSchema, distance: z.number() })),
+  /** Karcher only: descent iterations, whether the mean tangent fell below tolerance, its final norm. */
+  karcher: z.object({ iterations: z.number().int(), converged: z.boolean(), tangentNorm: z.number() }).optional(),
 });
 
 /** Every engine job: name → input and output schemas. */
@@ -373,7 +426,48 @@ export type JobInput<N extends JobName> = z.input<(typeof JOBS)[N]['input']>;
 export type JobParsedInput<N extends JobName> = z.output<(typeof JOBS)[N]['input']>;
 export type JobOutput<N extends JobName> = z.output<(typeof JOBS)[N]['output']>;
 
-export const StartJobRequestSchema = z.object({ name: z.enum(JOB_NAMES as [JobName, ...JobName[]]), input: z.unknown() });
+/**
+ * The engine's scheduler runs all model work on one compute lane, highest priority first; a lower-priority job
+ * pauses between model calls (U-Net steps, Jacobian products) while a higher one runs (DEVELOPERS.md "Scheduler").
+ * Highest first: a live preview, an Apply/render the user waits for, gallery thumbnails, a basis, an analysis.
+ */
+export const JOB_PRIORITIES = ['preview', 'apply', 'gallery', 'basis', 'analysis'] as const;
+export const JobPrioritySchema = z.enum(JOB_PRIORITIES);
+export type JobPriority = z.infer<typeof JobPrioritySchema>;
+/**
+ * Each job's priority unless the client says otherwise. model.info never runs the model, so it never waits behind
+ * model work; generate/sample/invert make the picture the user is looking at; transport is a pair of bases;
+ * global-basis computes a basis per seed, as long as an analysis.
+ */
+export const DEFAULT_JOB_PRIORITY: Record<JobName, JobPriority> = {
+  'model.info': 'preview',
+  generate: 'apply',
+  sample: 'apply',
+  invert: 'apply',
+  edit: 'apply',
+  gallery: 'gallery',
+  basis: 'basis',
+  transport: 'basis',
+  'global-basis': 'analysis',
+  analyze: 'analysis',
+};
+/** Optional scheduling hints of a job submission (the job's own input schema stays as it is). */
+export const StartJobOptionsSchema = z.object({
+  /** Overrides DEFAULT_JOB_PRIORITY, for a job name that serves two roles (an `edit` that is a live preview). */
+  priority: JobPrioritySchema.optional(),
+  /**
+   * Jobs of one client with the same key replace each other: a new one ends the queued or running one with
+   * 'superseded' (e.g. "preview of edit-stack entry 3" while a slider moves). Scoped per client.
+   */
+  coalesceKey: z.string().min(1).max(200).optional(),
+});
+export type StartJobOptions = z.infer<typeof StartJobOptionsSchema>;
+
+export const StartJobRequestSchema = z.object({
+  name: z.enum(JOB_NAMES as [JobName, ...JobName[]]),
+  input: z.unknown(),
+  options: StartJobOptionsSchema.optional(),
+});
 export const CancelJobRequestSchema = z.object({ jobId: z.string().min(1).max(64) });
 
 export const JobEventSchema = z.discriminatedUnion('type', [
@@ -387,6 +481,11 @@ export const JobEventSchema = z.discriminatedUnion('type', [
     etaMs: z.number().optional(),
     /** A piece of the result that is ready early (e.g. GalleryPartial); never dropped by throttling. */
     partial: z.unknown().optional(),
+    /**
+     * Scheduler state of a started job: 'running', or 'paused' while a higher-priority job has the compute lane
+     * (fraction and message are then the last ones reported). Absent from engines before the scheduler.
+     */
+    state: z.enum(['running', 'paused']).optional(),
   }),
   z.object({ type: z.literal('done'), jobId: z.string(), name: z.string(), output: z.unknown() }),
   z.object({ type: z.literal('error'), jobId: z.string(), error: ApiErrorSchema }),
@@ -414,7 +513,7 @@ export interface PullbackApi {
   getAppInfo(): Promise<AppInfo>;
   /** Native folder dialog; resolves null when cancelled or when the transport has no dialog (web mode). */
   pickModelFolder(): Promise<string | null>;
-  startJob(name: JobName, input: unknown): Promise<{ jobId: string }>;
+  startJob(name: JobName, input: unknown, options?: StartJobOptions): Promise<{ jobId: string }>;
   cancelJob(jobId: string): Promise<void>;
   /** Every job event of this client; returns the unsubscribe. */
   onJobEvent(listener: (e: JobEvent) => void): Unsubscribe;

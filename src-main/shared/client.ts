@@ -2,15 +2,18 @@
  * Client-side helpers over PullbackApi, shared by every transport: run a job to completion with progress and an
  * AbortSignal, and turn error payloads into ApiError.
  */
-import { JOBS, JobEventSchema, type JobInput, type JobName, type JobOutput, type PullbackApi } from './api';
+import { JOBS, JobEventSchema, type JobInput, type JobName, type JobOutput, type PullbackApi, type StartJobOptions } from './api';
 import { ApiError } from './errors';
 
 export interface RunJobOptions {
-  onProgress?: (p: { fraction: number; message: string; etaMs?: number; partial?: unknown }) => void;
+  /** `state`: 'paused' while a higher-priority job has the engine's compute lane (absent from older engines). */
+  onProgress?: (p: { fraction: number; message: string; etaMs?: number; partial?: unknown; state?: 'running' | 'paused' }) => void;
   /** Aborting sends cancelJob; the promise then rejects with ApiError code 'cancelled'. */
   signal?: AbortSignal;
-  /** Called once the engine has accepted the job. */
+  /** Called once the engine has accepted the job (it may still be queued). */
   onStarted?: (jobId: string) => void;
+  /** Scheduling hints: priority and coalescing key (shared/api.ts StartJobOptionsSchema). */
+  schedule?: StartJobOptions;
 }
 
 /** Start a job and wait for its result. Rejects with ApiError (typed code) on failure or cancel. */
@@ -30,7 +33,9 @@ export async function runJob<N extends JobName>(
     if (!parsed.success) return settle.reject(new ApiError({ code: 'bad-message', message: 'malformed job event' }));
     const e = parsed.data;
     if (e.jobId !== jobId) return;
-    if (e.type === 'progress') opts.onProgress?.({ fraction: e.fraction, message: e.message, etaMs: e.etaMs, ...(e.partial !== undefined ? { partial: e.partial } : {}) });
+    if (e.type === 'progress') {
+      opts.onProgress?.({ fraction: e.fraction, message: e.message, etaMs: e.etaMs, ...(e.partial !== undefined ? { partial: e.partial } : {}), ...(e.state ? { state: e.state } : {}) });
+    }
     else if (e.type === 'error') settle.reject(new ApiError(e.error));
     else if (e.type === 'done') {
       const out = JOBS[name].output.safeParse(e.output);
@@ -44,7 +49,7 @@ export async function runJob<N extends JobName>(
   };
   try {
     opts.signal?.addEventListener('abort', onAbort);
-    ({ jobId } = await api.startJob(name, input));
+    ({ jobId } = await (opts.schedule ? api.startJob(name, input, opts.schedule) : api.startJob(name, input)));
     opts.onStarted?.(jobId);
     for (const e of early.splice(0)) handle(e);
     if (opts.signal?.aborted) onAbort();

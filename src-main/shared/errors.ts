@@ -15,7 +15,22 @@ export const MODEL_FOLDER_ERROR_CODES = [
   /** A link out of the model folder, a FIFO, device or socket, or external weights outside the folder: refused before any read. */
   'unsafe-file',
 ] as const;
-export const JOB_ERROR_CODES = ['cancelled', 'worker-died', 'invalid-input', 'invalid-argument', 'unknown-job', 'provider-failed'] as const;
+/** 'superseded': a newer job with the same coalescing key replaced this one (not a failure; its result is stale). */
+/**
+ * 'unsupported-image': a picture to import that is not PNG, JPEG or WebP (SVG, GIF, … are refused before decoding);
+ * 'image-too-large': over the byte cap (MAX_IMAGE_BYTES) or the pixel cap (MAX_IMAGE_PIXELS) of shared/limits.ts.
+ */
+export const JOB_ERROR_CODES = [
+  'cancelled',
+  'superseded',
+  'worker-died',
+  'invalid-input',
+  'invalid-argument',
+  'unknown-job',
+  'provider-failed',
+  'unsupported-image',
+  'image-too-large',
+] as const;
 /** 'busy': a per-client limit was reached (queued jobs, requests in flight); the message says which and what to do. */
 export const TRANSPORT_ERROR_CODES = ['not-supported', 'disconnected', 'bad-message', 'internal', 'busy'] as const;
 

@@ -1,5 +1,5 @@
 /** PullbackApi over the preload bridge (Electron). Unwraps envelopes into values or ApiError. */
-import type { AppInfo, JobEvent, JobName, PullbackApi, Unsubscribe } from './api';
+import type { AppInfo, JobEvent, JobName, PullbackApi, StartJobOptions, Unsubscribe } from './api';
 import { ApiError } from './errors';
 import type { ProjectRequest } from './project-api';
 import type { IpcEnvelope, PreloadBridge } from './ipc';
@@ -18,8 +18,8 @@ export class IpcClient implements PullbackApi {
   pickModelFolder(): Promise<string | null> {
     return unwrap(this.bridge.pickModelFolder());
   }
-  startJob(name: JobName, input: unknown): Promise<{ jobId: string }> {
-    return unwrap(this.bridge.startJob(name, input));
+  startJob(name: JobName, input: unknown, options?: StartJobOptions): Promise<{ jobId: string }> {
+    return unwrap(options ? this.bridge.startJob(name, input, options) : this.bridge.startJob(name, input));
   }
   async cancelJob(jobId: string): Promise<void> {
     await unwrap(this.bridge.cancelJob(jobId));

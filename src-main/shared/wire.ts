@@ -27,6 +27,22 @@ export const modelDir = z.string().min(1).max(4096);
 export const Float32TensorSchema = z.object({ dims: z.array(z.number().int().nonnegative()), data: bytes });
 export type Float32TensorPayload = z.infer<typeof Float32TensorSchema>;
 
+/**
+ * A region of the latent (masked directions, issue 13): per-pixel weights in [0, 1] on the latent's H × W, broadcast
+ * over channels. Exactly one of `image` (file bytes, any format sharp reads: grey level = weight, white selects,
+ * transparent counts as black; framed like `invert` frames an image: cover, centre crop, then area-averaged onto the
+ * latent grid) or `weights` (float32 [h, w], or with leading 1s; resampled the same way when not H × W).
+ * Feathering is the client's (a soft mask); `invert` uses 1 − M.
+ */
+export const LatentMaskSchema = z
+  .object({
+    image: bytes.optional(),
+    weights: Float32TensorSchema.optional(),
+    invert: z.boolean().default(false),
+  })
+  .refine((m) => (m.image === undefined) !== (m.weights === undefined), { message: 'a mask needs exactly one of image, weights' });
+export type LatentMaskPayload = z.input<typeof LatentMaskSchema>;
+
 /** Which local basis (besides x_t and the timestep): the basis cache key is built from these. */
 export const BasisParamsSchema = z.object({
   k: z.number().int().min(1).max(256).default(8),
@@ -50,6 +66,8 @@ export const BasisParamsSchema = z.object({
    * by its warm start, so it is reproducible from the same neighbour.
    */
   warmFromCacheId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** Restrict J to a region: the basis of J·M, directions exactly 0 outside; the mask's hash is in the cache key. */
+  mask: LatentMaskSchema.optional(),
 });
 
 export const BasisStatsSchema = z.object({
@@ -69,4 +87,6 @@ export const BasisStatsSchema = z.object({
   cacheId: z.string(),
   /** The computation started from another basis's directions (warmStart or warmFromCacheId). */
   warmStarted: z.boolean().optional(),
+  /** Masked bases only: sha256 of the mask's weights on the latent grid (after resampling and invert). */
+  maskHash: z.string().optional(),
 });

@@ -7,7 +7,7 @@
  * dropped network does not leave the page dead until a reload. While it is down, calls fail at once with
  * 'disconnected' (callers such as autosave fall back instead of waiting), and `onConnection` tells the page.
  */
-import type { AppInfo, JobEvent, JobName, PullbackApi, Unsubscribe } from './api';
+import type { AppInfo, JobEvent, JobName, PullbackApi, StartJobOptions, Unsubscribe } from './api';
 import { ApiError } from './errors';
 import type { ProjectRequest } from './project-api';
 import { decodeFrame, encodeFrame } from './frame';
@@ -235,8 +235,8 @@ export class WsClient implements PullbackApi {
   pickModelFolder(): Promise<string | null> {
     return this.call('pickModelFolder', []) as Promise<string | null>;
   }
-  async startJob(name: JobName, input: unknown): Promise<{ jobId: string }> {
-    const r = (await this.call('startJob', [name, input])) as { jobId: string };
+  async startJob(name: JobName, input: unknown, options?: StartJobOptions): Promise<{ jobId: string }> {
+    const r = (await this.call('startJob', options ? [name, input, options] : [name, input])) as { jobId: string };
     this.openJobs.add(r.jobId);
     return r;
   }

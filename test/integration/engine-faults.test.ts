@@ -52,7 +52,8 @@ describe('engine shutdown', () => {
       if (e.type === 'error') ends.push(`${e.jobId}:${e.error.code}`);
     });
     const running = host.submit('generate', { modelDir: ANALYTIC_INT64, seed: 1, steps: 1000, batch: 16, provider: 'cpu' });
-    const queued = host.submit('model.info', { modelDir: ANALYTIC_INT64 });
+    // Same priority as the running one, so it stays queued (model.info would be started at once: it outranks it).
+    const queued = host.submit('generate', { modelDir: ANALYTIC_INT64, seed: 2, steps: 5, provider: 'cpu' });
     await new Promise<void>((resolve) => {
       const off = host.onEvent((e) => {
         if (e.type === 'progress' && e.jobId === running) {

@@ -1,13 +1,29 @@
 /**
- * The host side of the engine: starts the worker, queues jobs (one runs at a time; the U-Net already uses every
- * core), relays progress with an ETA, cancels, and restarts the worker when it dies. A job that was running when
- * the worker died fails with 'worker-died' so the UI shows an error instead of hanging.
+ * The host side of the engine: starts the worker, queues jobs by priority, relays progress with an ETA, cancels,
+ * coalesces, and restarts the worker when it dies. Every job that was in the worker when it died fails with
+ * 'worker-died' so the UI shows an error instead of hanging.
+ *
+ * Scheduling (DEVELOPERS.md "Scheduler"): the worker runs all model work on one compute lane, highest priority first,
+ * and a started lower-priority job pauses between its model calls while a higher one runs. The host starts a queued
+ * job only when its priority is above every job already in the worker, so the worker holds at most one job per
+ * priority level (memory stays bounded; the long analysis is paused, not duplicated), jobs of equal priority run one
+ * after another in submission order, and a preview never waits for more than the one model call in progress.
  */
 import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { JOBS, type JobEvent, type JobName, type Provider, type Unsubscribe } from '../../shared/api';
+import {
+  DEFAULT_JOB_PRIORITY,
+  JOB_PRIORITIES,
+  JOBS,
+  type JobEvent,
+  type JobName,
+  type JobPriority,
+  type Provider,
+  type StartJobOptions,
+  type Unsubscribe,
+} from '../../shared/api';
 import { ApiError, type ApiErrorPayload } from '../../shared/errors';
 import { encodeRawImages } from './encode-images';
 import { toApiError } from '../errors';
@@ -22,11 +38,31 @@ export interface EngineHostOptions {
   maxStartFailures?: number;
 }
 
-interface QueuedJob {
+interface HostJob {
   jobId: string;
   name: JobName;
   input: unknown;
+  /** Its JobPriority as a number, higher first (JOB_PRIORITIES read from the end). */
+  rank: number;
+  /** Submission order (FIFO within a priority). */
+  seq: number;
+  coalesceKey?: string;
+  /** When it was sent to the worker. */
   startedAt?: number;
+  /** Time spent paused so far, and since when it is paused now: the ETA counts running time only. */
+  pausedMs: number;
+  pausedSince?: number;
+  /** The last progress, repeated in the events that report a state change. */
+  fraction: number;
+  message: string;
+  /** A newer job with its coalescing key replaced it while it was in the worker: it ends as 'superseded'. */
+  superseded?: boolean;
+}
+
+const rankOf = (p: JobPriority): number => JOB_PRIORITIES.length - 1 - JOB_PRIORITIES.indexOf(p);
+
+function supersededError(job: HostJob): ApiErrorPayload {
+  return { code: 'superseded', message: `${job.name} was replaced by a newer request with the same key` };
 }
 
 /**
@@ -51,8 +87,11 @@ function spawnWorker(file: string, resourceLimits?: EngineHostOptions['resourceL
 export class EngineHost {
   private worker: Worker | null = null;
   private ready = false;
-  private readonly queue: QueuedJob[] = [];
-  private current: QueuedJob | null = null;
+  /** Submitted, not yet in the worker. */
+  private readonly queue: HostJob[] = [];
+  /** In the worker (running or paused), by id. */
+  private readonly started = new Map<string, HostJob>();
+  private nextSeq = 0;
   private readonly listeners = new Set<(e: JobEvent) => void>();
   private startFailures = 0;
   private closed = false;
@@ -87,8 +126,10 @@ export class EngineHost {
   /**
    * Validate and queue a job; its events follow on onEvent (starting with 'queued', emitted before this returns).
    * Throws ApiError ('invalid-input', 'unknown-job', 'disconnected'). `jobId` lets a caller own the id up front.
+   * `options.priority` overrides the job's default priority; a job with `options.coalesceKey` ends every queued or
+   * running job with that key as 'superseded' (the key is global here: ApiService scopes it per client).
    */
-  submit(name: JobName, input: unknown, jobId: string = randomUUID()): string {
+  submit(name: JobName, input: unknown, jobId: string = randomUUID(), options: StartJobOptions = {}): string {
     if (this.closed) throw new ApiError({ code: 'disconnected', message: 'the engine is shut down' });
     const spec = JOBS[name];
     if (!spec) throw new ApiError({ code: 'unknown-job', message: `unknown job "${String(name)}"` });
@@ -97,7 +138,19 @@ export class EngineHost {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
       throw new ApiError({ code: 'invalid-input', message: `invalid input for ${name}: ${issues}` });
     }
-    this.queue.push({ jobId, name, input: parsed.data });
+    if (options.coalesceKey !== undefined) this.supersede(options.coalesceKey);
+    const priority = options.priority ?? DEFAULT_JOB_PRIORITY[name];
+    this.queue.push({
+      jobId,
+      name,
+      input: parsed.data,
+      rank: rankOf(priority),
+      seq: this.nextSeq++,
+      ...(options.coalesceKey !== undefined ? { coalesceKey: options.coalesceKey } : {}),
+      pausedMs: 0,
+      fraction: 0,
+      message: 'waiting',
+    });
     this.emit({ type: 'queued', jobId, name });
     this.startFailures = 0;
     this.pump();
@@ -111,7 +164,22 @@ export class EngineHost {
       this.emit({ type: 'error', jobId, error: { code: 'cancelled', message: 'cancelled' } });
       return;
     }
-    if (this.current?.jobId === jobId) this.send({ type: 'cancel', jobId });
+    if (this.started.has(jobId)) this.send({ type: 'cancel', jobId });
+  }
+
+  /** A new job with this key replaces the queued ones at once and the started ones at their next step. */
+  private supersede(key: string): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const j = this.queue[i];
+      if (j.coalesceKey !== key) continue;
+      this.queue.splice(i, 1);
+      this.emit({ type: 'error', jobId: j.jobId, error: supersededError(j) });
+    }
+    for (const j of this.started.values()) {
+      if (j.coalesceKey !== key || j.superseded) continue;
+      j.superseded = true;
+      this.send({ type: 'cancel', jobId: j.jobId });
+    }
   }
 
   /** Kill the worker as a crash would (tests, and a "force stop" for a stuck native call). */
@@ -122,8 +190,8 @@ export class EngineHost {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.readyWaiters.splice(0)) w();
-    const pending = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
-    this.current = null;
+    const pending = [...this.started.values(), ...this.queue.splice(0)];
+    this.started.clear();
     for (const j of pending) this.emit({ type: 'error', jobId: j.jobId, error: { code: 'cancelled', message: 'engine shut down' } });
     const w = this.worker;
     this.worker = null;
@@ -167,13 +235,15 @@ export class EngineHost {
     if (this.closed) return;
     const reason = this.lastWorkerError ?? `exit code ${code}`;
     this.lastWorkerError = null;
-    const job = this.current;
-    this.current = null;
-    if (job) {
+    const lost = [...this.started.values()];
+    this.started.clear();
+    for (const job of lost) {
       this.emit({
         type: 'error',
         jobId: job.jobId,
-        error: { code: 'worker-died', message: `the engine stopped while running ${job.name} (${reason}); it was restarted` },
+        error: job.superseded
+          ? supersededError(job)
+          : { code: 'worker-died', message: `the engine stopped while running ${job.name} (${reason}); it was restarted` },
       });
     }
     if (!wasReady) this.startFailures++;
@@ -199,31 +269,47 @@ export class EngineHost {
       this.pump();
       return;
     }
-    const job = this.current;
-    if (!job || m.jobId !== job.jobId) return;
-    if (m.type === 'progress') {
-      const elapsed = performance.now() - (job.startedAt ?? performance.now());
-      const etaMs = m.fraction > 0 && m.fraction < 1 ? (elapsed * (1 - m.fraction)) / m.fraction : m.fraction >= 1 ? 0 : undefined;
-      this.emit({
-        type: 'progress',
-        jobId: job.jobId,
-        fraction: m.fraction,
-        message: m.message,
-        ...(etaMs !== undefined ? { etaMs } : {}),
-        ...(m.partial !== undefined ? { partial: m.partial } : {}),
-      });
+    const job = this.started.get(m.jobId);
+    if (!job) return;
+    if (m.type === 'progress' || m.type === 'state') {
+      const now = performance.now();
+      if (m.type === 'progress') {
+        job.fraction = m.fraction;
+        job.message = m.message;
+      } else if (m.state === 'paused' && job.pausedSince === undefined) job.pausedSince = now;
+      else if (m.state === 'running' && job.pausedSince !== undefined) {
+        job.pausedMs += now - job.pausedSince;
+        job.pausedSince = undefined;
+      }
+      this.emitProgress(job, m.type === 'progress' ? m.partial : undefined);
       return;
     }
-    this.current = null;
-    if (m.type === 'error') {
-      this.emit({ type: 'error', jobId: job.jobId, error: m.error });
-      this.pump();
-    } else {
-      void this.finish(job, m.result);
-    }
+    this.started.delete(job.jobId);
+    if (job.superseded) this.emit({ type: 'error', jobId: job.jobId, error: supersededError(job) });
+    else if (m.type === 'error') this.emit({ type: 'error', jobId: job.jobId, error: m.error });
+    else void this.finish(job, m.result);
+    // The worker has room again (a result is encoded here, off the worker): start what may start.
+    this.pump();
   }
 
-  private async finish(job: QueuedJob, result: unknown): Promise<void> {
+  /** A progress event with the job's last fraction and message, its state and an ETA from its running time. */
+  private emitProgress(job: HostJob, partial?: unknown): void {
+    const now = performance.now();
+    const running = now - (job.startedAt ?? now) - job.pausedMs - (job.pausedSince !== undefined ? now - job.pausedSince : 0);
+    const f = job.fraction;
+    const etaMs = f > 0 && f < 1 ? (running * (1 - f)) / f : f >= 1 ? 0 : undefined;
+    this.emit({
+      type: 'progress',
+      jobId: job.jobId,
+      fraction: f,
+      message: job.message,
+      ...(etaMs !== undefined ? { etaMs } : {}),
+      ...(partial !== undefined ? { partial } : {}),
+      state: job.pausedSince !== undefined ? 'paused' : 'running',
+    });
+  }
+
+  private async finish(job: HostJob, result: unknown): Promise<void> {
     let event: JobEvent;
     try {
       const output = await encodeRawImages(result);
@@ -235,17 +321,28 @@ export class EngineHost {
       event = { type: 'error', jobId: job.jobId, error };
     }
     this.emit(event);
-    this.pump();
   }
 
+  /** Start the best queued job when it ranks above every job in the worker (see the header). */
   private pump(): void {
-    if (this.closed || this.current) return;
-    if (this.queue.length === 0) return;
+    if (this.closed || this.queue.length === 0) return;
     this.ensureWorker();
     if (!this.ready) return;
-    const job = this.queue.shift() as QueuedJob;
-    job.startedAt = performance.now();
-    this.current = job;
-    this.send({ type: 'run', jobId: job.jobId, name: job.name, input: job.input });
+    for (;;) {
+      const best = [...this.queue].sort(byRankThenSeq)[0];
+      if (!best) return;
+      const top = Math.max(-1, ...[...this.started.values()].map((j) => j.rank));
+      if (best.rank <= top) return;
+      this.queue.splice(this.queue.indexOf(best), 1);
+      best.startedAt = performance.now();
+      best.message = 'starting';
+      this.started.set(best.jobId, best);
+      this.send({ type: 'run', jobId: best.jobId, name: best.name, input: best.input, rank: best.rank });
+      this.emitProgress(best);
+    }
   }
+}
+
+function byRankThenSeq(a: HostJob, b: HostJob): number {
+  return b.rank - a.rank || a.seq - b.seq;
 }

@@ -29,11 +29,13 @@ import { float32Copy } from '../../core/onnx/fp32-copy';
 import type { TimestepElemType } from '../../core/diffusion/model-folder';
 import type { JacobianOperator } from '../../core/geometry/types';
 import { GeometryError } from '../../core/geometry/errors';
-import { throwIfCancelled } from '../../core/progress';
+import { isCancelled, throwIfCancelled } from '../../core/progress';
 import type { Tensor } from '../../core/tensor';
 import { sizeOf } from '../../core/tensor';
 import { dataDir } from '../../app/data-dir';
 import { modelContentHash } from './model-hash';
+import { PinnedCache } from './pinned-cache';
+import { currentJobId } from './scheduling';
 
 export type DerivedKind = 'jvp' | 'vjp' | 'pullback';
 
@@ -61,10 +63,10 @@ export function defaultJacobianK(): number {
 
 /**
  * Derived graphs and their sessions, kept across jobs in the worker. One model's set at a time (like
- * ModelCache): switching model or K releases the previous sessions.
+ * ModelCache): switching model or K releases the previous sessions once no running job uses them (pinned-cache.ts).
  */
 export class JacobianSessions {
-  private current: GraphSet | null = null;
+  private readonly sets = new PinnedCache<GraphSet>((set) => releaseSet(set));
   /** How many times graphs were derived (not loaded from disk) in this process: for tests and the bench. */
   derivations = 0;
 
@@ -82,14 +84,25 @@ export class JacobianSessions {
     const key = createHash('sha256')
       .update(JSON.stringify(cond ? { v: 2, modelHash, h, K, H, W, cond } : { v: 2, modelHash, h, K, H, W }))
       .digest('hex');
-    if (this.current?.key === key) return this.current;
-    await this.release();
     throwIfCancelled(signal);
-    const dir = join(this.root(), 'derived', key.slice(0, 32));
-    const source = isFloat16(spec.model) ? await this.float32Source(spec.model, modelHash, signal) : { file: spec.model.unet.file, dir: dirname(spec.model.unet.file) };
-    const info = await this.loadOrDerive(dir, source.file, spec.model, { h, K, H, W, ...(cond ? { inputDims: { [cond.name]: cond.dims } } : {}) });
-    this.current = { key, dir, info, modelDir: source.dir, sessions: {} };
-    return this.current;
+    const create = async (): Promise<GraphSet> => {
+      const dir = join(this.root(), 'derived', key.slice(0, 32));
+      const source = isFloat16(spec.model) ? await this.float32Source(spec.model, modelHash, signal) : { file: spec.model.unet.file, dir: dirname(spec.model.unet.file) };
+      const info = await this.loadOrDerive(dir, source.file, spec.model, { h, K, H, W, ...(cond ? { inputDims: { [cond.name]: cond.dims } } : {}) });
+      return { key, dir, info, modelDir: source.dir, sessions: {} };
+    };
+    try {
+      return await this.sets.get(key, create, currentJobId());
+    } catch (err) {
+      // Another job's cancel ended the creation this job shared: make it again, under this job's own signal.
+      if (isCancelled(err) && !signal?.aborted) return this.sets.get(key, create, currentJobId());
+      throw err;
+    }
+  }
+
+  /** A job ended: graph sessions only it still held are released. */
+  jobEnded(jobId: string): Promise<void> {
+    return this.sets.unpin(jobId);
   }
 
   /** The float32 copy of a float16 U-Net, made once per model (content hash) in the data folder. */
@@ -104,7 +117,7 @@ export class JacobianSessions {
     }
     await rm(dir, { recursive: true, force: true });
     const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
-    await mkdir(tmp, { recursive: true });
+    await mkdir(tmp, { recursive: true, mode: 0o700 }); // derived/ and fp32/ hold the user's model: owner only
     try {
       const r = await float32Copy(await readFile(model.unet.file), {
         sourceDir: dirname(model.unet.file),
@@ -156,7 +169,7 @@ export class JacobianSessions {
     this.derivations++;
     await rm(dir, { recursive: true, force: true });
     const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
-    await mkdir(tmp, { recursive: true });
+    await mkdir(tmp, { recursive: true, mode: 0o700 }); // derived/ and fp32/ hold the user's model: owner only
     const sizes = { jvp: d.jvp.length, vjp: d.vjp.length, pullback: d.pullback.length };
     await writeFile(join(tmp, 'jvp.onnx'), d.jvp);
     await writeFile(join(tmp, 'vjp.onnx'), d.vjp);
@@ -185,23 +198,24 @@ export class JacobianSessions {
     return s;
   }
 
-  async release(): Promise<void> {
-    const cur = this.current;
-    this.current = null;
-    if (!cur) return;
-    for (const s of Object.values(cur.sessions)) {
-      try {
-        await (await s).release();
-      } catch {
-        // creation failed or already released
-      }
-    }
+  release(): Promise<void> {
+    return this.sets.clear();
   }
 
   /** The operator J at (x [1, ...x], timestep[, condition = a prompt embedding [1, L, D] for text models]). */
   async operator(spec: JacobianSpec, x: Tensor, timestep: number, signal?: AbortSignal, condition?: Tensor): Promise<OrtJacobianOperator> {
     const set = await this.graphs(spec, signal);
     return new OrtJacobianOperator(this, set, spec.model, x, timestep, condition);
+  }
+}
+
+async function releaseSet(set: GraphSet): Promise<void> {
+  for (const s of Object.values(set.sessions)) {
+    try {
+      await (await s).release();
+    } catch {
+      // creation failed or already released
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Worker-side cache of the open model and its ORT session. One model at a time: switching releases the previous
- * session, because U-Net sessions are large and the worker is long-lived.
+ * session, because U-Net sessions are large and the worker is long-lived — except while a job that is still running
+ * uses it (the worker runs several jobs at once, see scheduling.ts): then it is released when the last such job ends.
  */
 import type * as ort from 'onnxruntime-node';
 import { createSession, supportedBackends } from './sessions';
@@ -13,14 +14,23 @@ import { runTextUnet, TextPipeline } from './text-pipeline';
 import { isTextModel } from '../../core/diffusion/text-model-folder';
 import type { LoadedModel } from '../jobs/types';
 import { EngineError } from '../errors';
+import { PinnedCache } from './pinned-cache';
+import { currentJobId } from './scheduling';
 
 /** Providers this machine may use, best first, CPU last. */
 export function availableProvidersHere(): Provider[] {
   return availableProviders(process.platform, process.arch, supportedBackends());
 }
 
+interface OpenModel {
+  loaded: LoadedModel;
+  session: ort.InferenceSession;
+  text?: TextPipeline;
+}
+
 export class ModelCache {
-  private current: { key: string; loaded: LoadedModel; session: ort.InferenceSession; text?: TextPipeline } | null = null;
+  /** Open models by folder + provider preference: the latest, and older ones while running jobs hold them. */
+  private readonly open = new PinnedCache<OpenModel>((m) => releaseModel(m));
 
   async inspect(dir: string): Promise<ModelFolder> {
     return loadModelFolder(dir);
@@ -29,8 +39,16 @@ export class ModelCache {
   async load(dir: string, pref: ProviderPreference): Promise<LoadedModel> {
     const model = await loadModelFolder(dir);
     const key = `${model.dir}\u0000${pref}`;
-    if (this.current?.key === key) return this.current.loaded;
-    await this.release();
+    // Concurrent jobs asking for the same model share one creation (one session, not two).
+    return (await this.open.get(key, () => this.create(model, pref), currentJobId())).loaded;
+  }
+
+  /** A job ended: what only it still held is released. */
+  jobEnded(jobId: string): Promise<void> {
+    return this.open.unpin(jobId);
+  }
+
+  private async create(model: ModelFolder, pref: ProviderPreference): Promise<OpenModel> {
     let created;
     try {
       created = await createWithFallback(providerOrder(pref, availableProvidersHere()), async (ep) => {
@@ -82,14 +100,15 @@ export class ModelCache {
       ...(created.fallbackReason ? { fallbackReason: created.fallbackReason } : {}),
       ...(text ? { text } : {}),
     };
-    this.current = { key, loaded, session: created.session, ...(text ? { text } : {}) };
-    return loaded;
+    return { loaded, session: created.session, ...(text ? { text } : {}) };
   }
 
-  async release(): Promise<void> {
-    const cur = this.current;
-    this.current = null;
-    if (cur) await cur.session.release().catch(() => undefined);
-    if (cur?.text) await cur.text.release();
+  release(): Promise<void> {
+    return this.open.clear();
   }
+}
+
+async function releaseModel(m: OpenModel): Promise<void> {
+  await m.session.release().catch(() => undefined);
+  if (m.text) await m.text.release();
 }

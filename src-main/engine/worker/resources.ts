@@ -23,6 +23,12 @@ export class EngineResources {
     };
   }
 
+  /** A job of the worker ended: sessions only it still held (another model, other graphs) are released. */
+  async jobEnded(jobId: string): Promise<void> {
+    await this.models.jobEnded(jobId);
+    await this.jacobians.jobEnded(jobId);
+  }
+
   async release(): Promise<void> {
     await this.models.release();
     await this.jacobians.release();

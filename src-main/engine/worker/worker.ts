@@ -1,6 +1,9 @@
 /**
  * The engine worker thread: owns every ORT session (through EngineResources) and runs jobs from the registry.
  * One long-lived worker, never one per job: ORT in workers has a history of crashes on re-creation.
+ *
+ * Several jobs may be in progress at once (the host decides which, and how many): each runs as its own async task
+ * inside its job scope, and their session runs take turns on the compute lane by priority (scheduling.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { ENGINE_JOBS } from '../jobs';
@@ -10,6 +13,7 @@ import { EngineResources } from './resources';
 import { availableProvidersHere } from './model-cache';
 import { toApiError } from '../errors';
 import type { HostToWorker, WorkerToHost } from '../messages';
+import { computeLane, jobScope, onLaneStateChange } from './scheduling';
 
 const port = parentPort;
 if (!port) throw new Error('engine worker must run in a worker thread');
@@ -32,16 +36,28 @@ function collectBuffers(v: unknown, out: ArrayBuffer[]): void {
   else if (v && typeof v === 'object') Object.values(v).forEach((x) => collectBuffers(x, out));
 }
 
-async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unknown): Promise<void> {
+async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unknown, rank: number): Promise<void> {
   const controller = new AbortController();
   running.set(jobId, controller);
+  const scope = { id: jobId, rank, signal: controller.signal };
+  computeLane.enter(scope);
+  try {
+    await jobScope.run(scope, () => runJob(jobId, name, rawInput, controller.signal));
+  } finally {
+    running.delete(jobId);
+    computeLane.leave(jobId);
+    await resources.jobEnded(jobId);
+  }
+}
+
+async function runJob(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unknown, signal: AbortSignal): Promise<void> {
   try {
     const job = ENGINE_JOBS[name];
     if (!job) throw Object.assign(new Error(`unknown job "${name}"`), { code: 'unknown-job' });
     // The host validated already; parse again so defaults are filled and a bad message cannot reach a job.
     const input = JOBS[name].input.parse(rawInput);
     let lastPost = 0;
-    const ctx: JobContext = resources.jobContext(controller.signal, (p) => {
+    const ctx: JobContext = resources.jobContext(signal, (p) => {
         // Throttle: per-step progress of a fast model could flood the port.
         const now = performance.now();
         if (p.partial !== undefined) {
@@ -58,14 +74,16 @@ async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unkn
     post({ type: 'result', jobId, result });
   } catch (err) {
     post({ type: 'error', jobId, error: toApiError(err) });
-  } finally {
-    running.delete(jobId);
   }
 }
 
 port.on('message', (msg: HostToWorker) => {
-  if (msg.type === 'run') void run(msg.jobId, msg.name, msg.input);
+  if (msg.type === 'run') void run(msg.jobId, msg.name, msg.input, msg.rank);
   else if (msg.type === 'cancel') running.get(msg.jobId)?.abort();
+});
+
+onLaneStateChange((jobId, state) => {
+  if (running.has(jobId)) post({ type: 'state', jobId, state });
 });
 
 // Providers are probed here so the main thread never loads onnxruntime-node itself.

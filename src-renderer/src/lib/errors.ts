@@ -19,6 +19,8 @@ export function describeCode(code: ErrorCode): string {
       return 'The model folder has a file that is not safe to read (a link out of the folder, a device or external weights elsewhere).';
     case 'cancelled':
       return 'Cancelled.';
+    case 'superseded':
+      return 'Replaced by a newer request.';
     case 'worker-died':
       return 'The engine stopped unexpectedly and was restarted. Try again.';
     case 'invalid-input':
@@ -29,6 +31,10 @@ export function describeCode(code: ErrorCode): string {
       return 'The engine does not know this job.';
     case 'provider-failed':
       return 'No execution provider could run the model.';
+    case 'unsupported-image':
+      return 'Only PNG, JPEG and WebP pictures can be imported.';
+    case 'image-too-large':
+      return 'This picture is too large to import. Save a smaller copy and import that (the model uses it at its own size anyway).';
     case 'not-supported':
       return 'Not supported here.';
     case 'disconnected':

@@ -1,13 +1,14 @@
 /**
  * The jobs panel's model: every long engine job the editor starts goes through `run`, which records its progress,
  * message and ETA here and gives the panel a Cancel. Finished jobs stay listed briefly (the last few) so a user sees
- * what happened.
+ * what happened. A job is 'queued' until the engine starts it, 'paused' while a higher-priority job has the engine's
+ * compute lane, and 'superseded' when a newer job with its coalescing key replaced it (not a failure).
  */
 import { runJob } from '../../../../src-main/shared/client';
-import type { JobInput, JobName, JobOutput, PullbackApi } from '../../../../src-main/shared/api';
+import type { JobInput, JobName, JobOutput, PullbackApi, StartJobOptions } from '../../../../src-main/shared/api';
 import { toShownError, type ShownError } from '../errors';
 
-export type JobStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'paused' | 'done' | 'cancelled' | 'superseded' | 'failed';
 
 export interface JobView {
   key: number;
@@ -24,8 +25,8 @@ export interface JobView {
 
 const KEEP_FINISHED = 6;
 
-function isActive(j: JobView): boolean {
-  return j.status === 'queued' || j.status === 'running';
+export function isActive(j: JobView): boolean {
+  return j.status === 'queued' || j.status === 'running' || j.status === 'paused';
 }
 
 export class JobsState {
@@ -55,13 +56,15 @@ export class JobsState {
 
   /**
    * Run an engine job, tracked in the panel. Rejects like runJob (ApiError with a typed code; 'cancelled' after
-   * Cancel). `onPartial` receives streamed pieces of the result (gallery thumbnails).
+   * Cancel; 'superseded' when a newer job with the same `schedule.coalesceKey` replaced it). `onPartial` receives
+   * streamed pieces of the result (gallery thumbnails); `schedule` carries the priority hint and coalescing key.
    */
   async run<N extends JobName>(
     name: N,
     input: JobInput<N>,
     label: string,
     onPartial?: (partial: unknown) => void,
+    schedule?: StartJobOptions,
   ): Promise<JobOutput<N>> {
     const key = this.#nextKey++;
     const controller = new AbortController();
@@ -72,9 +75,10 @@ export class JobsState {
     try {
       const out = await runJob(this.#api, name, input, {
         signal: controller.signal,
-        onStarted: () => this.#patch(key, { status: 'running' }),
+        ...(schedule ? { schedule } : {}),
+        // The engine reports a start (a progress event) when the job really starts; until then it stays queued.
         onProgress: (p) => {
-          this.#patch(key, { status: 'running', fraction: p.fraction, message: p.message, etaMs: p.etaMs });
+          this.#patch(key, { status: p.state === 'paused' ? 'paused' : 'running', fraction: p.fraction, message: p.message, etaMs: p.etaMs });
           if (p.partial !== undefined) onPartial?.(p.partial);
         },
       });
@@ -82,7 +86,8 @@ export class JobsState {
       return out;
     } catch (err) {
       const shown = toShownError(err);
-      this.#patch(key, { status: shown.code === 'cancelled' ? 'cancelled' : 'failed', error: shown, etaMs: undefined, endedAt: Date.now() });
+      const status: JobStatus = shown.code === 'cancelled' ? 'cancelled' : shown.code === 'superseded' ? 'superseded' : 'failed';
+      this.#patch(key, { status, error: shown, etaMs: undefined, endedAt: Date.now() });
       throw err;
     } finally {
       this.#controllers.delete(key);

@@ -45,11 +45,13 @@ export class Notices {
   }
 
   /**
-   * Report a failed action: a cancel is an info notice ("…: cancelled"), anything else an error with the code's
-   * message. Returns the shown error, or null for a cancel.
+   * Report a failed action: a cancel is an info notice ("…: cancelled"), a job replaced by a newer one of its
+   * coalescing key says nothing (the newer one carries on), anything else an error with the code's message.
+   * Returns the shown error, or null for a cancel or a replacement.
    */
   fail(err: unknown, what: string): ShownError | null {
     const e = toShownError(err);
+    if (e.code === 'superseded') return null;
     if (e.code === 'cancelled') {
       this.notify('info', `${what}: cancelled`);
       return null;

@@ -1,0 +1,103 @@
+/**
+ * The edit parameters' defaults, in one place: the `edit` / `gallery` job schemas (shared/api.ts), the `pullback`
+ * CLI (which leaves an option it was not given out of the job input, so the schema default applies) and the
+ * editor's Advanced controls (their initial values and "Reset") all read them from here, so Apply and
+ * `pullback edit` render the same image when nobody changed a control.
+ *
+ * Values are the authors' unconditional-model defaults (../shared/notes/method.md §2): n = 16 guidance steps of
+ * scale s = 0.1 with probe step δ = 1, η = 1 below t_boost = 0.2·T, 100 DDIM render steps. Gallery previews take
+ * half the steps at twice the scale (same n·s, so about the same edit) and render with 20 steps: approximate.
+ * No Node imports (the renderer imports this file).
+ */
+
+export type EditModeName = 'guidance' | 'move';
+
+export const EDIT_DEFAULTS = {
+  mode: 'guidance' as EditModeName,
+  /** n */
+  guidanceSteps: 16,
+  /** s */
+  scale: 0.1,
+  /** δ */
+  delta: 1,
+  /** α of the plain move. */
+  alpha: 1,
+  /** t_boost / T (η = 1 below it); null = no η = 1 tail (text-conditioned models). */
+  boostFraction: 0.2 as number | null,
+  noiseSeed: 0,
+  /** DDIM steps of the final render (Apply, `pullback edit`). */
+  renderSteps: 100,
+} as const;
+
+export const GALLERY_DEFAULTS = {
+  guidanceSteps: 8,
+  scale: 0.2,
+  /** DDIM steps of each preview: fewer than a final render, so previews are approximate. */
+  previewSteps: 20,
+  strength: 1,
+} as const;
+
+/** Ranges the job schemas accept, which the editor's fields clamp to. */
+export const EDIT_LIMITS = {
+  guidanceSteps: { min: 0, max: 512 },
+  scale: { min: 0, max: 100 },
+  delta: { min: 0, max: 100 },
+  alpha: { min: 0, max: 1000 },
+  boostFraction: { min: 0, max: 1 },
+  renderSteps: { min: 1, max: 1000 },
+} as const;
+
+/** The authors' strip (method.md §2): frames after 0, 4, 8, … guidance steps. */
+export const STRIP_DEFAULTS = { guidanceSteps: 16, every: 4 } as const;
+
+/** The strip's guidance-step counts: 0, every, 2·every, … below n, then n itself (so the last frame is the edit). */
+export function stripFrames(n: number, every: number = STRIP_DEFAULTS.every): number[] {
+  const frames: number[] = [];
+  for (let m = 0; m < n; m += Math.max(1, every)) frames.push(m);
+  frames.push(n);
+  return frames;
+}
+
+/**
+ * The parameters Apply renders with (the editor's Advanced controls; one set per document, since one `edit` job
+ * renders all the stack's directions together with one set of them).
+ */
+export interface EditParams {
+  mode: EditModeName;
+  guidanceSteps: number;
+  scale: number;
+  delta: number;
+  alpha: number;
+  /** t_boost / T; null = no η = 1 tail. Text-conditioned models never use it (the job input sends null). */
+  boostFraction: number | null;
+  /** DDIM steps of Apply's render. */
+  renderSteps: number;
+  /** DDIM steps of the gallery's previews (approximate). */
+  previewSteps: number;
+}
+
+export const EDIT_PARAMS_DEFAULT: Readonly<EditParams> = {
+  mode: EDIT_DEFAULTS.mode,
+  guidanceSteps: EDIT_DEFAULTS.guidanceSteps,
+  scale: EDIT_DEFAULTS.scale,
+  delta: EDIT_DEFAULTS.delta,
+  alpha: EDIT_DEFAULTS.alpha,
+  boostFraction: EDIT_DEFAULTS.boostFraction,
+  renderSteps: EDIT_DEFAULTS.renderSteps,
+  previewSteps: GALLERY_DEFAULTS.previewSteps,
+};
+
+/** Saved or partial parameters completed with the defaults (a project saved before these controls has none). */
+export function resolveEditParams(p: Partial<EditParams> | undefined): EditParams {
+  const out: EditParams = { ...EDIT_PARAMS_DEFAULT };
+  if (!p) return out;
+  for (const key of Object.keys(out) as (keyof EditParams)[]) {
+    if (p[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = p[key];
+  }
+  return out;
+}
+
+/** Whether `p` equals the defaults (the Advanced disclosure says "defaults" and Reset has nothing to do). */
+export function isDefaultEditParams(p: EditParams): boolean {
+  return (Object.keys(EDIT_PARAMS_DEFAULT) as (keyof EditParams)[]).every((k) => p[k] === EDIT_PARAMS_DEFAULT[k]);
+}
