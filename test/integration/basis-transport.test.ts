@@ -44,10 +44,10 @@ describe('transport and global basis jobs', () => {
     const g = await runJobInProcess('global-basis', { ...common, modelDir, seeds: [1], kGlobal: 4 }, { quiet: true });
     const local = await runJobInProcess('basis', { ...common, modelDir, seed: 1 }, { quiet: true });
     expect(g.samples[0].basis.cacheHit).toBe(true);
-    const angles = principalAngles(fromPayload(g.V, 'V'), fromPayload(local.V, 'V'));
+    const angles = principalAngles(fromPayload(g.V!, 'V'), fromPayload(local.V, 'V'));
     expect(Math.max(...angles)).toBeLessThan(1e-3);
     const two = await runJobInProcess('global-basis', { ...common, modelDir, seeds: [1, 2], kGlobal: 6, weighting: 'sigma' }, { quiet: true });
-    expect(two.V.dims).toEqual([6, 3, 16, 16]);
+    expect(two.V?.dims).toEqual([6, 3, 16, 16]);
     const S = fromPayload(two.S, 'S');
     for (let i = 1; i < 6; i++) expect(S.data[i]).toBeLessThanOrEqual(S.data[i - 1]);
   });

@@ -1,7 +1,8 @@
 /**
  * `pullback basis [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --k K [--method krylov|subspace]
- * [--tol E] [--basis-seed N] [--h TENSOR] [--steps N] --out <dir>` writes V.npy [K, *x] (unit rows), S.npy [K]
- * (descending), U.npy [K, *h], xt.npy (the x_t used) and basis.json. Repeated requests load from the basis cache.
+ * [--tol E] [--basis-seed N] [--h TENSOR] [--steps N] [--mask FILE [--mask-invert]] --out <dir>` writes V.npy
+ * [K, *x] (unit rows), S.npy [K] (descending), U.npy [K, *h], xt.npy (the x_t used) and basis.json. Repeated requests
+ * load from the basis cache. With --mask the basis is of J restricted to the region (directions 0 outside it).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,18 +15,20 @@ import { resolveModelDir } from '../default-model';
 import { COMMON_OPTIONS, int, num, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
+import { MASK_OPTIONS, maskArgs, maskMeta } from '../mask-args';
 
 export const basisCommand: CliCommand = {
   name: 'basis',
   summary:
     'basis [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --k K [--method krylov|subspace] [--tol E] [--steps N] ' +
-    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: J at the prompt)] --out <dir>' +
+    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: J at the prompt)] ' +
+    '[--mask FILE (image or .npy weights: directions only inside) [--mask-invert]] --out <dir>' +
     '  local latent basis: V.npy, S.npy, U.npy, basis.json',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
       allowPositionals: true,
-      options: { ...COMMON_OPTIONS, ...TEXT_OPTIONS, k: { type: 'string' }, method: { type: 'string' }, tol: { type: 'string' }, 'basis-seed': { type: 'string' }, h: { type: 'string' } },
+      options: { ...COMMON_OPTIONS, ...TEXT_OPTIONS, ...MASK_OPTIONS, k: { type: 'string' }, method: { type: 'string' }, tol: { type: 'string' }, 'basis-seed': { type: 'string' }, h: { type: 'string' } },
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
     await checkOutDir(values.out);
@@ -34,6 +37,7 @@ export const basisCommand: CliCommand = {
       throw new UsageError(`--method must be krylov or subspace, got "${values.method}"`);
     }
     const time = timeArgs(values);
+    const mask = await maskArgs(values);
     const out = await runJobInProcess(
       'basis',
       {
@@ -45,6 +49,7 @@ export const basisCommand: CliCommand = {
         tol: num('tol', values.tol),
         basisSeed: int('basis-seed', values['basis-seed']),
         h: values.h,
+        ...(mask ? { mask } : {}),
         ...(values.provider ? { provider: values.provider as 'auto' } : {}),
         ...textArgs(values),
       },
@@ -82,6 +87,8 @@ export const basisCommand: CliCommand = {
       dims: { V: out.V.dims, S: out.S.dims, U: out.U.dims },
       // text models: the prompt J was taken at (and of the x_t path, with its guidance); null for unconditional ones
       prompt: out.prompt ?? null,
+      // the region the basis is restricted to (null: the whole latent); sha256 of its weights on the latent grid
+      mask: maskMeta(values.mask, values['mask-invert'], out.maskHash),
     };
     await writeFile(join(values.out, 'basis.json'), `${JSON.stringify(meta, null, 2)}\n`);
     if (!values.quiet) writeJsonLine({ ...meta, residuals: undefined, singular_values: meta.singular_values.map((s) => Number(s.toPrecision(6))) });

@@ -46,6 +46,12 @@ export interface GuidanceOptions {
   composition?: Composition;
   /** Largest batch per predictEps call (engine memory). Default: everything in one call. */
   maxBatch?: number;
+  /**
+   * Keep the edit in a region: one weight in [0, 1] per element of x (a mask broadcast over channels, core/geometry
+   * mask.ts expandMask) multiplying every update of x, so x_t changes only where the weight is > 0 (exactly
+   * unchanged where it is 0). The U-Net still sees the whole image; only its response is confined.
+   */
+  region?: Float32Array;
   signal?: AbortSignal;
   onProgress?: ProgressFn;
 }
@@ -139,7 +145,7 @@ async function summedSteps(
       // Accumulate in float64 in the canonical direction order; round to float32 once per step.
       let acc = 0;
       for (let j = 0; j < dirs.length; j++) acc += dirs[j].weight * o.scale * (eps[(j + 1) * n + i] - eps[i]);
-      next[i] = cur[i] + acc;
+      next[i] = o.region ? cur[i] + o.region[i] * acc : cur[i] + acc;
     }
     cur = next;
     progress(1);
@@ -165,6 +171,7 @@ export async function guidanceEdit(
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new EditError('bad-option', `steps must be an integer ≥ 0, got ${o.steps}`);
   if (!Number.isFinite(o.scale) || !Number.isFinite(o.delta)) throw new EditError('bad-option', 'scale and delta must be finite');
   if (!(o.maxBatch >= 1)) throw new EditError('bad-option', `maxBatch must be ≥ 1, got ${o.maxBatch}`);
+  checkRegion(o.region, n);
   const composition = o.composition ?? 'summed';
   if (composition !== 'summed' && composition !== 'sequential') {
     throw new EditError('bad-option', `unknown composition ${String(composition)}`);
@@ -189,15 +196,20 @@ export async function guidanceEdit(
   return { dims: [...x.dims], data: cur };
 }
 
-/** The plain move x + Σ a_j·α·v_j (leaves the data manifold faster than guidance; for comparison). */
-export function plainMove(x: Tensor, directions: readonly EditDirection[], alpha = 1): Tensor {
+function checkRegion(region: Float32Array | undefined, n: number): void {
+  if (region && region.length !== n) throw new EditError('bad-shape', `the edit region has ${region.length} weights, a sample has ${n}`);
+}
+
+/** The plain move x + Σ a_j·α·v_j (leaves the data manifold faster than guidance; for comparison), optionally × region. */
+export function plainMove(x: Tensor, directions: readonly EditDirection[], alpha = 1, region?: Float32Array): Tensor {
   const n = x.data.length;
   const dirs = prepare(directions, n, true);
+  checkRegion(region, n);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let acc = 0;
     for (const d of dirs) acc += d.sign * d.weight * alpha * d.v[i];
-    out[i] = x.data[i] + acc;
+    out[i] = region ? x.data[i] + region[i] * acc : x.data[i] + acc;
   }
   return { dims: [...x.dims], data: out };
 }
@@ -220,7 +232,7 @@ export async function editLatent(
 ): Promise<Tensor> {
   if ((options.mode ?? 'guidance') === 'move') {
     sampleSize(x, predictor);
-    return plainMove(x, directions, options.alpha ?? 1);
+    return plainMove(x, directions, options.alpha ?? 1, options.region);
   }
   return guidanceEdit(predictor, x, directions, options);
 }

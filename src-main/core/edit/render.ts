@@ -49,6 +49,14 @@ export interface RenderOptions {
    * in path order. Pass core/diffusion's stepNoise here to share generate()'s noise streams.
    */
   noise?: (stepIndex: number, tFrom: number, dims: readonly number[]) => Tensor;
+  /**
+   * Keep the outside of a region as the unedited picture (Blended Diffusion, Avrahami et al. 2022): `reference` (the
+   * unedited x_t) is denoised alongside with the same steps and noise, and after every step x ← w⊙x + (1 − w)⊙x_ref
+   * (w: one weight per element of x, e.g. a broadcast mask). Where w = 0 the result is the reference's bits, so the
+   * rendered x_0 there equals renderFrom(step, reference, …) exactly; the U-Net sees the whole blended image at every
+   * step, which is what lets the inside adapt to its fixed surroundings. Costs a second stepper call per step.
+   */
+  keepOutside?: { region: Float32Array; reference: Tensor };
   signal?: AbortSignal;
   onProgress?: ProgressFn;
 }
@@ -86,12 +94,25 @@ export async function renderFrom(step: DdimStepper, x: Tensor, options: RenderOp
       rng.fillNormal(data);
       return { dims: [...dims], data };
     });
+  const keep = options.keepOutside;
+  if (keep && (keep.region.length !== x.data.length || keep.reference.data.length !== x.data.length)) {
+    throw new EditError('bad-shape', `keepOutside needs a region and a reference of ${x.data.length} values`);
+  }
   let cur = x;
+  let ref = keep?.reference;
   for (let i = 0; i < path.length; i++) {
     const s = path[i];
     const noise = s.eta > 0 ? makeNoise(i, s.tFrom, x.dims) : undefined;
     const from = cur;
     cur = await cancellable(options.signal, () => step(from, s.tFrom, s.tTo, s.eta, noise));
+    if (keep && ref) {
+      const refFrom = ref;
+      ref = await cancellable(options.signal, () => step(refFrom, s.tFrom, s.tTo, s.eta, noise));
+      const w = keep.region;
+      const blended = new Float32Array(cur.data.length);
+      for (let t = 0; t < blended.length; t++) blended[t] = w[t] === 0 ? ref.data[t] : w[t] * cur.data[t] + (1 - w[t]) * ref.data[t];
+      cur = { dims: [...cur.dims], data: blended };
+    }
     options.onProgress?.({ fraction: (i + 1) / path.length, message: `denoising ${s.tFrom} → ${Math.max(0, s.tTo)}` });
   }
   return cur;

@@ -8,3 +8,7 @@ export { principalAngles, grassmannDistance } from './metrics';
 export { transportDirection, globalBasis } from './transport';
 export type { TransportResult, GlobalBasis, GlobalBasisOptions, GlobalWeighting } from './transport';
 export { applySignConvention, signProbe, PROBE_SEED } from './sign';
+export { latentMask, maskedOperator, restrictToSupport, resizeMaskCover, expandMask, MaskError } from './mask';
+export type { LatentMask, MaskErrorCode } from './mask';
+export { subspaceMean, grassmannLog, grassmannExp } from './grassmann-mean';
+export type { SubspaceMean, SubspaceMeanKind, SubspaceMeanOptions, SubspaceSample } from './grassmann-mean';

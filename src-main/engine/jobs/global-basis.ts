@@ -1,10 +1,12 @@
 /**
- * `global-basis`: one basis shared by many samples (method.md §5): the local bases of the DDIM paths of `seeds`
- * at the same timestep (each through the basis cache), combined by core/geometry's globalBasis (leading right
- * singular vectors of the stacked local V's, optionally σ-weighted).
+ * `global-basis`: one basis shared by many samples (method.md §5, issue 13 item 4): the local bases of the samples
+ * (DDIM paths of `seeds`, or given latents `xts`, all at the same timestep; each through the basis cache, masked
+ * when the basis params carry a mask) averaged in x (rows of V) or in h (rows of U) by core/geometry's subspaceMean:
+ * the chordal mean (SVD of the stacked bases, optionally σ-weighted) or the Grassmannian Karcher mean. Every sample's
+ * geodesic distance to the mean is reported, so an outlier sample shows.
  */
 import type { EngineJob } from './types';
-import { globalBasis } from '../../core/geometry/transport';
+import { subspaceMean } from '../../core/geometry/grassmann-mean';
 import type { JobOutput } from '../../shared/api';
 import { asUserError } from './support/user-errors';
 import { localBasis, type BasisStats } from './support/local-basis';
@@ -16,12 +18,13 @@ export const globalBasisJob: EngineJob<'global-basis', JobOutput<'global-basis'>
   async run(input, ctx) {
     const { model, predictor, pathKey, condition } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
+    const sources = input.seeds ? input.seeds.map((seed) => ({ seed, steps: input.steps })) : input.xts!.map((xt) => ({ xt, steps: input.steps }));
     const bases = [];
-    const samples: { seed: number; basis: BasisStats }[] = [];
-    for (let i = 0; i < input.seeds.length; i++) {
-      const seed = input.seeds[i];
-      const span = (a: number) => (i + a) / input.seeds.length;
-      const xt = await resolveXt({ seed, steps: input.steps }, model, predictor, timestep, ctx.signal, undefined, pathKey);
+    const samples: { seed?: number; index: number; basis: BasisStats }[] = [];
+    for (const [i, source] of sources.entries()) {
+      const span = (a: number) => (i + a) / sources.length;
+      const label = 'seed' in source ? `seed ${source.seed}` : `xt ${i + 1}`;
+      const xt = await resolveXt(source, model, predictor, timestep, ctx.signal, undefined, pathKey);
       const r = await localBasis(
         ctx.jacobians,
         model,
@@ -29,18 +32,29 @@ export const globalBasisJob: EngineJob<'global-basis', JobOutput<'global-basis'>
         timestep,
         input,
         ctx.signal,
-        (p) => ctx.onProgress({ fraction: span(p.fraction), message: `sample ${i + 1}/${input.seeds.length} (seed ${seed}): ${p.message}` }),
+        (p) => ctx.onProgress({ fraction: span(p.fraction), message: `sample ${i + 1}/${sources.length} (${label}): ${p.message}` }),
         condition,
       );
       bases.push(r.basis);
-      samples.push({ seed, basis: r.stats });
+      samples.push({ ...('seed' in source ? { seed: source.seed } : {}), index: i, basis: r.stats });
     }
     let g;
     try {
-      g = globalBasis(bases, { k: input.kGlobal, weighting: input.weighting });
+      g = subspaceMean(
+        bases.map((b) => ({ rows: input.space === 'h' ? b.U : b.V, S: b.S })),
+        { k: input.kGlobal, mean: input.mean, weighting: input.weighting },
+      );
     } catch (err) {
       throw asUserError(err);
     }
-    return { timestep, V: toPayload(g.V), S: toPayload(g.S), samples };
+    return {
+      timestep,
+      space: input.space,
+      mean: input.mean,
+      ...(input.space === 'h' ? { U: toPayload(g.basis) } : { V: toPayload(g.basis) }),
+      S: toPayload(g.S),
+      samples: samples.map((s, i) => ({ ...s, distance: g.distances[i] })),
+      ...(g.karcher ? { karcher: g.karcher } : {}),
+    };
   },
 };

@@ -19,6 +19,7 @@ import { modelContentHash } from '../../worker/model-hash';
 import { BasisCache, type BasisCacheKey, type CacheLookup } from './basis-store';
 import { fromPayload } from './wire-tensors';
 import { asUserError } from './user-errors';
+import { resolveMask, type MaskRequest } from './mask';
 
 export interface BasisRequest {
   k: number;
@@ -32,6 +33,8 @@ export interface BasisRequest {
   cacheId?: string;
   /** krylov: a cached basis (by id) whose directions start this one when this point is not cached (see wire.ts). */
   warmFromCacheId?: string;
+  /** Masked directions: the basis of J·M (core/geometry/mask.ts); the mask's content hash joins the cache key. */
+  mask?: MaskRequest;
 }
 
 /** The prompt a text model's Jacobian is taken at. */
@@ -56,6 +59,8 @@ export interface BasisStats {
   modelHash: string;
   cacheHit: boolean;
   cacheId: string;
+  /** Masked bases: sha256 of the mask's effective weights on the latent grid. */
+  maskHash?: string;
 }
 
 /**
@@ -120,8 +125,12 @@ export async function localBasis(
     }
     key.extra = { warmStart: tensorSha256(warm) };
   }
+  const mask = req.mask ? await resolveMask(req.mask, model.unet.sampleDims) : undefined;
+  if (mask) key.extra = { ...key.extra, mask: mask.hash };
   const cache = basisCache();
-  if (req.cacheId) {
+  // getById checks the point (model, x_t, t, h, k, method) but not `extra`, so it could hand an unmasked basis to a
+  // masked request: a masked request is looked up by its full key only.
+  if (req.cacheId && !mask) {
     // Offline browsing of an analysis: its warm-started bases are keyed by their warm start, which a later request
     // does not have; the id names the entry, and getById accepts it only for this model, x_t, timestep, h, k, method.
     const stored = await cache.getById(req.cacheId, { modelHash, xtHash: key.xtHash, timestep, hTensor: op.hTensor, k: req.k, method: req.method });
@@ -151,6 +160,7 @@ export async function localBasis(
         signal,
         maxBatch: op.K,
         ...(warm ? { warmStart: warm } : {}),
+        ...(mask ? { mask: mask.mask } : {}),
         onProgress: (p) =>
           onProgress?.({
             fraction: p.fraction,
@@ -164,7 +174,11 @@ export async function localBasis(
   const b = result.basis;
   onProgress?.({ fraction: 1, message: result.lookup.hit ? 'basis loaded from cache' : 'basis computed' });
   const stats = statsOf(b, timestep, op.hTensor, modelHash, result.lookup.hit, result.lookup.id);
-  return { basis: b, lookup: result.lookup, stats: warm ? { ...stats, warmStarted: true } : stats };
+  return {
+    basis: b,
+    lookup: result.lookup,
+    stats: { ...stats, ...(mask ? { maskHash: mask.hash } : {}), ...(warm ? { warmStarted: true } : {}) },
+  };
 }
 
 function statsOf(b: LocalBasis, timestep: number, hTensor: string, modelHash: string, cacheHit: boolean, cacheId: string): BasisStats {
