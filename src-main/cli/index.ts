@@ -13,6 +13,10 @@ import { invertCommand } from './commands/invert';
 import { basisCommand } from './commands/basis';
 import { editCommand } from './commands/edit';
 import { analyzeCommand } from './commands/analyze';
+import { galleryCommand } from './commands/gallery';
+import { stripCommand } from './commands/strip';
+import { transportCommand } from './commands/transport';
+import { globalBasisCommand } from './commands/global-basis';
 
 export const COMMANDS: CliCommand[] = [
   infoCommand,
@@ -23,6 +27,10 @@ export const COMMANDS: CliCommand[] = [
   basisCommand,
   editCommand,
   analyzeCommand,
+  galleryCommand,
+  stripCommand,
+  transportCommand,
+  globalBasisCommand,
 ];
 
 function usage(): string {
@@ -40,6 +48,11 @@ export async function main(argv: string[]): Promise<number> {
   if (!cmd) {
     process.stderr.write(`unknown command "${name}"\n\n${usage()}\n`);
     return 64;
+  }
+  // `pullback <command> --help`: the command's usage line on stdout, before any option is checked.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`usage: pullback ${cmd.summary}\n`);
+    return 0;
   }
   try {
     return await cmd.run(rest);

@@ -1,7 +1,8 @@
 /**
  * `pullback edit [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --basis <dir> --direction I
  * --strength S [--direction I --strength S ...] [--mode guidance|move] [--composition summed|sequential]
- * [--guidance-steps n] [--scale s] [--delta d] [--alpha a] [--noise-seed N] [--boost F|none] [--steps N] --out out.png`
+ * [--guidance-steps n] [--scale s] [--delta d] [--alpha a] [--noise-seed N] [--boost F|none] [--steps N]
+ * [--render-steps N] --out out.png`
  *
  * Directions are rows of <dir>/V.npy (written by `pullback basis`); the i-th --strength goes with the i-th
  * --direction. Several pairs compose: 'summed' (default; order-independent) or 'sequential' (in the order given).
@@ -16,13 +17,16 @@ import { resolveModelDir } from '../default-model';
 import { COMMON_OPTIONS, int, num, promptNotice, readNpy, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutFile } from '../out-check';
+import { MASK_OPTIONS, maskArgs } from '../mask-args';
 
 export const editCommand: CliCommand = {
   name: 'edit',
   summary:
     'edit [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --basis <dir> --direction I --strength S [...] ' +
-    '[--mode guidance|move] [--composition summed|sequential] [--steps N] ' +
-    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: the edit prompt)] --out out.png',
+    '[--mode guidance|move] [--composition summed|sequential] [--guidance-steps n] [--scale s] [--delta d] [--alpha a] ' +
+    '[--boost F|none] [--noise-seed N] [--steps N] [--render-steps N] ' +
+    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: the edit prompt)] ' +
+    '[--mask FILE [--mask-invert] (x_t changes only inside) [--mask-blend (and the picture outside stays the unedited one)]] --out out.png',
   async run(rawArgs) {
     // `--strength -2`: node's parseArgs would read -2 as an option; join negative numbers to their flag.
     const args: string[] = [];
@@ -40,6 +44,8 @@ export const editCommand: CliCommand = {
       options: {
         ...COMMON_OPTIONS,
         ...TEXT_OPTIONS,
+        ...MASK_OPTIONS,
+        'mask-blend': { type: 'boolean' },
         basis: { type: 'string' },
         direction: { type: 'string', multiple: true },
         strength: { type: 'string', multiple: true },
@@ -51,6 +57,7 @@ export const editCommand: CliCommand = {
         alpha: { type: 'string' },
         'noise-seed': { type: 'string' },
         boost: { type: 'string' },
+        'render-steps': { type: 'string' },
       },
     });
     if (!values.out) throw new UsageError('--out out.png is required');
@@ -82,6 +89,10 @@ export const editCommand: CliCommand = {
       throw new UsageError('--composition must be summed or sequential');
     }
     const boost = values.boost === undefined ? undefined : values.boost === 'none' ? null : num('boost', values.boost);
+    // --mask: the edit's region (every update of x_t weighted by it, so x_t outside stays put). Directions from a
+    // `pullback basis --mask` folder already live in the region; this keeps the guidance's response there too.
+    const region = await maskArgs(values);
+    if (values['mask-blend'] && !region) throw new UsageError('--mask-blend needs --mask FILE');
     const out = await runJobInProcess(
       'edit',
       {
@@ -97,6 +108,9 @@ export const editCommand: CliCommand = {
         alpha: num('alpha', values.alpha),
         noiseSeed: int('noise-seed', values['noise-seed']),
         ...(boost !== undefined ? { boostFraction: boost } : {}),
+        ...(region ? { region, regionBlend: values['mask-blend'] ?? false } : {}),
+        // Render schedule apart from the x_t path's --steps (the editor renders Apply with 100 whatever its steps).
+        renderSteps: int('render-steps', values['render-steps']),
         ...(values.provider ? { provider: values.provider as 'auto' } : {}),
         ...textArgs(values),
       },

@@ -6,6 +6,9 @@
  * is exactly independent of the order the edits are listed in; 'sequential' applies each direction's n steps in
  * the listed order, so the order matters. An edit whose strengths are all 0 returns x_t untouched, and the render
  * is the same function with the same noise, so it is bit for bit the unedited image.
+ *
+ * `renderSteps` sets the render's DDIM schedule apart from `steps` (x_t's path). `frames` also renders the edit after
+ * those guidance-step counts (the authors' strip), each with the same render and noise as the final image.
  */
 import type { EngineJob } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
@@ -13,18 +16,20 @@ import type { RawImage } from '../../core/diffusion/image';
 import { InvalidArgumentError } from '../../core/diffusion/errors';
 import type { EditDirection } from '../../core/edit/guidance';
 import { renderFrom } from '../../core/edit/render';
-import { sizeOf } from '../../core/tensor';
+import { sizeOf, type Tensor } from '../../core/tensor';
 import type { Float32TensorPayload, PromptInfo } from '../../shared/api';
 import { basisRow, fromPayload, toPayload } from './support/wire-tensors';
 import { localBasis, type BasisStats } from './support/local-basis';
 import { modelStepper, resolveTimestep, resolveXt, openModel } from './support/latent';
 import { subProgress } from './support/progress';
 import { editFromRequest } from './support/edit-request';
+import { resolveRegion } from './support/mask';
 
 export interface EditResult {
   image: RawImage;
   timestep: number;
   xEdited: Float32TensorPayload;
+  frames?: { guidanceSteps: number; image: RawImage }[];
   basis?: BasisStats;
   elapsedMs: number;
   prompt?: PromptInfo;
@@ -45,30 +50,65 @@ export const editJob: EngineJob<'edit', EditResult> = {
         ? await localBasis(ctx.jacobians, model, xt, timestep, input.basis, ctx.signal, subProgress(ctx.onProgress, 0.1, 0.4), condition)
         : null;
     const n = sizeOf(model.unet.sampleDims);
+    // The edit's region (LatentMaskSchema): x_t's update is weighted by it, so x_t outside stays put.
+    const region = input.region ? await resolveRegion(input.region, model.unet.sampleDims) : undefined;
     const directions: EditDirection[] = input.edits.map((e) => {
       if ('index' in e) return { v: basisRow(basisResult!.basis.V, e.index), strength: e.strength };
       const v = fromPayload(e.direction, 'direction');
       if (v.data.length !== n) throw new InvalidArgumentError(`a direction has ${v.data.length} values, a sample has ${n}`);
       return { v, strength: e.strength };
     });
-    const edited = await editFromRequest(promptPredictor, xt, directions, timestep, input, {
-      composition: input.composition,
-      signal: ctx.signal,
-      onProgress: subProgress(ctx.onProgress, 0.4, 0.6),
-    });
-    const x0 = await renderFrom(modelStepper(model, predictor, ctx.signal), edited, {
-      timestep,
-      schedule: ddimTimesteps(input.steps, T),
-      T,
-      boostFraction: input.boostFraction,
-      noiseSeed: input.noiseSeed,
-      signal: ctx.signal,
-      onProgress: subProgress(ctx.onProgress, 0.6, 1),
-    });
+    // The strip's frames: the guidance run is cut at each asked step count and continued from there. Summed guidance
+    // steps depend only on the current x, so the first m of n steps are bit for bit an m-step edit (tested).
+    // Without frames (and always in move mode, which the schema keeps frames away from) it is one call.
+    const stops = [...new Set([...(input.frames ?? []), input.guidanceSteps])].sort((a, b) => a - b);
+    const atStep = new Map<number, Tensor>();
+    const progressSteps = Math.max(1, input.guidanceSteps);
+    let edited = xt;
+    let done = 0;
+    for (const m of input.frames?.length ? stops : [input.guidanceSteps]) {
+      const from = done;
+      if (m > from || !input.frames?.length) {
+        edited = await editFromRequest(promptPredictor, edited, directions, timestep, { ...input, guidanceSteps: m - from }, {
+          composition: input.composition,
+          ...(region ? { region } : {}),
+          signal: ctx.signal,
+          onProgress: subProgress(ctx.onProgress, 0.4 + (0.2 * from) / progressSteps, 0.4 + (0.2 * m) / progressSteps),
+        });
+      }
+      done = m;
+      atStep.set(m, edited);
+    }
+    const renders = stops.filter((m) => atStep.has(m));
+    const x0At = new Map<number, Tensor>();
+    for (const [i, m] of renders.entries()) {
+      x0At.set(
+        m,
+        await renderFrom(modelStepper(model, predictor, ctx.signal), atStep.get(m)!, {
+          timestep,
+          schedule: ddimTimesteps(input.renderSteps ?? input.steps, T),
+          T,
+          boostFraction: input.boostFraction,
+          noiseSeed: input.noiseSeed,
+          // regionBlend: the outside is re-imposed from the unedited path at every step (render.ts keepOutside).
+          ...(region && input.regionBlend ? { keepOutside: { region, reference: xt } } : {}),
+          signal: ctx.signal,
+          onProgress: subProgress(ctx.onProgress, 0.6 + (0.4 * i) / renders.length, 0.6 + (0.4 * (i + 1)) / renders.length),
+        }),
+      );
+    }
+    const x0 = x0At.get(input.guidanceSteps)!;
+    // One decode at a time: a text model's frames go through the same VAE session.
+    let frames: EditResult['frames'];
+    if (input.frames) {
+      frames = [];
+      for (const m of input.frames) frames.push({ guidanceSteps: m, image: await toImage(x0At.get(m)!, 0, ctx.signal) });
+    }
     return {
       image: await toImage(x0, 0, ctx.signal),
       timestep,
       xEdited: toPayload(edited),
+      ...(frames ? { frames } : {}),
       ...(basisResult ? { basis: basisResult.stats } : {}),
       elapsedMs: performance.now() - start,
       ...(prompt ? { prompt } : {}),

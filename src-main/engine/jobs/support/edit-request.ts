@@ -23,7 +23,7 @@ export function editFromRequest(
   directions: readonly EditDirection[],
   timestep: number,
   request: EditRequestParams,
-  extra: Pick<EditOptions, 'composition' | 'signal' | 'onProgress'>,
+  extra: Pick<EditOptions, 'composition' | 'signal' | 'onProgress' | 'region'>,
 ): Promise<Tensor> {
   return editLatent(predictor, x, directions, {
     timestep,

@@ -1,8 +1,15 @@
 /**
- * The document's edit state (timestep and the stack of directions with their strengths) and its undo history. Every
- * change is one history entry (a slider drag is one too) and marks the shown result stale until the next Apply.
+ * The document's edit state (timestep, the stack of directions with their strengths, and Apply's edit parameters)
+ * and its undo history. Every change is one history entry (a slider drag is one too) and marks the shown result
+ * stale until the next Apply.
+ *
+ * The edit parameters (mode, n, s, δ, α, t_boost, render steps) are one set per document, not per entry: Apply
+ * renders all the entries it takes in ONE `edit` job, and the engine applies one set of parameters per job (its
+ * summed guidance adds every direction's term in each of the same n steps). A set per entry would need one render
+ * per distinct set, which is not what Apply (or `pullback edit`) computes.
  */
 import type { DocState, EditEntry } from '../../../../src-main/shared/project-manifest';
+import { EDIT_LIMITS, EDIT_PARAMS_DEFAULT, isDefaultEditParams, resolveEditParams, type EditParams } from '../../../../src-main/shared/edit-defaults';
 import { History, type HistoryEntry } from './history.svelte';
 import { DEFAULT_FRACTION, type Schedule } from './schedule.svelte';
 
@@ -11,6 +18,18 @@ const EMPTY_DOC: DocState = { timestep: null, edits: [] };
 /** The strengths an edit may have; a value outside is clamped (and the field shows the clamped value). */
 export const STRENGTH_MIN = -10;
 export const STRENGTH_MAX = 10;
+
+/** The numeric edit parameters a field edits, with their labels (history entries) and ranges. */
+export type NumericEditParam = 'guidanceSteps' | 'scale' | 'delta' | 'alpha' | 'boostFraction' | 'renderSteps' | 'previewSteps';
+const PARAM_LIMITS: Record<NumericEditParam, { min: number; max: number; integer: boolean; label: string }> = {
+  guidanceSteps: { ...EDIT_LIMITS.guidanceSteps, integer: true, label: 'Guidance steps n' },
+  scale: { ...EDIT_LIMITS.scale, integer: false, label: 'Scale s' },
+  delta: { ...EDIT_LIMITS.delta, integer: false, label: 'Probe step δ' },
+  alpha: { ...EDIT_LIMITS.alpha, integer: false, label: 'Move α' },
+  boostFraction: { ...EDIT_LIMITS.boostFraction, integer: false, label: 't_boost' },
+  renderSteps: { ...EDIT_LIMITS.renderSteps, integer: true, label: 'Render steps' },
+  previewSteps: { ...EDIT_LIMITS.renderSteps, integer: true, label: 'Preview steps' },
+};
 
 /** What Apply renders together: the enabled, non-zero entries at the first one's timestep and basis. */
 export interface Applicable {
@@ -26,6 +45,7 @@ export class EditStack {
   readonly #onChange: () => void;
   #stale = $state(false);
   #timestep = $derived.by(() => this.history.current.timestep ?? this.#schedule.snap(DEFAULT_FRACTION));
+  #params = $derived.by(() => resolveEditParams(this.history.current.params));
   #applicable = $derived.by((): Applicable | null => {
     const on = this.history.current.edits.filter((e) => e.enabled && e.strength !== 0);
     if (on.length === 0) return null;
@@ -54,6 +74,14 @@ export class EditStack {
   get applicable(): Applicable | null {
     return this.#applicable;
   }
+  /** Apply's edit parameters (the saved ones completed with the defaults). */
+  get params(): EditParams {
+    return this.#params;
+  }
+  /** The parameters are the defaults (Reset has nothing to do). */
+  get paramsAreDefault(): boolean {
+    return isDefaultEditParams(this.#params);
+  }
 
   #changed(): void {
     this.#stale = true;
@@ -78,7 +106,7 @@ export class EditStack {
   add(basis: { key: string; timestep: number }, index: number): void {
     const id = `e${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     const entry: EditEntry = { id, basisKey: basis.key, index, t: basis.timestep, strength: 1, enabled: true };
-    this.commit(`Add direction ${index + 1} at t = ${basis.timestep}`, { timestep: basis.timestep, edits: [...this.doc.edits, entry] });
+    this.commit(`Add direction ${index + 1} at t = ${basis.timestep}`, { ...this.doc, timestep: basis.timestep, edits: [...this.doc.edits, entry] });
   }
 
   /** During a drag call with `dragging = true`; the whole drag is one undo step. */
@@ -93,6 +121,40 @@ export class EditStack {
     if (dragging) this.history.drag(`strength:${id}`, label, next);
     else this.history.push(label, next);
     this.#changed();
+  }
+
+  /**
+   * Set a numeric edit parameter (clamped to what the engine accepts; integers rounded); null turns t_boost off.
+   * A drag is one undo step. The stack's result goes stale like any other change.
+   */
+  setParam(key: NumericEditParam, value: number | null, dragging = false): void {
+    const lim = PARAM_LIMITS[key];
+    let v: number | null;
+    if (value === null) {
+      if (key !== 'boostFraction') return;
+      v = null;
+    } else {
+      if (!Number.isFinite(value)) return;
+      const clamped = Math.max(lim.min, Math.min(lim.max, value));
+      v = lim.integer ? Math.round(clamped) : clamped;
+    }
+    if (v === this.params[key] && !dragging) return;
+    const next = { ...this.doc, params: { ...this.params, [key]: v } };
+    const label = `${lim.label}: ${v === null ? 'off' : v}`;
+    if (dragging) this.history.drag(`param:${key}`, label, next);
+    else this.history.push(label, next);
+    this.#changed();
+  }
+
+  setMode(mode: EditParams['mode']): void {
+    if (mode === this.params.mode) return;
+    this.commit(`Edit mode: ${mode}`, { ...this.doc, params: { ...this.params, mode } });
+  }
+
+  /** Back to the authors' defaults (one undo step; nothing when already there). */
+  resetParams(): void {
+    if (this.paramsAreDefault) return;
+    this.commit('Reset edit parameters', { ...this.doc, params: { ...EDIT_PARAMS_DEFAULT } });
   }
 
   endDrag(): void {

@@ -43,6 +43,7 @@ export class ModelChoice {
   #providerInUse = $state('');
   #fallbackReason = $state('');
   #trainTimesteps = $state(1000);
+  #textConditioned = $state(false);
 
   /** `bundled`: the models shipped with the app (never listed as recent). */
   constructor(jobs: JobsState, bundled: () => readonly ModelRef[]) {
@@ -82,6 +83,10 @@ export class ModelChoice {
   get trainTimesteps(): number {
     return this.#trainTimesteps;
   }
+  /** A text-conditioned (Stable Diffusion) model: edits render without the η = 1 tail (method.md §2). */
+  get textConditioned(): boolean {
+    return this.#textConditioned;
+  }
 
   /**
    * Open the model folder (the engine checks it). Resolves whether it replaced another model; rejects with the
@@ -93,6 +98,7 @@ export class ModelChoice {
     this.#dir = info.dir;
     this.#name = name ?? info.name;
     this.#trainTimesteps = info.scheduler.numTrainTimesteps;
+    this.#textConditioned = info.text !== undefined;
     if (!this.#bundled().some((m) => m.dir === info.dir)) {
       this.#recent = [info.dir, ...this.#recent.filter((d) => d !== info.dir)].slice(0, MAX_RECENT_MODELS);
       writeRecentModels(this.#recent);

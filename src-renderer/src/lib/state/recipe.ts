@@ -3,17 +3,24 @@
  * can restore the edit. Pure functions over plain values.
  */
 import type { EditEntry } from '../../../../src-main/shared/project-manifest';
+import { EDIT_PARAMS_DEFAULT, type EditParams } from '../../../../src-main/shared/edit-defaults';
 import { RECIPE_KEY } from '../png-text';
 import { basisKey, parseBasisKey } from './galleries.svelte';
 import type { ModelRef } from './model.svelte';
 import type { SourceData } from './source.svelte';
+import { normalizeConditioning, type TextConditioning } from './prompt.svelte';
+
+/** Text models: the conditioning the source was made with (absent for unconditional models and older recipes). */
+type RecipeText = Partial<TextConditioning>;
 
 export interface Recipe {
   app: 'Pullback Studio';
   model: ModelRef;
-  source: { kind: 'seed'; seed: number } | { kind: 'image'; sha256: string; name: string };
+  source: ({ kind: 'seed'; seed: number } | { kind: 'image'; sha256: string; name: string }) & RecipeText;
   steps: number;
   edits: { t: number; basis: string; k: number; method: string; index: number; strength: number }[];
+  /** Apply's edit parameters; absent in recipes written before the Advanced controls (= the defaults). */
+  params?: EditParams;
 }
 
 /** The `Software` text of exported PNGs. */
@@ -21,17 +28,27 @@ export function softwareName(version: string | undefined): string {
   return `Pullback Studio ${version ?? ''}`.trim();
 }
 
-export function buildRecipe(model: ModelRef, source: SourceData, steps: number, applied: EditEntry[]): Recipe {
+export function buildRecipe(model: ModelRef, source: SourceData, steps: number, applied: EditEntry[], params: EditParams): Recipe {
   return {
+    params: { ...params },
     app: 'Pullback Studio',
     model: { name: model.name, dir: model.dir },
-    source: source.kind === 'seed' ? { kind: 'seed', seed: source.seed } : { kind: 'image', sha256: source.hash, name: source.name },
+    source: {
+      ...(source.kind === 'seed' ? { kind: 'seed', seed: source.seed } : { kind: 'image', sha256: source.hash, name: source.name }),
+      ...(source.text ? { prompt: source.text.prompt, negativePrompt: source.text.negativePrompt, guidanceScale: source.text.guidanceScale } : {}),
+    },
     steps,
     edits: applied.map((e) => {
       const b = parseBasisKey(e.basisKey);
       return { t: e.t, basis: e.basisKey, k: b.k, method: b.method, index: e.index, strength: e.strength };
     }),
   };
+}
+
+/** The conditioning a recipe's source was made with, or null when it has none (unconditional model, older recipe). */
+export function recipeConditioning(r: Recipe): TextConditioning | null {
+  const s = r.source;
+  return s.prompt === undefined && s.negativePrompt === undefined && s.guidanceScale === undefined ? null : normalizeConditioning(s);
 }
 
 /** The source as export text writes it: `seed 42`, `image sha256 <hex>`. */
@@ -64,8 +81,27 @@ export function parseRecipe(text: string | undefined): Recipe | null {
     if (r?.app !== 'Pullback Studio' || typeof r.model?.dir !== 'string' || !Array.isArray(r.edits) || typeof r.steps !== 'number') return null;
     if (r.source?.kind === 'seed' ? !Number.isInteger(r.source.seed) : r.source?.kind !== 'image') return null;
     for (const e of r.edits) if (![e.t, e.k, e.index, e.strength].every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
+    if (r.params !== undefined && !validParams(r.params)) return null;
+    if (!validText(r.source)) return null;
     return r;
   } catch {
     return null;
   }
+}
+
+/** A recipe source's prompt fields as written by buildRecipe: strings and a finite scale, each optional. */
+function validText(s: RecipeText): boolean {
+  const optional = (v: unknown, ok: (x: unknown) => boolean) => v === undefined || ok(v);
+  const isString = (x: unknown) => typeof x === 'string';
+  return optional(s.prompt, isString) && optional(s.negativePrompt, isString) && optional(s.guidanceScale, (x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+/** A recipe's params as written by buildRecipe: known keys only, numbers finite, t_boost a number or null. */
+function validParams(p: unknown): p is Partial<EditParams> {
+  if (typeof p !== 'object' || p === null) return false;
+  for (const [key, value] of Object.entries(p)) {
+    if (!(key in EDIT_PARAMS_DEFAULT)) return false;
+    if (key === 'mode' ? value !== 'guidance' && value !== 'move' : !(value === null ? key === 'boostFraction' : typeof value === 'number' && Number.isFinite(value))) return false;
+  }
+  return true;
 }

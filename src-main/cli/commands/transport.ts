@@ -1,0 +1,177 @@
+/**
+ * `pullback transport [model-dir] --from <basis-dir> --direction I --to (seed:N | xt:b.npy | image:b.png)
+ * [--t F | --timestep N] [--steps N] --out <dir>`: parallel transport (method.md §5) of direction I of sample A's local
+ * basis to sample B, with the `transport` job. Writes `v.npy` ([1, …x], the unit direction at B) and
+ * `transport.json` (`surviving_share` = ‖U_Bᵀ u_A‖ / ‖u_A‖ ∈ [0, 1], the coefficients, both bases' stats).
+ *
+ * A is the basis folder `pullback basis --out` wrote: its `xt.npy` is A's x_t and `basis.json` its timestep and basis
+ * parameters. The job recomputes A's basis from them, which the basis cache turns into a load (u_A itself, U.npy,
+ * is not sent: the job takes A's x_t, so A's basis and B's come from the same code and cache). A different cache
+ * entry than the folder's is reported. B's basis is computed at A's timestep; `--t`/`--timestep` may be given only to
+ * confirm it. `image:` inverts the picture (the `invert` job) and uses its x_t at that timestep.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { encodeNpy } from '../../core/tensor/npy';
+import { snapToSchedule } from '../../shared/schedule';
+import { fromPayload, toPayload } from '../../engine/jobs/support/wire-tensors';
+import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import type { Float32TensorPayload } from '../../shared/api';
+import { resolveModelDir } from '../default-model';
+import { providerArg } from '../edit-args';
+import { int, num, readNpy, writeJsonLine } from '../pullback-args';
+import { UsageError, type CliCommand } from '../types';
+import { checkOutDir } from '../out-check';
+
+/** What transport reads from basis.json (written by `pullback basis`). */
+interface BasisMeta {
+  timestep: number;
+  steps?: number;
+  method: 'krylov' | 'subspace';
+  k: number;
+  tol?: number;
+  seed?: number;
+  h_tensor?: string;
+  cache_id?: string;
+  prompt?: { prompt: string; negativePrompt: string; guidanceScale: number } | null;
+}
+
+type Target = { kind: 'seed'; seed: number } | { kind: 'xt'; file: string } | { kind: 'image'; file: string };
+
+/** `seed:N`, `xt:b.npy`, `image:b.png`; a bare integer is a seed and a bare `.npy` path an x_t. */
+export function parseTarget(v: string): Target {
+  const m = /^(seed|xt|image):(.+)$/.exec(v);
+  if (m?.[1] === 'seed' || (!m && /^\d+$/.test(v))) {
+    const seed = int('to', m ? m[2] : v)!;
+    if (seed < 0) throw new UsageError('--to seed:N needs N ≥ 0');
+    return { kind: 'seed', seed };
+  }
+  if (m?.[1] === 'xt' || (!m && v.endsWith('.npy'))) return { kind: 'xt', file: m ? m[2] : v };
+  if (m?.[1] === 'image') return { kind: 'image', file: m[2] };
+  throw new UsageError(`--to must be seed:N, xt:file.npy or image:file.png, got "${v}"`);
+}
+
+async function readBasisMeta(dir: string): Promise<BasisMeta> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'basis.json'), 'utf8');
+  } catch {
+    throw new UsageError(`--from ${dir}: no basis.json there (give a folder written by \`pullback basis --out\`)`);
+  }
+  let meta: Partial<BasisMeta>;
+  try {
+    meta = JSON.parse(text) as Partial<BasisMeta>;
+  } catch {
+    throw new UsageError(`--from ${dir}: basis.json is not JSON`);
+  }
+  if (!Number.isInteger(meta.timestep) || !Number.isInteger(meta.k) || (meta.method !== 'krylov' && meta.method !== 'subspace')) {
+    throw new UsageError(`--from ${dir}: basis.json lacks timestep, k or method`);
+  }
+  return meta as BasisMeta;
+}
+
+export const transportCommand: CliCommand = {
+  name: 'transport',
+  summary:
+    'transport [model-dir] --from <basis-dir> --direction I --to (seed:N | xt:b.npy | image:b.png) [--t F | --timestep N] [--steps N] --out <dir>' +
+    '  parallel transport of a direction to another sample: v.npy and its surviving share',
+  async run(args) {
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        from: { type: 'string' },
+        direction: { type: 'string' },
+        to: { type: 'string' },
+        t: { type: 'string' },
+        timestep: { type: 'string' },
+        steps: { type: 'string' },
+        provider: { type: 'string' },
+        out: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+      },
+    });
+    if (!values.out) throw new UsageError('--out <dir> is required');
+    await checkOutDir(values.out);
+    if (!values.from) throw new UsageError('--from <basis-dir> is required (a folder written by `pullback basis --out`)');
+    if (values.direction === undefined) throw new UsageError('--direction I is required');
+    if (!values.to) throw new UsageError('--to seed:N | xt:b.npy | image:b.png is required');
+    if (values.t !== undefined && values.timestep !== undefined) throw new UsageError('give at most one of --t and --timestep');
+    const modelDir = resolveModelDir(positionals, 'transport');
+    const meta = await readBasisMeta(values.from);
+    const index = int('direction', values.direction)!;
+    if (index < 0 || index >= meta.k) throw new UsageError(`--direction ${index} is outside the basis (k = ${meta.k})`);
+    const steps = int('steps', values.steps) ?? meta.steps ?? 100;
+    const xtA = await readNpy(join(values.from, 'xt.npy'), '--from');
+    const target = parseTarget(values.to);
+    const quiet = values.quiet;
+    const asUsage = (e: unknown) => {
+      throw e instanceof JobInputError ? new UsageError(e.message) : e;
+    };
+
+    // --t / --timestep confirm A's timestep: x_t in the folder is at that timestep and nowhere else.
+    if (values.timestep !== undefined && int('timestep', values.timestep) !== meta.timestep) {
+      throw new UsageError(`--timestep ${values.timestep}: the basis in ${values.from} is at timestep ${meta.timestep}`);
+    }
+    if (values.t !== undefined) {
+      const info = await runJobInProcess('model.info', { modelDir }, { quiet: true }).catch(asUsage);
+      const snapped = snapToSchedule(num('t', values.t)!, steps, info.scheduler.numTrainTimesteps);
+      if (snapped !== meta.timestep) throw new UsageError(`--t ${values.t} is timestep ${snapped} on ${steps} steps; the basis in ${values.from} is at ${meta.timestep}`);
+    }
+    const text = meta.prompt ? { prompt: meta.prompt.prompt, negativePrompt: meta.prompt.negativePrompt, guidanceScale: meta.prompt.guidanceScale } : {};
+
+    let b: { seedB: number } | { xtB: Float32TensorPayload };
+    if (target.kind === 'seed') b = { seedB: target.seed };
+    else if (target.kind === 'xt') b = { xtB: toPayload(await readNpy(target.file, '--to')) };
+    else {
+      let image: Uint8Array<ArrayBuffer>;
+      try {
+        image = new Uint8Array(await readFile(target.file));
+      } catch {
+        throw new UsageError(`--to: cannot read ${target.file}`);
+      }
+      const inv = await runJobInProcess('invert', { modelDir, image, steps, timestep: meta.timestep, ...providerArg(values.provider) }, { quiet }).catch(asUsage);
+      if (!inv.xt) throw new Error('invert returned no x_t at the timestep it was asked for');
+      b = { xtB: inv.xt };
+    }
+
+    const out = await runJobInProcess(
+      'transport',
+      {
+        modelDir,
+        xt: toPayload(xtA),
+        timestep: meta.timestep,
+        steps,
+        k: meta.k,
+        method: meta.method,
+        ...(meta.tol !== undefined ? { tol: meta.tol } : {}),
+        ...(meta.seed !== undefined ? { basisSeed: meta.seed } : {}),
+        ...(meta.h_tensor ? { h: meta.h_tensor } : {}),
+        ...b,
+        index,
+        ...providerArg(values.provider),
+        ...text,
+      },
+      { quiet },
+    ).catch(asUsage);
+    if (!quiet && meta.cache_id && out.basisA.cacheId !== meta.cache_id) {
+      process.stderr.write(`warning: A's basis was recomputed and is not the cache entry ${values.from} came from (model or parameters differ?)\n`);
+    }
+    await mkdir(values.out, { recursive: true });
+    await writeFile(join(values.out, 'v.npy'), encodeNpy(fromPayload(out.v, 'v')));
+    const result = {
+      timestep: out.timestep,
+      direction: index,
+      from: values.from,
+      to: target.kind === 'seed' ? { seed: target.seed } : { [target.kind]: target.file },
+      surviving_share: out.captured,
+      coefficients: out.coefficients,
+      basis_a: { ...out.basisA, residuals: undefined },
+      basis_b: { ...out.basisB, residuals: undefined },
+    };
+    await writeFile(join(values.out, 'transport.json'), `${JSON.stringify(result, null, 2)}\n`);
+    if (!quiet) writeJsonLine({ out: values.out, timestep: out.timestep, direction: index, surviving_share: out.captured });
+    return 0;
+  },
+};

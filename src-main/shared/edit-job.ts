@@ -1,0 +1,46 @@
+/**
+ * The `edit` job input of the editor's Apply, built in one function so that a test can build exactly what Apply sends
+ * and compare its image with `pullback edit` given the same parameters (test/integration/apply-vs-cli.test.ts).
+ * No Node imports (the renderer imports this file).
+ */
+import type { Float32TensorPayload, JobInput, ProviderPreference } from './api';
+import type { EditParams } from './edit-defaults';
+
+export interface ApplyRequest {
+  modelDir: string;
+  /**
+   * Where x_t comes from: a seed's DDIM path or an imported image's x_T (passed back unchanged); text models add the
+   * document's prompt, negative prompt and guidance scale (the path, J and the guidance ε are taken at them).
+   */
+  source: ({ seed: number } | { xT: Float32TensorPayload }) & { prompt?: string; negativePrompt?: string; guidanceScale?: number };
+  /** The exact timestep of the stack's entries. */
+  timestep: number;
+  /** DDIM steps of the document's schedule: x_t's path and the timestep picker. */
+  steps: number;
+  basis: { k: number; method: 'krylov' | 'subspace' };
+  edits: { index: number; strength: number }[];
+  params: EditParams;
+  /** Text-conditioned models have no η = 1 tail (the authors' quality boosting is for unconditional models). */
+  textConditioned: boolean;
+  provider: ProviderPreference;
+}
+
+/** Every edit parameter is sent explicitly, so the render never depends on a default the engine might change. */
+export function applyJobInput(r: ApplyRequest): JobInput<'edit'> {
+  return {
+    modelDir: r.modelDir,
+    ...r.source,
+    timestep: r.timestep,
+    steps: r.steps,
+    basis: { k: r.basis.k, method: r.basis.method },
+    edits: r.edits.map((e) => ({ index: e.index, strength: e.strength })),
+    mode: r.params.mode,
+    guidanceSteps: r.params.guidanceSteps,
+    scale: r.params.scale,
+    delta: r.params.delta,
+    alpha: r.params.alpha,
+    boostFraction: r.textConditioned ? null : r.params.boostFraction,
+    renderSteps: r.params.renderSteps,
+    provider: r.provider,
+  };
+}
