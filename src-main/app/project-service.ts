@@ -51,12 +51,17 @@ function defaultModelExists(dir: string): boolean {
 const BASE64_STEP = 4 * 1024 * 1024;
 
 /**
- * The request's base64 images as bytes, decoded in slices into one buffer, with a turn for the event loop in
- * between: decoding 48 MiB of base64 at once holds the main thread for ~0.4 s.
+ * The request's images as bytes. The renderer sends bytes (taken as they are); base64 (a copy the page kept in its
+ * storage) is decoded in slices into one buffer, with a turn for the event loop in between: decoding 48 MiB of base64
+ * at once holds the main thread for ~0.4 s.
  */
-async function decodeBlobs(blobs: Record<string, string>): Promise<Map<string, Uint8Array>> {
+async function decodeBlobs(blobs: Record<string, string | Uint8Array>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   for (const [hash, b64] of Object.entries(blobs)) {
+    if (b64 instanceof Uint8Array) {
+      out.set(hash, b64);
+      continue;
+    }
     const buf = Buffer.allocUnsafe(Buffer.byteLength(b64, 'base64'));
     let at = 0;
     for (let off = 0; off < b64.length; off += BASE64_STEP) {

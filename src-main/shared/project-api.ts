@@ -4,11 +4,14 @@
  *
  * Paths never cross this boundary. The renderer names projects by opaque ids the main process hands out: in Electron
  * an id stands for a path the user picked in a native dialog (or a recent file); in web mode an id is a name inside
- * the app's projects folder. Blobs go to the main process as base64 (requests are JSON on both transports) and come
- * back as bytes.
+ * the app's projects folder. Blobs go to the main process as bytes (a binary WebSocket frame, or Electron's
+ * structured clone), so the main thread never parses or decodes base64 for a save; base64 strings are still
+ * accepted for copies the page kept in its storage (localStorage holds text only). Either way a blob is at most
+ * MAX_IMAGE_BYTES, the import cap, so any picture that could be imported can be saved.
  */
 import { z } from 'zod';
-import { ManifestV2Schema } from '../core/project/schema';
+import { ProjectManifestSchema } from '../core/project/schema';
+import { MAX_IMAGE_BYTES } from './image-limits';
 
 const id = z.string().min(1).max(128);
 const sha = z.string().regex(/^[0-9a-f]{64}$/);
@@ -45,7 +48,9 @@ export function isProjectName(name: string): boolean {
   if (FORBIDDEN_CHARS.test(name) || RESERVED_NAME.test(name)) return false;
   return new TextEncoder().encode(name).length <= 200;
 }
-const base64Blobs = z.record(sha, z.string().max(48 * 1024 * 1024)).refine((r) => Object.keys(r).length <= 64, 'too many blobs');
+const blobBytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'a blob is bytes or base64').refine((b) => b.length <= MAX_IMAGE_BYTES, `a blob is at most ${MAX_IMAGE_BYTES} bytes`);
+const blobBase64 = z.string().max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4);
+const saveBlobs = z.record(sha, z.union([blobBytes, blobBase64])).refine((r) => Object.keys(r).length <= 64, 'too many blobs');
 /** Recovery slot of one editor session (random per start of the editor). */
 const sessionId = z.string().regex(/^[a-z0-9-]{1,64}$/);
 
@@ -57,8 +62,8 @@ export const ProjectRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('pickSave'), name: z.string().max(200) }),
   z.object({ op: z.literal('open'), id }),
   /** Save to an existing id (Save), or in web mode under a new `name` (Save As). */
-  z.object({ op: z.literal('save'), id: id.optional(), name: ProjectNameSchema.optional(), manifest: ManifestV2Schema, blobs: base64Blobs }),
-  z.object({ op: z.literal('autosave'), session: sessionId, title: z.string().max(200), manifest: ManifestV2Schema, blobs: base64Blobs }),
+  z.object({ op: z.literal('save'), id: id.optional(), name: ProjectNameSchema.optional(), manifest: ProjectManifestSchema, blobs: saveBlobs }),
+  z.object({ op: z.literal('autosave'), session: sessionId, title: z.string().max(200), manifest: ProjectManifestSchema, blobs: saveBlobs }),
   z.object({ op: z.literal('recovery.list') }),
   z.object({ op: z.literal('recovery.open'), session: sessionId }),
   z.object({ op: z.literal('recovery.discard'), session: sessionId }),
@@ -77,7 +82,7 @@ export interface OpenedProject {
   /** null for a recovered project (it has no file yet: Save asks for one). */
   id: string | null;
   name: string;
-  manifest: z.infer<typeof ManifestV2Schema>;
+  manifest: z.infer<typeof ProjectManifestSchema>;
   blobs: Record<string, Uint8Array>;
   /** Written by a newer version: shown, never saved over (Save As still works). */
   readOnly: boolean;

@@ -94,9 +94,13 @@ describe('DDIM inversion (analytic-int64)', () => {
     await expect(ddimInvert(x0, { predictor, alphasCumprod: alphas, steps: 100, captureTimestep: 600 })).rejects.toThrow(/not on the/);
   });
 
-  it('an undecodable image is an invalid-argument error', async () => {
+  it('bytes that are no PNG/JPEG/WebP are unsupported-image; a damaged PNG is an invalid-argument error', async () => {
     await expect(
       runJobInProcess('invert', { modelDir: ANALYTIC_INT64, image: new Uint8Array([1, 2, 3, 4]), steps: 10, provider: 'cpu' }, { quiet: true }),
-    ).rejects.toMatchObject({ code: 'invalid-argument' });
+    ).rejects.toMatchObject({ code: 'unsupported-image' });
+    const damagedPng = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
+    await expect(runJobInProcess('invert', { modelDir: ANALYTIC_INT64, image: damagedPng, steps: 10, provider: 'cpu' }, { quiet: true })).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
   });
 });

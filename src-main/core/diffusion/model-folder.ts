@@ -65,13 +65,18 @@ export const MODEL_FILES = {
   unetConfig: join('unet', 'config.json'),
 } as const;
 
-/** Map a refused file to the folder's typed error; `tooLarge` says which code a file over its cap gets. */
-function folderError(err: unknown, file: string, tooLarge: 'malformed-json' | 'bad-onnx'): ModelFolderError {
+/**
+ * Map a refused file to the folder's typed error; `tooLarge` says which code a file over its cap gets. Shared by the
+ * text-model loader and the tokenizer's reads, so every file of a folder is refused in the same words.
+ */
+export function folderError(err: unknown, file: string, tooLarge: 'malformed-json' | 'bad-onnx'): ModelFolderError {
   if (!(err instanceof FileAccessError)) return new ModelFolderError('missing-file', file, 'file is missing or unreadable');
   switch (err.problem) {
     case 'missing':
     case 'unreadable':
       return new ModelFolderError('missing-file', file, 'file is missing or unreadable');
+    case 'stalled':
+      return new ModelFolderError('missing-file', file, err.message);
     case 'directory':
       return new ModelFolderError('missing-file', file, 'is a folder where a file was expected');
     case 'outside':

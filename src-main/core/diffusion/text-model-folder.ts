@@ -35,7 +35,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelFolderError } from './errors';
 import { alphasCumprod, parseSchedulerConfig } from './scheduler';
 import { readOnnxSignature, OnnxParseError, type OnnxElemType, type OnnxSignature, type OnnxValueInfo } from './onnx-signature';
-import { MAX_CONFIG_BYTES, MAX_ONNX_BYTES, MAX_SAMPLE_SIDE, type ModelFolder, type TimestepElemType, type UnetSignature } from './model-folder';
+import { MAX_CONFIG_BYTES, MAX_ONNX_BYTES, MAX_SAMPLE_SIDE, folderError, type ModelFolder, type TimestepElemType, type UnetSignature } from './model-folder';
 import { FileAccessError, isInside, readRegularFile, statRegularFile } from '../fs/regular-file';
 
 export type TextPipelineLayout = 'diffusers-onnx' | 'optimum';
@@ -138,22 +138,6 @@ export function unsupportedFamily(index: Record<string, unknown>): string | null
 interface FolderRoot {
   given: string;
   root: string;
-}
-
-function folderError(err: unknown, file: string, tooLarge: 'malformed-json' | 'bad-onnx'): ModelFolderError {
-  if (!(err instanceof FileAccessError)) return new ModelFolderError('missing-file', file, 'file is missing or unreadable');
-  switch (err.problem) {
-    case 'missing':
-    case 'unreadable':
-      return new ModelFolderError('missing-file', file, 'file is missing or unreadable');
-    case 'directory':
-      return new ModelFolderError('missing-file', file, 'is a folder where a file was expected');
-    case 'outside':
-    case 'not-regular':
-      return new ModelFolderError('unsafe-file', file, `${err.message}; only regular files inside the model folder are read`);
-    case 'too-large':
-      return new ModelFolderError(tooLarge, file, err.message);
-  }
 }
 
 async function readJson(f: FolderRoot, file: string, required: boolean): Promise<Record<string, unknown> | null> {

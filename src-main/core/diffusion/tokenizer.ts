@@ -16,6 +16,7 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelFolderError } from './errors';
+import { folderError } from './model-folder';
 import type { TokenizerFiles } from './text-model-folder';
 
 export interface TokenizedPrompt {
@@ -54,12 +55,16 @@ function parseJson(bytes: Uint8Array, file: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/**
+ * One tokenizer file through `readFile` (the worker passes readRegularFile confined to the model folder): a link out,
+ * a FIFO or device is 'unsafe-file' and a file over the cap 'malformed-json', as for every other file of the folder.
+ */
 async function read(readFile: ReadFile, file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (err) {
     if (err instanceof ModelFolderError) throw err;
-    throw new ModelFolderError('missing-file', file, 'file is missing or unreadable');
+    throw folderError(err, file, 'malformed-json');
   }
 }
 

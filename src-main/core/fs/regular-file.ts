@@ -6,12 +6,22 @@
  *
  * A FIFO is opened with O_NONBLOCK (so the open itself cannot block) and refused after fstat; O_NOFOLLOW on the
  * already-resolved path turns a symlink swapped in between the check and the open into an error, not a read.
+ *
+ * A regular file can still hang: on a network mount whose server is gone (NFS "hard", SMB) realpath, open, stat or
+ * read wait in a libuv pool thread until the mount comes back. The async functions here give each such step a
+ * deadline (`stallMs`, default STALL_MS; each read asks for at most READ_STEP bytes, so a slow but moving disk is
+ * never cut off, only one that stops) and then fail with 'stalled'. That frees the caller, e.g. the engine worker:
+ * the job fails typed and the next one runs. The pool thread itself stays stuck inside the system call until the
+ * kernel returns (nothing in Node can interrupt it; libuv has 4 such threads, so four stalled files would leave
+ * none for other file work in that process); the host's remedy for that is to end the worker (EngineHost restarts a
+ * worker that died or was terminated). The sync variant has no deadline: it is used only for the app's own small
+ * files in its data folder.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
-export type FileProblem = 'missing' | 'directory' | 'outside' | 'not-regular' | 'too-large' | 'unreadable';
+export type FileProblem = 'missing' | 'directory' | 'outside' | 'not-regular' | 'too-large' | 'unreadable' | 'stalled';
 
 export class FileAccessError extends Error {
   override readonly name = 'FileAccessError';
@@ -30,6 +40,39 @@ export interface RegularFileOptions {
   root?: string;
   /** Largest size read; a bigger file is 'too-large' before any byte is read. */
   maxBytes?: number;
+  /** Async only: longest wait for one step (resolve, open, stat, one read of ≤ READ_STEP bytes). Default STALL_MS. */
+  stallMs?: number;
+}
+
+/** A step of a read that has not answered in this long is a stalled mount, not a slow disk (≥ 16 MiB / 60 s moves). */
+export const STALL_MS = 60_000;
+/** Bytes asked for per read, so the stall deadline measures progress, not the size of the file. */
+export const READ_STEP = 16 * 1024 * 1024;
+
+/**
+ * `op` with a deadline: a FileAccessError('stalled') after `ms`. The operation itself goes on (a system call cannot be
+ * taken back); `onLate` disposes of what it yields if it ever does (e.g. closes a file that opened too late).
+ */
+async function withinStall<T>(op: Promise<T>, ms: number, file: string, what: string, onLate?: (v: T) => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let late = false;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late = true;
+      reject(new FileAccessError('stalled', file, `did not answer within ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`} while ${what} (a network drive that stopped responding?)`));
+    }, ms);
+  });
+  op.then(
+    (v) => {
+      if (late) onLate?.(v);
+    },
+    () => undefined,
+  );
+  try {
+    return await Promise.race([op, stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** open(2) flags: read-only, never block on a FIFO, never follow a final symlink (absent on Windows: 0). */
@@ -72,14 +115,14 @@ function checkInside(root: string | undefined, realRoot: string | undefined, rea
 }
 
 /** `file` with every symlink resolved; with `root`, it must resolve inside `root` (itself resolved). */
-export async function resolveInside(file: string, root?: string): Promise<string> {
+export async function resolveInside(file: string, root?: string, stallMs = STALL_MS): Promise<string> {
   let real: string;
   let realRoot: string | undefined;
   try {
-    realRoot = root === undefined ? undefined : await realpath(root);
-    real = await realpath(resolve(file));
+    realRoot = root === undefined ? undefined : await withinStall(realpath(root), stallMs, file, 'resolving its folder');
+    real = await withinStall(realpath(resolve(file)), stallMs, file, 'resolving links');
   } catch (err) {
-    throw errnoProblem(err, file);
+    throw err instanceof FileAccessError ? err : errnoProblem(err, file);
   }
   checkInside(root, realRoot, real, file);
   return real;
@@ -100,12 +143,13 @@ export function resolveInsideSync(file: string, root?: string): string {
 
 /** Stats of a regular file inside `root`, without opening it. Throws FileAccessError. */
 export async function statRegularFile(file: string, o: RegularFileOptions = {}): Promise<Stats & { realPath: string }> {
-  const real = await resolveInside(file, o.root);
+  const ms = o.stallMs ?? STALL_MS;
+  const real = await resolveInside(file, o.root, ms);
   let st: Stats;
   try {
-    st = await stat(real);
+    st = await withinStall(stat(real), ms, file, 'reading its size');
   } catch (err) {
-    throw errnoProblem(err, file);
+    throw err instanceof FileAccessError ? err : errnoProblem(err, file);
   }
   checkStats(st, file, o);
   return Object.assign(st, { realPath: real });
@@ -113,28 +157,34 @@ export async function statRegularFile(file: string, o: RegularFileOptions = {}):
 
 /** The bytes of a regular file inside `root`, at most `maxBytes`. Throws FileAccessError only. */
 export async function readRegularFile(file: string, o: RegularFileOptions = {}): Promise<Buffer> {
-  const real = await resolveInside(file, o.root);
+  const ms = o.stallMs ?? STALL_MS;
+  const real = await resolveInside(file, o.root, ms);
   let fh;
   try {
-    fh = await open(real, OPEN_FLAGS);
+    fh = await withinStall(open(real, OPEN_FLAGS), ms, file, 'opening it', (late) => void late.close().catch(() => undefined));
   } catch (err) {
-    throw errnoProblem(err, file);
+    throw err instanceof FileAccessError ? err : errnoProblem(err, file);
   }
+  let stalled = false;
   try {
-    const st = await fh.stat();
+    const st = await withinStall(fh.stat(), ms, file, 'reading its size');
     checkStats(st, file, o);
     const buf = Buffer.allocUnsafe(st.size);
     let off = 0;
     while (off < buf.length) {
-      const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
+      const { bytesRead } = await withinStall(fh.read(buf, off, Math.min(READ_STEP, buf.length - off), off), ms, file, 'reading it');
       if (bytesRead === 0) break; // truncated meanwhile: return what is there
       off += bytesRead;
     }
     return buf.subarray(0, off);
   } catch (err) {
+    stalled = err instanceof FileAccessError && err.problem === 'stalled';
     throw err instanceof FileAccessError ? err : errnoProblem(err, file);
   } finally {
-    await fh.close().catch(() => undefined);
+    // A FileHandle closes only after its pending operations: after a stall that would wait for the mount, so the
+    // close is left to finish whenever the read does.
+    if (stalled) void fh.close().catch(() => undefined);
+    else await fh.close().catch(() => undefined);
   }
 }
 

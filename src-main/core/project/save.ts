@@ -235,6 +235,7 @@ function readError(err: unknown, file: string): ProjectError {
     case 'too-large':
       return new ProjectError('project-corrupt', `the project file ${err.message}`, basename(file));
     case 'unreadable':
+    case 'stalled':
       return ioError(err, file, 'read the project');
   }
 }

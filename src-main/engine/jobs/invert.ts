@@ -4,8 +4,11 @@
  * number measures the inversion alone). Below `poorPsnrDb` the result is flagged `poor`: edits of this image will
  * not look like edits of it.
  *
- * Decoding uses sharp (any format it reads): EXIF orientation applied, alpha flattened onto white, converted to
- * sRGB (or grey for 1-channel models), resized to cover the model size and centre-cropped.
+ * Decoding uses sharp, for PNG, JPEG and WebP only (shared/image-limits.ts: the format is sniffed from the bytes and
+ * anything else, SVG and GIF included, is refused before a decoder sees it), with the pixel count checked from the
+ * header and passed to libvips as `limitInputPixels`, so a small file declaring a huge image allocates nothing: EXIF
+ * orientation applied, alpha flattened onto white, converted to sRGB (or grey for 1-channel models), resized to cover
+ * the model size and centre-cropped.
  */
 import sharp from 'sharp';
 import type { EngineJob } from './types';
@@ -14,6 +17,7 @@ import { ddimDenoise, ddimInvert, psnr } from '../../core/diffusion/inversion';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import type { Tensor } from '../../core/tensor';
 import type { Float32TensorPayload } from '../../shared/api';
+import { IMAGE_FORMATS, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, importProblem } from '../../shared/image-limits';
 import { subProgress } from './support/progress';
 import { toPayload } from './support/wire-tensors';
 import { resolveTimestep, openModel } from './support/latent';
@@ -30,13 +34,51 @@ export interface InvertResult {
   elapsedMs: number;
 }
 
-/** Image file bytes → one sample [1, C, H, W] in [−1, 1]. */
+/** A picture the engine will not decode: its API code is the error's `code` (toApiError passes it through). */
+export class ImageError extends Error {
+  override readonly name = 'ImageError';
+  constructor(
+    readonly code: 'unsupported-image' | 'image-too-large',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Refuse what the engine does not decode, from the bytes and the header only: over the byte cap, not PNG/JPEG/WebP
+ * by its signature or by libvips' own reading of it, or declaring more than MAX_IMAGE_PIXELS.
+ */
+async function checkImage(bytes: Uint8Array): Promise<void> {
+  const problem = importProblem(bytes);
+  if (problem) throw new ImageError(problem.code, problem.message);
+  // The header only (no pixels are decoded here), read without libvips' limit so the size check below can say how
+  // big the picture is instead of libvips' bare "exceeds pixel limit".
+  const meta = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch((err: unknown) => {
+      throw new InvalidArgumentError(`cannot decode the image: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  // The signature matched, but libvips decides which loader runs: both must agree.
+  if (!(IMAGE_FORMATS as readonly string[]).includes(meta.format ?? '')) {
+    throw new ImageError('unsupported-image', `only PNG, JPEG and WebP pictures can be imported (this one reads as ${meta.format ?? 'unknown'})`);
+  }
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (w * h > MAX_IMAGE_PIXELS) {
+    throw new ImageError('image-too-large', `the picture is ${w} × ${h} pixels; at most ${MAX_IMAGE_SIDE} × ${MAX_IMAGE_SIDE} (${Math.round(MAX_IMAGE_PIXELS / 1e6)} megapixels) can be imported`);
+  }
+}
+
+/** Image file bytes → one sample [1, C, H, W] in [−1, 1]. Throws ImageError or InvalidArgumentError. */
 export async function imageToSample(bytes: Uint8Array, dims: readonly [number, number, number]): Promise<Tensor> {
   const [C, H, W] = dims;
   if (C !== 1 && C !== 3) throw new InvalidArgumentError(`only pixel-space models (1 or 3 channels) can invert images; this one has ${C}`);
+  await checkImage(bytes);
   let data: Buffer;
   try {
-    let img = sharp(bytes, { failOn: 'error' }).rotate().flatten({ background: '#ffffff' });
+    // limitInputPixels again: the header was checked above, but the decoder enforces it for what it actually reads.
+    let img = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS }).rotate().flatten({ background: '#ffffff' });
     img = C === 1 ? img.grayscale() : img.toColourspace('srgb');
     img = img.resize(W, H, { fit: 'cover', position: 'centre' });
     const out = await img.raw().toBuffer({ resolveWithObject: true });

@@ -1,4 +1,4 @@
-/** Small byte helpers for the renderer: content hashes (Web Crypto) and base64 for project requests. */
+/** Small byte helpers for the renderer: content hashes (Web Crypto) and base64 for the copies kept in the page's storage. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');

@@ -12,6 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { ensurePrivateDir } from '../../../app/data-dir';
 import type { Tensor } from '../../../core/tensor';
 import { sizeOf } from '../../../core/tensor';
 import type { BasisMethod, LocalBasis } from '../../../core/geometry/types';
@@ -166,6 +167,9 @@ function decodeAnyEntry(buf: Buffer): { basis: LocalBasis; canonicalKey: string 
   return { basis: { V: vT, S: sT, U: uT, ...header.meta }, canonicalKey: header.key };
 }
 
+/** Cache folders already made private in this process (one stat per folder, not one per entry). */
+const tightened = new Set<string>();
+
 export class BasisCache {
   constructor(readonly dir: string) {}
 
@@ -224,8 +228,14 @@ export class BasisCache {
     const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     const bytes = encodeEntry(key, basis);
     try {
-      await fs.mkdir(folder, { recursive: true });
-      const handle = await fs.open(tmp, 'wx');
+      // Owner only, like every folder of the app's data: a basis is computed from the user's picture (its x_t). The
+      // cache folder itself, ours by construction, is tightened once if an older version made it 0755.
+      if (!tightened.has(this.dir)) {
+        ensurePrivateDir(this.dir, true);
+        tightened.add(this.dir);
+      }
+      await fs.mkdir(folder, { recursive: true, mode: 0o700 });
+      const handle = await fs.open(tmp, 'wx', 0o600);
       try {
         await handle.writeFile(bytes);
         await handle.sync();

@@ -5,6 +5,7 @@
  * autosave and removed here.
  */
 import type { ProjectContent } from './project-files.svelte';
+import { toBase64 } from '../bytes';
 
 /** The part of the Web Storage API used (tests pass a Map-backed one). */
 export interface StorageLike {
@@ -21,6 +22,13 @@ export interface LocalCopy {
   content: ProjectContent;
 }
 
+/** A copy as kept: Web Storage holds text, so the blobs are base64 (the project service takes either). */
+export interface StoredCopy {
+  session: string;
+  title: string;
+  content: { manifest: ProjectContent['manifest']; blobs: Record<string, string> };
+}
+
 const PREFIX = 'pullback-studio:recovery:';
 
 export class LocalRecovery {
@@ -34,7 +42,9 @@ export class LocalRecovery {
   /** Keep `copy` (replacing the session's earlier one). Throws when there is no storage or it is full. */
   put(copy: LocalCopy): void {
     if (!this.#storage) throw new Error('this page has no storage to keep the document in');
-    this.#storage.setItem(PREFIX + copy.session, JSON.stringify(copy));
+    const blobs = Object.fromEntries(Object.entries(copy.content.blobs).map(([h, b]) => [h, toBase64(b)]));
+    const stored: StoredCopy = { ...copy, content: { manifest: copy.content.manifest, blobs } };
+    this.#storage.setItem(PREFIX + copy.session, JSON.stringify(stored));
   }
 
   remove(session: string): void {
@@ -42,7 +52,7 @@ export class LocalRecovery {
   }
 
   /** Every kept copy (unreadable entries are dropped: they could never be restored). */
-  all(): LocalCopy[] {
+  all(): StoredCopy[] {
     const s = this.#storage;
     if (!s) return [];
     const keys: string[] = [];
@@ -50,10 +60,10 @@ export class LocalRecovery {
       const k = s.key(i);
       if (k?.startsWith(PREFIX)) keys.push(k);
     }
-    const out: LocalCopy[] = [];
+    const out: StoredCopy[] = [];
     for (const k of keys) {
       try {
-        const c = JSON.parse(s.getItem(k) ?? '') as LocalCopy;
+        const c = JSON.parse(s.getItem(k) ?? '') as StoredCopy;
         if (typeof c.session === 'string' && c.content?.manifest) out.push(c);
         else s.removeItem(k);
       } catch {
