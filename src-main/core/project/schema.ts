@@ -23,8 +23,19 @@ export const ModelRefSchema = z.object({
   hash: sha256.optional(),
 });
 
+/**
+ * Text-conditioned (Stable Diffusion) models: the conditioning the source was made with, which its x_t path, bases
+ * and edits are computed at (limits as the job schemas, shared/api.ts textParams). Optional: absent for unconditional
+ * models and in files written before text models, so no format version bump.
+ */
+const sourceText = {
+  prompt: z.string().max(20_000).optional(),
+  negativePrompt: z.string().max(20_000).optional(),
+  guidanceScale: finite.min(0).max(100).optional(),
+};
+
 export const SourceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('seed'), seed: int.min(0).max(Number.MAX_SAFE_INTEGER), steps: int.min(1).max(1000) }),
+  z.object({ kind: z.literal('seed'), seed: int.min(0).max(Number.MAX_SAFE_INTEGER), steps: int.min(1).max(1000), ...sourceText }),
   z.object({
     kind: z.literal('image'),
     /** The imported image as the user gave it (PNG-re-encoded), a blob hash. */
@@ -34,6 +45,7 @@ export const SourceSchema = z.discriminatedUnion('kind', [
     steps: int.min(1).max(1000),
     /** Reconstruction PSNR of the inversion in dB, when it ran. */
     psnr: finite.optional(),
+    ...sourceText,
   }),
 ]);
 

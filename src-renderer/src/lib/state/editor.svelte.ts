@@ -11,6 +11,8 @@
  * render, the document swap), and splitting them would only move that wiring into another file.
  */
 import type { AppInfo, PullbackApi } from '../../../../src-main/shared/api';
+import { ApiError } from '../../../../src-main/shared/errors';
+import { importProblem } from '../../../../src-main/shared/image-limits';
 import { addPngText, readPngText, RECIPE_KEY } from '../png-text';
 import { sha256Hex } from '../bytes';
 import { Autosave } from './autosave';
@@ -22,14 +24,17 @@ import { ModelChoice } from './model.svelte';
 import { Notices } from './notices.svelte';
 import { Project } from './project.svelte';
 import { ProjectFiles } from './project-files.svelte';
-import { buildRecipe, describeSource, parseRecipe, recipeEdits, recipeText, softwareName, type Recipe } from './recipe';
+import { buildRecipe, describeSource, parseRecipe, recipeConditioning, recipeEdits, recipeText, softwareName, type Recipe } from './recipe';
 import { RenderResult } from './result.svelte';
 import { Schedule } from './schedule.svelte';
 import { Source } from './source.svelte';
+import { EMPTY_CONDITIONING, isUnprompted, PromptFields } from './prompt.svelte';
 import { AnalysisState, type AnalysisSampleEntry } from './analysis.svelte';
 import { Connection, type ConnectionSource } from './connection.svelte';
 import { UnsavedGuard } from './guard.svelte';
 import { LocalRecovery, type StorageLike } from './local-recovery';
+import { applyJobInput } from '../../../../src-main/shared/edit-job';
+import { resolveEditParams, stripFrames } from '../../../../src-main/shared/edit-defaults';
 
 /** An imported PNG that carries a recipe: the page offers to restore it. */
 export interface PendingRecipe {
@@ -54,6 +59,8 @@ export class EditorState {
   readonly notices = new Notices();
   readonly model: ModelChoice;
   readonly source = new Source();
+  /** Text models: the prompt fields New from seed renders with (the document keeps its own in `source`). */
+  readonly prompt = new PromptFields();
   readonly schedule: Schedule;
   readonly edits: EditStack;
   readonly galleries: Galleries;
@@ -83,8 +90,8 @@ export class EditorState {
     this.project = new Project(() => this.autosave.touch());
     const changed = () => this.project.markChanged();
     this.edits = new EditStack(this.schedule, changed);
-    this.galleries = new Galleries({ jobs: this.jobs, notices: this.notices, timestep: () => this.edits.timestep, onChange: changed });
-    this.analysis = new AnalysisState(this.jobs);
+    this.galleries = new Galleries({ jobs: this.jobs, notices: this.notices, timestep: () => this.edits.timestep, onChange: changed, previewSteps: () => this.edits.params.previewSteps });
+    this.analysis = new AnalysisState(this.jobs, changed);
     // Back online: what autosave kept in the page goes to the recovery folder.
     this.connection.onReconnected(() => void this.files.syncLocal());
   }
@@ -184,6 +191,7 @@ export class EditorState {
     const hadWork = this.project.dirty && this.edits.history.entries.length > 1;
     return this.files.replaceDocument(() => {
       this.source.clear();
+      this.prompt.noteInfo(null);
       this.#clearDocument('New');
       this.project.close();
       this.notices.notify('info', why, hadWork ? 'Your unsaved changes were kept; they are offered for recovery at the next start.' : undefined);
@@ -198,7 +206,7 @@ export class EditorState {
   }
 
   #renderIdent(): string {
-    return JSON.stringify([this.model.dir, this.source.seedValue(), this.source.steps, this.model.provider]);
+    return JSON.stringify([this.model.dir, this.source.seedValue(), this.source.steps, this.model.provider, this.model.textConditioned ? this.prompt.typed : null]);
   }
 
   /**
@@ -212,7 +220,7 @@ export class EditorState {
     const before = this.#rendering;
     if (before) {
       this.#rendering = null;
-      this.notices.notify('info', `Stopped rendering seed ${before.seed}: rendering seed ${seed} instead.`);
+      this.notices.notify('info', `Stopped rendering seed ${before.seed}: rendering ${seed === before.seed ? 'it with the new settings' : `seed ${seed}`} instead.`);
       this.jobs.cancelAll('generate');
     }
     this.galleries.stop('a new image replaces this one');
@@ -226,11 +234,14 @@ export class EditorState {
 
   async #render(seed: number, run: object): Promise<void> {
     const steps = this.source.takeSteps(Math.min(1000, this.model.trainTimesteps));
+    // Text models: the typed prompt becomes the document's; unconditional models refuse prompt parameters.
+    const text = this.model.textConditioned ? this.prompt.take() : undefined;
     try {
-      const out = await this.jobs.run('generate', { modelDir: this.model.dir, seed, steps, provider: this.model.provider }, `Render seed ${seed}`);
+      const out = await this.jobs.run('generate', { modelDir: this.model.dir, seed, steps, provider: this.model.provider, ...text }, `Render seed ${seed}`);
       await this.files.replaceDocument(() => {
         this.model.noteProvider(out);
-        this.source.setSeed(seed, toShown(out.images[0]));
+        this.source.setSeed(seed, toShown(out.images[0]), text);
+        this.prompt.noteInfo(out.prompt);
         this.#clearDocument(`New from seed ${seed}`);
         this.project.startNew();
       });
@@ -242,6 +253,7 @@ export class EditorState {
 
   /** Import an image file: a PNG with our recipe offers to restore it; otherwise invert it (after asking). */
   async importFile(name: string, bytes: Uint8Array): Promise<void> {
+    if (this.#refusedImport(name, bytes)) return;
     const recipe = parseRecipe(readPngText(bytes)[RECIPE_KEY]);
     if (recipe) {
       this.#pendingRecipe = { recipe, file: bytes, name };
@@ -252,9 +264,21 @@ export class EditorState {
 
   /** Invert the picture to x_T and start a document on it, after asking about unsaved work. */
   async invertImage(name: string, bytes: Uint8Array): Promise<void> {
+    if (this.#refusedImport(name, bytes)) return;
     if (!this.model.dir) return this.notices.notify('warning', 'Pick a model first.');
     if (!(await this.confirmReplace(`Import ${name}`))) return;
     return this.#invertImage(name, bytes);
+  }
+
+  /**
+   * A picture the engine would refuse (too big, not PNG/JPEG/WebP: shared/image-limits.ts) is refused here, before
+   * the unsaved-work question and before sending: a request over the socket's limit would otherwise fail as a generic
+   * invalid-input, and the picture also has to fit in every later project save.
+   */
+  #refusedImport(name: string, bytes: Uint8Array): boolean {
+    const problem = importProblem(bytes);
+    if (problem) this.notices.fail(new ApiError(problem), `Importing ${name}`);
+    return problem !== null;
   }
 
   /** The inversion (the recon shows how faithfully the model reproduces the picture). */
@@ -266,11 +290,16 @@ export class EditorState {
       const steps = this.source.steps;
       const out = await this.jobs.run('invert', { modelDir: this.model.dir, image: bytes as Uint8Array<ArrayBuffer>, steps, provider: this.model.provider }, `Invert ${name}`);
       const hash = await sha256Hex(bytes);
+      // The invert job takes no prompt (inversion at the empty prompt, the authors' setting): the document's later
+      // jobs must walk x_T down at that same conditioning, or x_t would no longer be the picture's.
+      const text = this.model.textConditioned ? EMPTY_CONDITIONING : undefined;
       await this.files.replaceDocument(() => {
-        this.source.setImage({ kind: 'image', name, hash, file: bytes, xT: out.xT, timestep: out.timestep, psnr: out.psnr, poor: out.poor }, toShown(out.input), toShown(out.recon));
+        this.source.setImage({ kind: 'image', name, hash, file: bytes, xT: out.xT, timestep: out.timestep, psnr: out.psnr, poor: out.poor, ...(text ? { text } : {}) }, toShown(out.input), toShown(out.recon));
+        this.prompt.noteInfo(null);
         this.#clearDocument(`Import ${name}`);
         this.project.startNew(name.replace(/\.[a-z0-9]+$/i, ''));
       });
+      if (text && !isUnprompted(this.prompt.typed)) this.notices.notify('info', 'Imported pictures are inverted and edited without a prompt.', 'The prompt fields apply to New from seed.');
       if (out.poor) this.notices.notify('warning', `The model reproduces this image poorly (PSNR ${out.psnr.toFixed(1)} dB).`, 'Edits will change more than the chosen direction. Images close to what the model was trained on invert best.');
     } catch (err) {
       this.notices.fail(err, 'Importing the image');
@@ -296,12 +325,15 @@ export class EditorState {
       return this.#invertImage(p.name, p.file);
     }
     this.source.seed = r.source.seed;
+    // The recipe's prompt goes into the fields, which New from seed renders with.
+    const text = recipeConditioning(r);
+    if (this.model.textConditioned && text) this.prompt.show(text);
     await this.#newFromSeed();
     const edits = recipeEdits(r);
     if (edits.length) {
       this.galleries.k = r.edits[0].k;
       this.galleries.method = r.edits[0].method === 'subspace' ? 'subspace' : 'krylov';
-      this.edits.commit('Restore recipe', { timestep: edits[0].t, edits });
+      this.edits.commit('Restore recipe', { timestep: edits[0].t, edits, ...(r.params ? { params: resolveEditParams(r.params) } : {}) });
       await this.apply();
     }
   }
@@ -318,6 +350,8 @@ export class EditorState {
   addSourceToAnalysis(): void {
     const s = this.source.current;
     if (!s) return this.notices.notify('warning', 'Start from a seed or import an image first.');
+    // The analyze job takes no prompt: it would study the unprompted image of this seed, not the one shown.
+    if (!isUnprompted(s.text)) return this.notices.notify('warning', 'Analyses do not take prompts yet: this image was rendered with one.', 'Clear the prompt fields and render the seed again to analyse it without a prompt.');
     if (s.kind === 'seed') this.analysis.addSeed(s.seed);
     else this.analysis.addImage(s.name, s.xT);
   }
@@ -331,9 +365,11 @@ export class EditorState {
     if (!this.model.dir) return this.notices.notify('warning', 'Pick a model first.');
     const s = this.source.current;
     if (sample.kind === 'seed') {
-      if (s?.kind !== 'seed' || s.seed !== sample.seed || this.source.steps !== basis.steps) {
+      // Analyses run without a prompt: on a text model, the analysed x_t is the seed's unprompted path.
+      if (s?.kind !== 'seed' || s.seed !== sample.seed || this.source.steps !== basis.steps || !isUnprompted(s.text)) {
         this.source.seed = sample.seed;
         this.source.steps = basis.steps;
+        if (this.model.textConditioned) this.prompt.show({ ...EMPTY_CONDITIONING, guidanceScale: this.prompt.typed.guidanceScale });
         await this.newFromSeed();
       }
     } else if (s?.kind !== 'image' || s.name !== sample.label || this.source.steps !== basis.steps) {
@@ -372,23 +408,22 @@ export class EditorState {
       return;
     }
     const basis = parseBasisKey(a.edits[0].basisKey);
-    // Identity of the render: what the engine would be asked.
-    const key = JSON.stringify([this.model.dir, this.source.identity, this.source.steps, a.t, a.edits.map((e) => [e.basisKey, e.index, e.strength])]);
+    const input = applyJobInput({
+      modelDir: this.model.dir,
+      source: xt,
+      timestep: a.t,
+      steps: this.source.steps,
+      basis: { k: basis.k, method: basis.method },
+      edits: a.edits,
+      params: this.edits.params,
+      textConditioned: this.model.textConditioned,
+      provider: this.model.provider,
+    });
+    // Identity of the render: what the engine would be asked (the edit parameters included).
+    const key = JSON.stringify([this.model.dir, this.source.identity, this.source.steps, a.t, a.edits.map((e) => [e.basisKey, e.index, e.strength]), this.edits.params, this.model.textConditioned]);
     try {
       const rendered = await this.result.show(key, async () => {
-        const out = await this.jobs.run(
-          'edit',
-          {
-            modelDir: this.model.dir,
-            ...xt,
-            timestep: a.t,
-            steps: this.source.steps,
-            basis: { k: basis.k, method: basis.method },
-            edits: a.edits.map((e) => ({ index: e.index, strength: e.strength })),
-            provider: this.model.provider,
-          },
-          `Apply ${a.edits.length} edit${a.edits.length === 1 ? '' : 's'}`,
-        );
+        const out = await this.jobs.run('edit', input, `Apply ${a.edits.length} edit${a.edits.length === 1 ? '' : 's'}`);
         return toShown(out.image);
       });
       this.edits.markApplied();
@@ -416,7 +451,7 @@ export class EditorState {
   recipe(): Recipe | null {
     const s = this.source.current;
     if (!s) return null;
-    return buildRecipe({ name: this.model.name, dir: this.model.dir }, s, this.source.steps, this.edits.applicable?.edits ?? []);
+    return buildRecipe({ name: this.model.name, dir: this.model.dir }, s, this.source.steps, this.edits.applicable?.edits ?? [], this.edits.params);
   }
 
   /** The PNG to export: the shown image with the recipe in tEXt chunks. */
@@ -443,5 +478,59 @@ export class EditorState {
       Directions: `#${index + 1} at -${strength}, 0, +${strength} (preview quality, ${g.method}, k = ${g.k})`,
     };
     return { name: `${this.project.name || 'pullback'}-t${g.timestep}-dir${index + 1}-strip.png`, images: [r.minus.bytes, center.bytes, r.plus.bytes], text };
+  }
+
+  /**
+   * The authors' strip of the applied stack (method.md §2): renders after 0, 4, 8, … n guidance steps, with the stack's
+   * strengths negated (−) and as they are (+), laid out −n … 0 … +n, at Apply's quality and parameters (two `edit`
+   * jobs with `frames`; the page composes the PNG). Guidance mode only: the plain move has no steps to show.
+   */
+  async guidanceStrip(): Promise<{ name: string; images: Uint8Array[]; text: Record<string, string> } | null> {
+    const xt = this.source.xt;
+    const a = this.edits.applicable;
+    const recipe = this.recipe();
+    if (!xt || !this.model.dir || !a || !recipe) {
+      this.notices.notify('warning', 'Add a direction with a non-zero strength first.');
+      return null;
+    }
+    const p = this.edits.params;
+    if (p.mode !== 'guidance') {
+      this.notices.notify('warning', 'The strip shows guidance steps: set Advanced › Mode to Guidance.');
+      return null;
+    }
+    const frames = stripFrames(p.guidanceSteps);
+    const basis = parseBasisKey(a.edits[0].basisKey);
+    const input = (sign: 1 | -1) => ({
+      ...applyJobInput({
+        modelDir: this.model.dir,
+        source: xt,
+        timestep: a.t,
+        steps: this.source.steps,
+        basis: { k: basis.k, method: basis.method },
+        edits: a.edits.map((e) => ({ index: e.index, strength: sign * e.strength })),
+        params: p,
+        textConditioned: this.model.textConditioned,
+        provider: this.model.provider,
+      }),
+      frames,
+    });
+    try {
+      const minus = await this.jobs.run('edit', input(-1), 'Strip: − frames');
+      const plus = await this.jobs.run('edit', input(1), 'Strip: + frames');
+      const frame = (out: typeof plus, m: number) => {
+        const f = out.frames?.find((x) => x.guidanceSteps === m);
+        if (!f) throw new Error(`the engine returned no frame after ${m} guidance steps`);
+        return f.image.bytes;
+      };
+      const images = [...frames.slice(1).reverse().map((m) => frame(minus, m)), frame(plus, 0), ...frames.slice(1).map((m) => frame(plus, m))];
+      const text = {
+        ...recipeText(recipe, this.#info?.version),
+        Directions: `${a.edits.map((e) => `#${e.index + 1} × ${e.strength}`).join(', ')} (negated on the left), after ${frames.join(', ')} guidance steps (n = ${p.guidanceSteps}, s = ${p.scale}, δ = ${p.delta})`,
+      };
+      return { name: `${this.project.name || 'pullback'}-t${a.t}-guidance-strip.png`, images, text };
+    } catch (err) {
+      this.notices.fail(err, 'Rendering the strip');
+      return null;
+    }
   }
 }

@@ -2,16 +2,24 @@
  * Where the document's image comes from: a seed (rendered by the engine) or an imported picture (inverted to x_T),
  * plus the seed and steps fields. An imported image's x_T wire payload is held opaquely and passed back unchanged
  * as the jobs' `xT` source; a seed source needs no latent (the engine recomputes x_t from the seed).
+ *
+ * Text-conditioned models: the source also keeps the conditioning the document was made with (`text`), and `xt`
+ * carries it, because on those models x_t's path, the Jacobian and the edit guidance all depend on the prompt: every
+ * job of the document sends the document's prompt, whatever the prompt fields say by then.
  */
 import type { Float32TensorPayload } from '../../../../src-main/shared/api';
 import type { ShownImage } from './images';
+import type { TextConditioning } from './prompt.svelte';
 
 export type SourceData =
-  | { kind: 'seed'; seed: number }
-  | { kind: 'image'; name: string; hash: string; file: Uint8Array; xT: Float32TensorPayload; timestep: number; psnr: number; poor: boolean };
+  | { kind: 'seed'; seed: number; text?: TextConditioning }
+  | { kind: 'image'; name: string; hash: string; file: Uint8Array; xT: Float32TensorPayload; timestep: number; psnr: number; poor: boolean; text?: TextConditioning };
 
-/** How jobs are told where x_t comes from (the engine follows the path down to the timestep it is given). */
-export type XtInput = { seed: number } | { xT: Float32TensorPayload };
+/**
+ * How jobs are told where x_t comes from (the engine follows the path down to the timestep it is given) and, for
+ * text models, at which conditioning (the path, J and the edit ε depend on it).
+ */
+export type XtInput = ({ seed: number } | { xT: Float32TensorPayload }) & Partial<TextConditioning>;
 
 /** A number field's value as an integer in [min, max]; `fallback` when it is empty or not a number. */
 export function clampInt(v: unknown, min: number, max: number, fallback: number): number {
@@ -31,12 +39,14 @@ export class Source {
   #xt = $derived.by((): XtInput | null => {
     const s = this.#current;
     if (!s) return null;
-    return s.kind === 'seed' ? { seed: s.seed } : { xT: s.xT };
+    return { ...(s.kind === 'seed' ? { seed: s.seed } : { xT: s.xT }), ...s.text };
   });
   #identity = $derived.by((): string | null => {
     const s = this.#current;
     if (!s) return null;
-    return s.kind === 'seed' ? `seed:${s.seed}` : `image:${s.hash}`;
+    const base = s.kind === 'seed' ? `seed:${s.seed}` : `image:${s.hash}`;
+    // Another prompt is another image and another geometry: render and gallery caches must not mix them.
+    return s.text ? `${base}|text:${JSON.stringify([s.text.prompt, s.text.negativePrompt, s.text.guidanceScale])}` : base;
   });
 
   get seed(): number {
@@ -63,10 +73,15 @@ export class Source {
   get recon(): ShownImage | null {
     return this.#recon;
   }
+  /** The jobs' x_t source, with the document's conditioning on text models. */
   get xt(): XtInput | null {
     return this.#xt;
   }
-  /** Identity of the source for the render cache: `seed:42`, `image:<sha256>`. */
+  /** The conditioning the document was made with (text models), or null (unconditional models, no document). */
+  get conditioning(): TextConditioning | null {
+    return this.#current?.text ?? null;
+  }
+  /** Identity of the source for the render cache: `seed:42`, `image:<sha256>`, plus the conditioning on text models. */
   get identity(): string | null {
     return this.#identity;
   }
@@ -86,9 +101,9 @@ export class Source {
     return this.#steps;
   }
 
-  /** The document is now this seed's render. */
-  setSeed(seed: number, image: ShownImage | null): void {
-    this.#current = { kind: 'seed', seed };
+  /** The document is now this seed's render (`text`: the conditioning it was rendered at, text models only). */
+  setSeed(seed: number, image: ShownImage | null, text?: TextConditioning): void {
+    this.#current = text ? { kind: 'seed', seed, text: { ...text } } : { kind: 'seed', seed };
     this.#seed = seed;
     this.#image = image;
     this.#recon = null;
