@@ -3,9 +3,10 @@
  * and reads the one it opens. The schema itself lives in core/project (pure: zod only) next to its migrations.
  */
 export {
-  ManifestV2Schema,
+  ProjectManifestSchema,
   PROJECT_FORMAT,
   PROJECT_FORMAT_VERSION,
+  type AnalysisRef,
   type BasisRef,
   type DocState,
   type EditEntry,

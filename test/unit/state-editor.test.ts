@@ -8,7 +8,7 @@ import { EditorState } from '../../src-renderer/src/lib/state/editor.svelte';
 import { pngSize } from '../../src-renderer/src/lib/state/images';
 import { parseRecipe } from '../../src-renderer/src/lib/state/recipe';
 import { addPngText, readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
-import { ManifestV2Schema } from '../../src-main/shared/project-manifest';
+import { ProjectManifestSchema } from '../../src-main/shared/project-manifest';
 import { fakeApi, png } from './state-fake-api';
 
 async function started() {
@@ -99,10 +99,67 @@ describe('EditorState', () => {
     ed.addDirection(0);
     await ed.apply();
     const c = (await ed.files.content())!;
-    const m = ManifestV2Schema.parse(c.manifest);
+    const m = ProjectManifestSchema.parse(c.manifest);
     expect(m.source).toEqual({ kind: 'seed', seed: 42, steps: 10 });
     expect(Object.keys(c.blobs).sort()).toEqual([m.images.source, m.images.result].sort());
     expect(m.history.entries.map((e) => e.label)).toEqual(['New from seed 42', 'Add direction 1 at t = 555']);
+  });
+});
+
+describe('EditorState: analyses kept with the document', () => {
+  const analysis = (k: number, seeds: number[]) => ({
+    format: 'pullback-geometry-analysis' as const,
+    version: 1 as const,
+    settings: {
+      modelHash: 'h',
+      k,
+      method: 'krylov' as const,
+      tol: 1e-3,
+      steps: 10,
+      timesteps: [555],
+      samples: seeds.map((seed) => ({ label: `seed ${seed}`, source: { kind: 'seed' as const, seed } })),
+    },
+    bases: [],
+    sampleSimilarities: [],
+    timestepSimilarities: [],
+  });
+
+  it('saves the analysis and its comparison as blobs, and an opened project shows them again', async () => {
+    const { ed } = await started();
+    ed.analysis.show(analysis(4, [0, 1]));
+    expect(ed.analysis.loadComparison('other model.json', JSON.stringify(analysis(2, [5])))).toBeNull();
+    const c = (await ed.files.content())!;
+    const m = ProjectManifestSchema.parse(c.manifest);
+    expect(m.analyses?.map((a) => [a.role, a.label])).toEqual([
+      ['result', '2 samples × 1 timestep, k = 4'],
+      ['comparison', 'other model.json'],
+    ]);
+    for (const a of m.analyses!) expect(Object.keys(c.blobs)).toContain(a.blob);
+    expect(await ed.files.saveAs({ name: 'with analysis' })).toBe(true);
+
+    ed.analysis.restore({ result: null, comparison: null });
+    expect(ed.analysis.result).toBeNull();
+    expect(await ed.files.open('id-with analysis')).toBe(true);
+    expect(ed.analysis.result?.settings.k).toBe(4);
+    expect(ed.analysis.comparison?.label).toBe('other model.json');
+    expect(ed.analysis.comparison?.result.settings.samples).toHaveLength(1);
+  });
+
+  it('a damaged analysis blob is left out with a notice; the rest of the project opens', async () => {
+    const { ed } = await started();
+    const { readAnalyses } = await import('../../src-renderer/src/lib/state/project-files.svelte');
+    const good = new TextEncoder().encode(JSON.stringify(analysis(3, [1])));
+    const out = readAnalyses(
+      [
+        { blob: 'a'.repeat(64), role: 'result', label: 'broken' },
+        { blob: 'b'.repeat(64), role: 'comparison', label: 'fine' },
+      ],
+      { ['a'.repeat(64)]: new TextEncoder().encode('{"format":"nope"'), ['b'.repeat(64)]: good },
+      ed.notices,
+    );
+    expect(out.result).toBeNull();
+    expect(out.comparison?.result.settings.k).toBe(3);
+    expect(ed.notices.list.map((n) => n.text).join(' ')).toContain('“broken” could not be read');
   });
 });
 

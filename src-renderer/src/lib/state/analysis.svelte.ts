@@ -12,6 +12,8 @@ import { AnalysisResultSchema, MAX_ANALYSIS_SAMPLES, MAX_ANALYSIS_TIMESTEPS } fr
 import type { ProviderPreference } from '../../../../src-main/shared/api';
 import { compareBasisRecords, compareSampleSimilarities, compareTimestepSimilarities } from '../../../../src-main/shared/analysis-view';
 import { toShownError, type ShownError } from '../errors';
+import { ApiError } from '../../../../src-main/shared/errors';
+import { importProblem } from '../../../../src-main/shared/image-limits';
 
 /** A sample as the view lists it; `image` carries an inverted image's x_T (from the editor's document or an import). */
 export type AnalysisSampleEntry = { kind: 'seed'; seed: number } | { kind: 'image'; label: string; xT: Float32TensorPayload };
@@ -45,8 +47,22 @@ export function parseFractions(text: string): number[] | null {
   return values.every((v) => Number.isFinite(v) && v >= 0 && v <= 1) ? unique.sort((a, b) => a - b) : null;
 }
 
+/** What a project keeps of the Analysis workspace: the run's result and the overlaid comparison, each with its label. */
+export interface SavedAnalyses {
+  result: { label: string; result: AnalysisResultPayload } | null;
+  comparison: { label: string; result: AnalysisResultPayload } | null;
+}
+
+export function analysisLabel(r: AnalysisResultPayload): string {
+  const n = r.settings.samples.length;
+  const m = r.settings.timesteps.length;
+  return `${n} sample${n === 1 ? '' : 's'} × ${m} timestep${m === 1 ? '' : 's'}, k = ${r.settings.k}`;
+}
+
 export class AnalysisState {
   readonly #jobs: JobsState;
+  /** The document changed (a run finished, a comparison was loaded or cleared): the project has unsaved changes. */
+  readonly #onChange: () => void;
   #samples = $state.raw<AnalysisSampleEntry[]>([0, 1, 2, 3].map((seed) => ({ kind: 'seed', seed })));
   #fractions = $state.raw<number[]>(PAPER_GRID);
   #k = $state(8);
@@ -64,8 +80,29 @@ export class AnalysisState {
   #complete = $derived(this.#result !== null && this.#total > 0 && this.#result.bases.length === this.#total);
   #canResume = $derived(!this.#running && this.#lastRequest !== null && !this.#complete);
 
-  constructor(jobs: JobsState) {
+  constructor(jobs: JobsState, onChange: () => void = () => {}) {
     this.#jobs = jobs;
+    this.#onChange = onChange;
+  }
+
+  /** What the project file keeps (see SavedAnalyses); a result still filling in is kept as far as it got. */
+  get saved(): SavedAnalyses {
+    const r = this.#result;
+    return { result: r ? { label: analysisLabel(r), result: r } : null, comparison: this.#comparison };
+  }
+
+  /** An opened project's analyses (or none): shown as they were saved, with nothing to resume. */
+  restore(saved: SavedAnalyses): void {
+    if (this.#running) this.cancel();
+    this.#error = null;
+    this.#lastRequest = null;
+    this.#comparison = saved.comparison;
+    if (saved.result) this.show(saved.result.result);
+    else {
+      this.#result = null;
+      this.#done = 0;
+      this.#total = 0;
+    }
   }
 
   get samples(): AnalysisSampleEntry[] {
@@ -139,11 +176,14 @@ export class AnalysisState {
     const parsed = AnalysisResultSchema.safeParse(json);
     if (!parsed.success) return `${label} is not an analysis.json of Pullback Studio.`;
     this.#comparison = { label, result: parsed.data };
+    this.#onChange();
     return null;
   }
 
   clearComparison(): void {
+    if (!this.#comparison) return;
     this.#comparison = null;
+    this.#onChange();
   }
 
   /**
@@ -151,6 +191,9 @@ export class AnalysisState {
    * sample; the Jobs panel shows the inversion.
    */
   async importImage(name: string, bytes: Uint8Array, modelDir: string, provider: ProviderPreference): Promise<void> {
+    // The editor's import limits (shared/image-limits.ts): refused here, typed, instead of failing in the transport.
+    const problem = importProblem(bytes);
+    if (problem) throw new ApiError(problem);
     const out = await this.#jobs.run('invert', { modelDir, image: bytes as Uint8Array<ArrayBuffer>, steps: this.#steps, provider }, `Invert ${name} for the analysis`);
     this.addImage(name, out.xT);
   }
@@ -229,6 +272,8 @@ export class AnalysisState {
       if (shown.code !== 'cancelled') this.#error = shown;
     } finally {
       this.#running = false;
+      // A finished run, and what a cancelled or failed one got to, belong to the document now.
+      if (this.#result) this.#onChange();
     }
   }
 

@@ -5,15 +5,19 @@
  */
 import { ApiError } from '../../../../src-main/shared/errors';
 import { callProject, type OpenedProject, type ProjectEntry, type RecoveryEntry } from '../../../../src-main/shared/project-api';
-import { PROJECT_FORMAT, PROJECT_FORMAT_VERSION, type ProjectManifest } from '../../../../src-main/shared/project-manifest';
-import { nowIso, sha256Hex, toBase64 } from '../bytes';
+import { PROJECT_FORMAT, PROJECT_FORMAT_VERSION, type AnalysisRef, type ProjectManifest } from '../../../../src-main/shared/project-manifest';
+import { AnalysisResultSchema } from '../../../../src-main/shared/analysis-api';
+import type { SavedAnalyses } from './analysis.svelte';
+import type { Notices } from './notices.svelte';
+import { nowIso, sha256Hex } from '../bytes';
 import { pngSize, toShown, type ShownImage } from './images';
 import type { EditorState } from './editor.svelte';
+import { EMPTY_CONDITIONING, normalizeConditioning, type TextConditioning } from './prompt.svelte';
 
 export interface ProjectContent {
   manifest: ProjectManifest;
-  /** base64 by sha256. */
-  blobs: Record<string, string>;
+  /** Bytes by sha256: sent as they are (binary frame / structured clone), never as base64 on the main thread. */
+  blobs: Record<string, Uint8Array>;
 }
 
 const NOTHING_TO_SAVE = 'Nothing to save yet: start from a seed or import an image.';
@@ -47,15 +51,20 @@ export class ProjectFiles {
     const { source, result, galleries, edits, model, project } = this.#ed;
     const s = source.current;
     if (!s) return null;
-    const blobs: Record<string, string> = {};
+    const blobs: Record<string, Uint8Array> = {};
     const put = async (b: Uint8Array | undefined) => {
       if (!b) return undefined;
       const h = await sha256Hex(b);
-      blobs[h] = toBase64(b);
+      blobs[h] = b;
       return h;
     };
     const sourceBlob = s.kind === 'image' ? await put(s.file) : undefined;
     const images = { source: await put(source.image?.bytes), result: await put(result.image?.bytes) };
+    const analyses: AnalysisRef[] = [];
+    const kept = this.#ed.analysis.saved;
+    for (const [role, a] of [['result', kept.result], ['comparison', kept.comparison]] as const) {
+      if (a) analyses.push({ blob: (await put(new TextEncoder().encode(JSON.stringify(a.result))))!, role, label: a.label.slice(0, 200) });
+    }
     const manifest: ProjectManifest = {
       format: PROJECT_FORMAT,
       formatVersion: PROJECT_FORMAT_VERSION,
@@ -63,14 +72,18 @@ export class ProjectFiles {
       createdAt: project.createdAt,
       modifiedAt: nowIso(),
       model: { name: model.name, dir: model.dir },
-      source:
-        s.kind === 'seed'
-          ? { kind: 'seed', seed: s.seed, steps: source.steps }
-          : { kind: 'image', blob: sourceBlob!, name: s.name.slice(0, 500), steps: source.steps, psnr: s.psnr },
+      source: {
+        ...(s.kind === 'seed'
+          ? { kind: 'seed' as const, seed: s.seed, steps: source.steps }
+          : { kind: 'image' as const, blob: sourceBlob!, name: s.name.slice(0, 500), steps: source.steps, psnr: s.psnr }),
+        // Text models: the conditioning the document was made with (its x_t, bases and edits depend on it).
+        ...(s.text ? { prompt: s.text.prompt, negativePrompt: s.text.negativePrompt, guidanceScale: s.text.guidanceScale } : {}),
+      },
       state: edits.doc,
       bases: galleries.bases,
       history: { entries: edits.history.entries.map((e) => ({ label: e.label.slice(0, 200), state: e.state })), index: edits.history.index },
       images: { ...(images.source ? { source: images.source } : {}), ...(images.result ? { result: images.result } : {}) },
+      ...(analyses.length ? { analyses } : {}),
     };
     return { manifest, blobs };
   }
@@ -182,14 +195,20 @@ export class ProjectFiles {
         return b ? { bytes: b, ...pngSize(b) } : null;
       };
       source.steps = m.source.steps;
+      this.#ed.prompt.noteInfo(null);
       if (m.source.kind === 'seed') {
-        source.setSeed(m.source.seed, img(m.images.source));
+        // Text models: the saved conditioning (absent fields: the engine's defaults, what a job without them used),
+        // shown in the fields too, as the seed field shows the seed.
+        const text: TextConditioning | undefined = model.textConditioned ? normalizeConditioning(m.source) : undefined;
+        source.setSeed(m.source.seed, img(m.images.source), text);
+        if (text) this.#ed.prompt.show(text);
       } else {
         // Latents are not stored: invert the saved source image again (deterministic).
         const file = p.blobs[m.source.blob];
         const out = await jobs.run('invert', { modelDir: model.dir, image: file as Uint8Array<ArrayBuffer>, steps: m.source.steps, provider: model.provider }, `Invert ${m.source.name}`);
         source.setImage(
-          { kind: 'image', name: m.source.name, hash: m.source.blob, file, xT: out.xT, timestep: out.timestep, psnr: out.psnr, poor: out.poor },
+          // The re-inversion ran without a prompt, so the document's jobs walk x_T down at the empty prompt too.
+          { kind: 'image', name: m.source.name, hash: m.source.blob, file, xT: out.xT, timestep: out.timestep, psnr: out.psnr, poor: out.poor, ...(model.textConditioned ? { text: EMPTY_CONDITIONING } : {}) },
           img(m.images.source),
           toShown(out.recon),
         );
@@ -198,6 +217,7 @@ export class ProjectFiles {
       // Show the gallery of the basis the stack uses (or the last computed one) with its k and method.
       galleries.restore(m.bases, m.state.edits[0]?.basisKey);
       edits.load(m.history.entries, m.history.index);
+      this.#ed.analysis.restore(readAnalyses(m.analyses ?? [], p.blobs, notices));
       project.opened({ id: p.id, name: p.name, readOnly: p.readOnly, createdAt: m.createdAt });
       if (p.readOnly) notices.notify('warning', 'This project was saved by a newer Pullback Studio and is open read-only.', 'Use Save As to keep a copy in this version’s format.');
       else if (p.fromVersion < PROJECT_FORMAT_VERSION) notices.notify('info', 'This project was made by an older version; it will be saved in the current format.');
@@ -268,4 +288,24 @@ export class ProjectFiles {
     }
     this.#heldLocally = false;
   }
+}
+
+/**
+ * The analyses an opened project keeps, parsed and checked against the analysis schema. A damaged one is left out with
+ * a notice: it costs that analysis only, never the document.
+ */
+export function readAnalyses(refs: readonly AnalysisRef[], blobs: Record<string, Uint8Array>, notices: Notices): SavedAnalyses {
+  const out: SavedAnalyses = { result: null, comparison: null };
+  for (const ref of refs) {
+    const bytes = blobs[ref.blob];
+    let parsed: ReturnType<typeof AnalysisResultSchema.safeParse> | null = null;
+    try {
+      parsed = bytes ? AnalysisResultSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes))) : null;
+    } catch {
+      parsed = null;
+    }
+    if (parsed?.success) out[ref.role] = { label: ref.label, result: parsed.data };
+    else notices.notify('warning', `The saved analysis “${ref.label}” could not be read and was left out; the rest of the project opened.`);
+  }
+  return out;
 }
