@@ -2,7 +2,7 @@
  * Electron main process: registers the app:// scheme, denies permissions, starts the engine worker, wires IPC and
  * opens the window. All model work happens in the engine worker, never here.
  */
-import { app, dialog, screen, session, BrowserWindow } from 'electron';
+import { app, dialog, ipcMain, screen, session, BrowserWindow } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineHost } from '../engine/host/engine-host';
@@ -10,7 +10,8 @@ import { ApiService } from '../app/api-service';
 import { ProjectService } from '../app/project-service';
 import { installMenu } from './menu';
 import { loadWindowState, saveWindowState } from './window-state';
-import { registerIpc } from './ipc';
+import { registerIpc, senderAllowed } from './ipc';
+import { guardWindowClose } from './close-guard';
 import { APP_URL, handleAppProtocol, registerAppScheme } from './app-protocol';
 import { createMainWindow, lockDownContents } from './window';
 
@@ -64,6 +65,7 @@ async function start(): Promise<void> {
   const win = createMainWindow(join(here, '..', 'preload', 'index.cjs'), devServerUrl ?? APP_URL, devServerUrl, saved ?? undefined);
   if (saved?.maximized) win.maximize();
   win.on('close', () => saveWindowState(userData, { ...win.getNormalBounds(), maximized: win.isMaximized() }));
+  guardWindowClose(win, ipcMain, (event) => senderAllowed(event, devServerUrl));
 }
 
 app.whenReady().then(start, (err: unknown) => {

@@ -10,7 +10,8 @@ import type { JobEvent } from '../shared/api';
 export const bridge: PreloadBridge = {
   getAppInfo: () => ipcRenderer.invoke(IPC_CHANNELS.getAppInfo),
   pickModelFolder: () => ipcRenderer.invoke(IPC_CHANNELS.pickModelFolder),
-  startJob: (name, input) => ipcRenderer.invoke(IPC_CHANNELS.startJob, name, input),
+  // Scheduling options only when given: a call without them sends exactly what it always did.
+  startJob: (name, input, options) => ipcRenderer.invoke(IPC_CHANNELS.startJob, name, input, ...(options ? [options] : [])),
   cancelJob: (jobId) => ipcRenderer.invoke(IPC_CHANNELS.cancelJob, jobId),
   project: (req) => ipcRenderer.invoke(IPC_CHANNELS.project, req),
   onJobEvent: (listener) => {
@@ -29,6 +30,14 @@ export const bridge: PreloadBridge = {
       ipcRenderer.removeListener(IPC_CHANNELS.menuCommand, wrapped);
     };
   },
+  onCloseRequested: (listener) => {
+    const wrapped = () => listener();
+    ipcRenderer.on(IPC_CHANNELS.closeRequested, wrapped);
+    return () => {
+      ipcRenderer.removeListener(IPC_CHANNELS.closeRequested, wrapped);
+    };
+  },
+  allowClose: () => ipcRenderer.invoke(IPC_CHANNELS.closeAllowed),
 };
 
 contextBridge.exposeInMainWorld(PRELOAD_KEY, bridge);

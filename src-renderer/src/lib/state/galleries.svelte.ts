@@ -156,7 +156,7 @@ export class Galleries {
   compute(req: GalleryRequest): Promise<void> {
     this.#k = clampInt(this.#k, 1, 64, 8);
     const key = basisKey(req.timestep, this.#method, this.#k);
-    const ident = JSON.stringify([key, req.modelDir, req.identity ?? ('seed' in req.xt ? `seed:${req.xt.seed}` : null), req.steps, req.provider, req.cacheId ?? null]);
+    const ident = JSON.stringify([key, req.modelDir, req.identity ?? ('seed' in req.xt ? `seed:${req.xt.seed}` : null), req.steps, req.provider, req.cacheId ?? null, this.previewSteps]);
     const running = this.#running;
     if (running?.ident === ident) return running.promise;
     if (running) this.stop(`computing t = ${req.timestep} (k = ${this.#k}) instead`);
