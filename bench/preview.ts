@@ -1,13 +1,15 @@
 /**
- * `npm run bench -- preview [model-dir] [--seeds 16] [--directions 4] [--render-steps 100]`: what a strength drag can
- * show before the exact edit is ready (issue 12), measured against the exact edit on the bundled model.
+ * `npm run bench -- preview [model-dir] [--seeds 16] [--directions 4] [--strengths 1,3] [--render-steps 100]`: what a
+ * strength drag can show before the exact edit is ready (issue 12), measured against the exact edit on the bundled
+ * model.
  *
  * Exact = Apply's render (shared/edit-defaults.ts): guidance n = 16 steps of s = 0.1, δ = 1, then `--render-steps`
- * DDIM steps with the η = 1 tail below 0.2·T (noise seed 0). Approximations of the same edit (strength +1):
+ * DDIM steps with the η = 1 tail below 0.2·T (noise seed 0). Approximations of the same edit (each strength):
  * - one-shot guidance: x + n·s·(ε(x + δv) − ε(x)), i.e. ONE forward pair instead of n (guidanceSteps 1, scale n·s
  *   in the `edit` job), then the same render;
  * - exact guidance, then a 20-step render (the gallery's preview steps);
- * - one-shot guidance with a 20- or 10-step render.
+ * - the editor's live preview (shared/live-preview.ts: 4 steps of the same n·s, 10-step render);
+ * - one-shot guidance with a 10-step render.
  * For each: PSNR against the exact image (8-bit, as the PNGs) over seeds × directions (the top directions of each
  * seed's k = directions krylov basis at t = 0.6·T), and the median seconds of one image on this CPU.
  */
@@ -24,6 +26,7 @@ import { renderFrom } from '../src-main/core/edit/render';
 import { ddimTimesteps } from '../src-main/core/diffusion/ddim';
 import { psnr } from '../src-main/core/diffusion/inversion';
 import { EDIT_DEFAULTS } from '../src-main/shared/edit-defaults';
+import { LIVE_PREVIEW_GUIDANCE_STEPS, LIVE_PREVIEW_RENDER_STEPS } from '../src-main/shared/live-preview';
 import type { Tensor } from '../src-main/core/tensor';
 
 interface Variant {
@@ -38,6 +41,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export async function main(args: string[]): Promise<void> {
   const seeds = Number(benchOption(args, '--seeds') ?? 16);
   const directions = Number(benchOption(args, '--directions') ?? 4);
+  const strengths = (benchOption(args, '--strengths') ?? '1,3').split(',').map(Number);
   const exactSteps = Number(benchOption(args, '--render-steps') ?? EDIT_DEFAULTS.renderSteps);
   const modelDir = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--'))) ?? (hasBundledModel() ? BUNDLED_MODEL : undefined);
   if (!modelDir) throw new Error('give a model folder (the bundled avatars64 is absent)');
@@ -49,17 +53,22 @@ export async function main(args: string[]): Promise<void> {
   const variants: Variant[] = [
     { name: `one-shot guidance (1 forward pair, s=${n * s}), render ${exactSteps} steps`, guidanceSteps: 1, scale: n * s, renderSteps: exactSteps },
     { name: `exact guidance, render 20 steps`, guidanceSteps: n, scale: s, renderSteps: 20 },
-    { name: `one-shot guidance, render 20 steps`, guidanceSteps: 1, scale: n * s, renderSteps: 20 },
+    {
+      name: `live preview: ${LIVE_PREVIEW_GUIDANCE_STEPS} guidance steps of s=${(n * s) / LIVE_PREVIEW_GUIDANCE_STEPS}, render ${LIVE_PREVIEW_RENDER_STEPS} steps`,
+      guidanceSteps: LIVE_PREVIEW_GUIDANCE_STEPS,
+      scale: (n * s) / LIVE_PREVIEW_GUIDANCE_STEPS,
+      renderSteps: LIVE_PREVIEW_RENDER_STEPS,
+    },
     { name: `one-shot guidance, render 10 steps`, guidanceSteps: 1, scale: n * s, renderSteps: 10 },
   ];
-  const render = async (xt: Tensor, v: Tensor, variant: Variant) => {
+  const render = async (xt: Tensor, v: Tensor, variant: Variant, strength: number) => {
     const started = performance.now();
-    const edited = await editLatent(predictor, xt, [{ v, strength: 1 }], { timestep, steps: variant.guidanceSteps, scale: variant.scale, delta });
+    const edited = await editLatent(predictor, xt, [{ v, strength }], { timestep, steps: variant.guidanceSteps, scale: variant.scale, delta });
     const image = await renderFrom(stepper, edited, { timestep, schedule: ddimTimesteps(variant.renderSteps, T), T, boostFraction: EDIT_DEFAULTS.boostFraction, noiseSeed: 0 });
     return { image, seconds: (performance.now() - started) / 1000 };
   };
   process.stdout.write(
-    `preview benchmark: ${modelDir === BUNDLED_MODEL ? 'bundled avatars64' : modelDir}, timestep ${timestep}, ${seeds} seeds × ${directions} directions, strength +1, ` +
+    `preview benchmark: ${modelDir === BUNDLED_MODEL ? 'bundled avatars64' : modelDir}, timestep ${timestep}, ${seeds} seeds × ${directions} directions × strengths ${strengths.join(', ')}, ` +
       `CPU onnxruntime-node, ${cpus().length} cores\n`,
   );
   const jacobians = new JacobianSessions();
@@ -71,12 +80,14 @@ export async function main(args: string[]): Promise<void> {
     const basis = await computeLocalBasis(op, { method: 'krylov', k: directions, seed: 0, maxBatch: op.K } as Parameters<typeof computeLocalBasis>[1]);
     for (let d = 0; d < directions; d++) {
       const v = basisRow(basis.V, d);
-      const reference = await render(xt, v, exact);
-      times[0].push(reference.seconds);
-      for (let i = 0; i < variants.length; i++) {
-        const approx = await render(xt, v, variants[i]);
-        times[i + 1].push(approx.seconds);
-        psnrs[i].push(psnr(approx.image, reference.image));
+      for (const strength of strengths) {
+        const reference = await render(xt, v, exact, strength);
+        times[0].push(reference.seconds);
+        for (let i = 0; i < variants.length; i++) {
+          const approx = await render(xt, v, variants[i], strength);
+          times[i + 1].push(approx.seconds);
+          psnrs[i].push(psnr(approx.image, reference.image));
+        }
       }
     }
     process.stdout.write(`  seed ${seed}: done\n`);

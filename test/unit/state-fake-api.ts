@@ -3,7 +3,7 @@
  * real 1×1 PNGs whose pixel encodes the seed or the edit strengths) and records every job and project request.
  */
 import { deflateSync } from 'node:zlib';
-import type { JobEvent, PullbackApi } from '../../src-main/shared/api';
+import type { JobEvent, PullbackApi, StartJobOptions } from '../../src-main/shared/api';
 import type { ProjectRequest } from '../../src-main/shared/project-api';
 
 /** A real (tiny) PNG whose one pixel encodes `v`, so different renders have different bytes. */
@@ -64,7 +64,7 @@ function promptInfo(i: Record<string, unknown>) {
 /** `mode`: what getAppInfo reports (the page takes native dialogs in 'electron'). */
 export function fakeApi(mode: 'web' | 'electron' = 'web') {
   const listeners = new Set<(e: JobEvent) => void>();
-  const calls: { name: string; input: Record<string, unknown> }[] = [];
+  const calls: { name: string; input: Record<string, unknown>; options?: StartJobOptions }[] = [];
   const projectCalls: ProjectRequest[] = [];
   /** What `save` received, by id, so `open` can hand it back as the service would. */
   const savedProjects = new Map<string, { manifest: unknown; blobs: Record<string, unknown> }>();
@@ -96,9 +96,9 @@ export function fakeApi(mode: 'web' | 'electron' = 'web') {
           return null;
       }
     },
-    startJob: async (name, input) => {
+    startJob: async (name, input, options) => {
       const jobId = `j${++n}`;
-      calls.push({ name, input: input as Record<string, unknown> });
+      calls.push({ name, input: input as Record<string, unknown>, ...(options ? { options } : {}) });
       const i = input as Record<string, unknown>;
       let output: unknown;
       const text = isTextModel(i.modelDir);

@@ -12,11 +12,12 @@
  */
 import type { AppInfo, PullbackApi } from '../../../../src-main/shared/api';
 import { ApiError } from '../../../../src-main/shared/errors';
+import { toShownError } from '../errors';
 import { importProblem } from '../../../../src-main/shared/image-limits';
 import { addPngText, readPngText, RECIPE_KEY } from '../png-text';
 import { sha256Hex } from '../bytes';
 import { Autosave } from './autosave';
-import { EditStack } from './edit-stack.svelte';
+import { EditStack, type Applicable } from './edit-stack.svelte';
 import { Galleries, parseBasisKey } from './galleries.svelte';
 import { toShown, type ShownImage } from './images';
 import { JobsState } from './jobs.svelte';
@@ -33,7 +34,8 @@ import { AnalysisState, type AnalysisSampleEntry } from './analysis.svelte';
 import { Connection, type ConnectionSource } from './connection.svelte';
 import { UnsavedGuard } from './guard.svelte';
 import { LocalRecovery, type StorageLike } from './local-recovery';
-import { applyJobInput } from '../../../../src-main/shared/edit-job';
+import { applyJobInput, type ApplyRequest } from '../../../../src-main/shared/edit-job';
+import { livePreviewJobInput } from '../../../../src-main/shared/live-preview';
 import { resolveEditParams, stripFrames } from '../../../../src-main/shared/edit-defaults';
 
 /** An imported PNG that carries a recipe: the page offers to restore it. */
@@ -72,6 +74,10 @@ export class EditorState {
   #info = $state.raw<AppInfo | null>(null);
   #pendingRecipe = $state.raw<PendingRecipe | null>(null);
   #shownImage = $derived(this.result.image ?? this.source.image);
+  /** Live preview bookkeeping: a counter that invalidates previews in flight, one preview at a time, the latest values next. */
+  #previewSeq = 0;
+  #previewBusy = false;
+  #previewPending = false;
   /** The New from seed render in flight: the same seed again joins it, another seed supersedes it. */
   #rendering: { ident: string; seed: number; promise: Promise<void> } | null = null;
 
@@ -100,8 +106,13 @@ export class EditorState {
     return this.#info;
   }
   /** The applied result, else the source. */
+  /** The exact image of the document (the applied result, else the source): what export writes. */
   get shownImage(): ShownImage | null {
     return this.#shownImage;
+  }
+  /** What the canvas shows: a live preview while a strength slider moves, else the exact image. */
+  get canvasImage(): ShownImage | null {
+    return this.result.preview ?? this.#shownImage;
   }
   get pendingRecipe(): PendingRecipe | null {
     return this.#pendingRecipe;
@@ -398,27 +409,89 @@ export class EditorState {
   }
 
   /** Render the stack at full quality (or show the render made for this stack before). */
+  /** What Apply would render for the stack now (applyJobInput's request), or null without a source or edits. */
+  #applyRequest(): { request: ApplyRequest; a: Applicable } | null {
+    const xt = this.source.xt;
+    const a = this.edits.applicable;
+    if (!xt || !this.model.dir || !a) return null;
+    const basis = parseBasisKey(a.edits[0].basisKey);
+    return {
+      a,
+      request: {
+        modelDir: this.model.dir,
+        source: xt,
+        timestep: a.t,
+        steps: this.source.steps,
+        basis: { k: basis.k, method: basis.method },
+        edits: a.edits,
+        params: this.edits.params,
+        textConditioned: this.model.textConditioned,
+        provider: this.model.provider,
+      },
+    };
+  }
+
+  /**
+   * A strength slider moved: show a fast approximate render of the stack (shared/live-preview.ts) at the engine's
+   * preview priority, so it goes ahead of a running basis or analysis. One preview is made at a time and the latest
+   * slider values follow when it is done (a new request for every input event would only cancel the one running);
+   * the exact render replaces it when the slider is released (previewRelease).
+   */
+  previewDrag(): void {
+    this.#previewSeq++;
+    if (this.#previewBusy) {
+      this.#previewPending = true;
+      return;
+    }
+    void this.#runPreviews();
+  }
+
+  /** The slider was released: previews in flight are void, and the exact render (Apply) replaces the preview. */
+  previewRelease(): Promise<void> {
+    this.#previewSeq++;
+    this.#previewPending = false;
+    return this.apply();
+  }
+
+  async #runPreviews(): Promise<void> {
+    this.#previewBusy = true;
+    try {
+      do {
+        this.#previewPending = false;
+        const seq = this.#previewSeq;
+        const r = this.#applyRequest();
+        if (!r) {
+          this.result.dropPreview();
+          return;
+        }
+        try {
+          const out = await this.jobs.run('edit', livePreviewJobInput(r.request), 'Live preview', undefined, { priority: 'preview', coalesceKey: 'live-preview' });
+          // Shown only if nothing newer (a later drag value, the release, the exact render) came since it was asked.
+          if (seq === this.#previewSeq) this.result.showPreview(toShown(out.image));
+        } catch (err) {
+          const shown = toShownError(err);
+          if (shown.code !== 'superseded' && shown.code !== 'cancelled') this.notices.fail(err, 'Previewing the edit');
+          return;
+        }
+      } while (this.#previewPending);
+    } finally {
+      this.#previewBusy = false;
+    }
+  }
+
   async apply(): Promise<void> {
     const xt = this.source.xt;
     if (!xt || !this.model.dir) return;
-    const a = this.edits.applicable;
-    if (!a) {
+    // A preview asked before this render must not land on top of it.
+    this.#previewSeq++;
+    const r = this.#applyRequest();
+    if (!r) {
       this.result.showNone();
       this.edits.markApplied();
       return;
     }
-    const basis = parseBasisKey(a.edits[0].basisKey);
-    const input = applyJobInput({
-      modelDir: this.model.dir,
-      source: xt,
-      timestep: a.t,
-      steps: this.source.steps,
-      basis: { k: basis.k, method: basis.method },
-      edits: a.edits,
-      params: this.edits.params,
-      textConditioned: this.model.textConditioned,
-      provider: this.model.provider,
-    });
+    const a = r.a;
+    const input = applyJobInput(r.request);
     // Identity of the render: what the engine would be asked (the edit parameters included).
     const key = JSON.stringify([this.model.dir, this.source.identity, this.source.steps, a.t, a.edits.map((e) => [e.basisKey, e.index, e.strength]), this.edits.params, this.model.textConditioned]);
     try {
