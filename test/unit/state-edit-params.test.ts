@@ -12,16 +12,11 @@ import { EditInputSchema } from '../../src-main/shared/api';
 import { EDIT_PARAMS_DEFAULT, GALLERY_DEFAULTS } from '../../src-main/shared/edit-defaults';
 import { applyJobInput } from '../../src-main/shared/edit-job';
 import { ProjectManifestSchema } from '../../src-main/shared/project-manifest';
-import { fakeApi, png } from './state-fake-api';
+import { fakeApi, png, seededEditor } from './state-fake-api';
 
 async function started() {
   const f = fakeApi();
-  const ed = new EditorState(f.api);
-  await ed.load();
-  ed.source.seed = 42;
-  ed.source.steps = 10;
-  await ed.newFromSeed();
-  ed.galleries.restore([{ key: 't555-krylov-k2', t: 555, k: 2, method: 'krylov', sigmas: [3, 2] }]);
+  const ed = await seededEditor(f.api);
   ed.addDirection(0);
   const edits = () => f.calls.filter((c) => c.name === 'edit').map((c) => c.input);
   return { ed, edits, ...f };

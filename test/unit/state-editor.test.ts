@@ -9,17 +9,11 @@ import { pngSize } from '../../src-renderer/src/lib/state/images';
 import { parseRecipe } from '../../src-renderer/src/lib/state/recipe';
 import { addPngText, readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
 import { ProjectManifestSchema } from '../../src-main/shared/project-manifest';
-import { fakeApi, png } from './state-fake-api';
+import { fakeApi, png, seededEditor } from './state-fake-api';
 
 async function started() {
   const f = fakeApi();
-  const ed = new EditorState(f.api);
-  await ed.load();
-  ed.source.seed = 42;
-  ed.source.steps = 10;
-  await ed.newFromSeed();
-  // A basis as an opened project leaves it: σ only (the gallery job itself is tested in integration).
-  ed.galleries.restore([{ key: 't555-krylov-k2', t: 555, k: 2, method: 'krylov', sigmas: [3, 2] }]);
+  const ed = await seededEditor(f.api);
   f.projectCalls.length = 0;
   return { ed, ...f };
 }

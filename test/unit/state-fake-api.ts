@@ -5,6 +5,7 @@
 import { deflateSync } from 'node:zlib';
 import type { JobEvent, PullbackApi, StartJobOptions } from '../../src-main/shared/api';
 import type { ProjectRequest } from '../../src-main/shared/project-api';
+import { EditorState } from '../../src-renderer/src/lib/state/editor.svelte';
 
 /** A real (tiny) PNG whose one pixel encodes `v`, so different renders have different bytes. */
 export function png(v: number): Uint8Array {
@@ -148,4 +149,18 @@ export function fakeApi(mode: 'web' | 'electron' = 'web') {
     },
   };
   return { api, calls, projectCalls };
+}
+
+/**
+ * An editor on `api` holding the document most state tests start from: seed 42 rendered with 10 steps, and a k = 2
+ * basis at t = 555 as an opened project leaves it (σ only; the gallery job itself is tested in integration).
+ */
+export async function seededEditor(api: PullbackApi, options?: ConstructorParameters<typeof EditorState>[1]): Promise<EditorState> {
+  const ed = new EditorState(api, options);
+  await ed.load();
+  ed.source.seed = 42;
+  ed.source.steps = 10;
+  await ed.newFromSeed();
+  ed.galleries.restore([{ key: 't555-krylov-k2', t: 555, k: 2, method: 'krylov', sigmas: [3, 2] }]);
+  return ed;
 }

@@ -4,19 +4,13 @@
  * by the exact render on release — a preview that finishes after the release is not shown.
  */
 import { describe, expect, it } from 'vitest';
-import { EditorState } from '../../src-renderer/src/lib/state/editor.svelte';
 import { LIVE_PREVIEW_GUIDANCE_STEPS, LIVE_PREVIEW_RENDER_STEPS } from '../../src-main/shared/live-preview';
 import { EDIT_DEFAULTS } from '../../src-main/shared/edit-defaults';
-import { fakeApi } from './state-fake-api';
+import { fakeApi, seededEditor } from './state-fake-api';
 
 async function withDirection() {
   const f = fakeApi();
-  const ed = new EditorState(f.api);
-  await ed.load();
-  ed.source.seed = 42;
-  ed.source.steps = 10;
-  await ed.newFromSeed();
-  ed.galleries.restore([{ key: 't555-krylov-k2', t: 555, k: 2, method: 'krylov', sigmas: [3, 2] }]);
+  const ed = await seededEditor(f.api);
   ed.addDirection(1);
   await ed.apply();
   f.calls.length = 0;

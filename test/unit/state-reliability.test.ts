@@ -13,7 +13,7 @@ import type { ConnectionSource } from '../../src-renderer/src/lib/state/connecti
 import type { ConnectionStatus } from '../../src-main/shared/ws-client';
 import type { JobEvent, PullbackApi } from '../../src-main/shared/api';
 import { ApiError } from '../../src-main/shared/errors';
-import { fakeApi, png } from './state-fake-api';
+import { fakeApi, png, seededEditor } from './state-fake-api';
 
 const img = (v: number) => ({ mime: 'image/png' as const, width: 1, height: 1, bytes: png(v) });
 
@@ -75,12 +75,7 @@ function engine(opts: { holdGenerate?: boolean } = {}) {
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
 async function editedDocument(e: ReturnType<typeof engine>, options = {}) {
-  const ed = new EditorState(e.api, options);
-  await ed.load();
-  ed.source.seed = 42;
-  ed.source.steps = 10;
-  await ed.newFromSeed();
-  ed.galleries.restore([{ key: 't555-krylov-k2', t: 555, k: 2, method: 'krylov', sigmas: [3, 2] }]);
+  const ed = await seededEditor(e.api, options);
   ed.addDirection(0);
   return ed;
 }

@@ -12,10 +12,11 @@ import { tensorSha256 } from '../../core/tensor/hash';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
 import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { resolveModelDir } from '../default-model';
-import { COMMON_OPTIONS, int, num, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { COMMON_OPTIONS, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
 import { MASK_OPTIONS, maskArgs, maskMeta } from '../mask-args';
+import { BASIS_PARAM_OPTIONS, basisParamArgs, providerArg } from '../edit-args';
 
 export const basisCommand: CliCommand = {
   name: 'basis',
@@ -28,14 +29,11 @@ export const basisCommand: CliCommand = {
     const { positionals, values } = parseArgs({
       args,
       allowPositionals: true,
-      options: { ...COMMON_OPTIONS, ...TEXT_OPTIONS, ...MASK_OPTIONS, k: { type: 'string' }, method: { type: 'string' }, tol: { type: 'string' }, 'basis-seed': { type: 'string' }, h: { type: 'string' } },
+      options: { ...COMMON_OPTIONS, ...TEXT_OPTIONS, ...MASK_OPTIONS, ...BASIS_PARAM_OPTIONS },
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
     await checkOutDir(values.out);
     if (values.k === undefined) throw new UsageError('--k K is required');
-    if (values.method !== undefined && values.method !== 'krylov' && values.method !== 'subspace') {
-      throw new UsageError(`--method must be krylov or subspace, got "${values.method}"`);
-    }
     const time = timeArgs(values);
     const mask = await maskArgs(values);
     const out = await runJobInProcess(
@@ -44,13 +42,9 @@ export const basisCommand: CliCommand = {
         modelDir: resolveModelDir(positionals, 'basis'),
         ...(await sourceArgs(values)),
         ...time,
-        k: int('k', values.k),
-        method: values.method as 'krylov' | 'subspace' | undefined,
-        tol: num('tol', values.tol),
-        basisSeed: int('basis-seed', values['basis-seed']),
-        h: values.h,
+        ...basisParamArgs(values),
         ...(mask ? { mask } : {}),
-        ...(values.provider ? { provider: values.provider as 'auto' } : {}),
+        ...providerArg(values.provider),
         ...textArgs(values),
       },
       { quiet: values.quiet },

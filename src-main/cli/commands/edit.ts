@@ -18,6 +18,7 @@ import { COMMON_OPTIONS, int, num, promptNotice, readNpy, sourceArgs, TEXT_OPTIO
 import { UsageError, type CliCommand } from '../types';
 import { checkOutFile } from '../out-check';
 import { MASK_OPTIONS, maskArgs } from '../mask-args';
+import { EDIT_PARAM_OPTIONS, editParamArgs, joinNegativeNumbers, providerArg } from '../edit-args';
 
 export const editCommand: CliCommand = {
   name: 'edit',
@@ -29,15 +30,7 @@ export const editCommand: CliCommand = {
     '[--mask FILE [--mask-invert] (x_t changes only inside) [--mask-blend (and the picture outside stays the unedited one)]] --out out.png',
   async run(rawArgs) {
     // `--strength -2`: node's parseArgs would read -2 as an option; join negative numbers to their flag.
-    const args: string[] = [];
-    for (let i = 0; i < rawArgs.length; i++) {
-      const a = rawArgs[i];
-      const next = rawArgs[i + 1];
-      if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-\d|^-\.\d/.test(next)) {
-        args.push(`${a}=${next}`);
-        i++;
-      } else args.push(a);
-    }
+    const args = joinNegativeNumbers(rawArgs);
     const { positionals, values } = parseArgs({
       args,
       allowPositionals: true,
@@ -47,16 +40,10 @@ export const editCommand: CliCommand = {
         ...MASK_OPTIONS,
         'mask-blend': { type: 'boolean' },
         basis: { type: 'string' },
+        ...EDIT_PARAM_OPTIONS,
         direction: { type: 'string', multiple: true },
         strength: { type: 'string', multiple: true },
-        mode: { type: 'string' },
         composition: { type: 'string' },
-        'guidance-steps': { type: 'string' },
-        scale: { type: 'string' },
-        delta: { type: 'string' },
-        alpha: { type: 'string' },
-        'noise-seed': { type: 'string' },
-        boost: { type: 'string' },
         'render-steps': { type: 'string' },
       },
     });
@@ -84,11 +71,9 @@ export const editCommand: CliCommand = {
       const row = V.data.slice(index * n, (index + 1) * n);
       return { direction: { dims: [1, ...V.dims.slice(1)], data: new Uint8Array(row.buffer) }, strength: num('strength', strengths[i])! };
     });
-    if (values.mode !== undefined && values.mode !== 'guidance' && values.mode !== 'move') throw new UsageError('--mode must be guidance or move');
     if (values.composition !== undefined && values.composition !== 'summed' && values.composition !== 'sequential') {
       throw new UsageError('--composition must be summed or sequential');
     }
-    const boost = values.boost === undefined ? undefined : values.boost === 'none' ? null : num('boost', values.boost);
     // --mask: the edit's region (every update of x_t weighted by it, so x_t outside stays put). Directions from a
     // `pullback basis --mask` folder already live in the region; this keeps the guidance's response there too.
     const region = await maskArgs(values);
@@ -100,18 +85,12 @@ export const editCommand: CliCommand = {
         ...source,
         ...time,
         edits,
-        mode: values.mode as 'guidance' | 'move' | undefined,
+        ...editParamArgs(values),
         composition: values.composition as 'summed' | 'sequential' | undefined,
-        guidanceSteps: int('guidance-steps', values['guidance-steps']),
-        scale: num('scale', values.scale),
-        delta: num('delta', values.delta),
-        alpha: num('alpha', values.alpha),
-        noiseSeed: int('noise-seed', values['noise-seed']),
-        ...(boost !== undefined ? { boostFraction: boost } : {}),
         ...(region ? { region, regionBlend: values['mask-blend'] ?? false } : {}),
         // Render schedule apart from the x_t path's --steps (the editor renders Apply with 100 whatever its steps).
         renderSteps: int('render-steps', values['render-steps']),
-        ...(values.provider ? { provider: values.provider as 'auto' } : {}),
+        ...providerArg(values.provider),
         ...textArgs(values),
       },
       { quiet: values.quiet },

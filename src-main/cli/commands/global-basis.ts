@@ -17,7 +17,8 @@ import { encodeNpy } from '../../core/tensor/npy';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
 import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { resolveModelDir } from '../default-model';
-import { COMMON_OPTIONS, int, num, readNpy, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { COMMON_OPTIONS, int, readNpy, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { BASIS_PARAM_OPTIONS, basisParamArgs, providerArg } from '../edit-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
 import { MASK_OPTIONS, maskArgs, maskMeta } from '../mask-args';
@@ -66,15 +67,11 @@ export const globalBasisCommand: CliCommand = {
         ...MASK_OPTIONS,
         xt: { type: 'string', multiple: true },
         seeds: { type: 'string' },
-        k: { type: 'string' },
+        ...BASIS_PARAM_OPTIONS,
         'k-global': { type: 'string' },
         space: { type: 'string' },
         mean: { type: 'string' },
         weighting: { type: 'string' },
-        method: { type: 'string' },
-        tol: { type: 'string' },
-        'basis-seed': { type: 'string' },
-        h: { type: 'string' },
       },
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
@@ -86,7 +83,6 @@ export const globalBasisCommand: CliCommand = {
     const space = oneOf('space', values.space, ['x', 'h'] as const) ?? 'x';
     const mean = oneOf('mean', values.mean, ['chordal', 'karcher'] as const) ?? 'chordal';
     const weighting = oneOf('weighting', values.weighting, ['uniform', 'sigma'] as const);
-    const method = oneOf('method', values.method, ['krylov', 'subspace'] as const);
     const time = timeArgs(values);
     const seeds = values.seeds !== undefined ? parseSeeds(values.seeds) : undefined;
     const xtFiles = values.xt ?? [];
@@ -102,17 +98,13 @@ export const globalBasisCommand: CliCommand = {
         modelDir: resolveModelDir(positionals, 'global-basis'),
         ...(seeds ? { seeds } : { xts }),
         ...time,
-        k,
+        ...basisParamArgs(values),
         kGlobal: int('k-global', values['k-global']) ?? k,
         space,
         mean,
         ...(weighting ? { weighting } : {}),
-        method,
-        tol: num('tol', values.tol),
-        basisSeed: int('basis-seed', values['basis-seed']),
-        h: values.h,
         ...(mask ? { mask } : {}),
-        ...(values.provider ? { provider: values.provider as 'auto' } : {}),
+        ...providerArg(values.provider),
         ...textArgs(values),
       },
       { quiet: values.quiet },
