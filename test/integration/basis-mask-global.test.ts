@@ -116,8 +116,9 @@ describe('masked basis and edit region jobs (ddpm_unet2d_op14, 3×16×16)', () =
     await expect(
       runJobInProcess('basis', { ...common, modelDir, seed: 5, mask: { weights: toPayload({ dims: [3, 16, 16], data: new Float32Array(768).fill(1) }) } }, { quiet: true }),
     ).rejects.toMatchObject({ code: 'invalid-argument' });
+    // Not an image: refused by the same check as an imported picture (PNG/JPEG/WebP only), before any decoder runs.
     await expect(runJobInProcess('basis', { ...common, modelDir, seed: 5, mask: { image: new Uint8Array([1, 2, 3]) } }, { quiet: true })).rejects.toMatchObject({
-      code: 'invalid-argument',
+      code: 'unsupported-image',
     });
     // The schema wants exactly one of image and weights.
     await expect(runJobInProcess('basis', { ...common, modelDir, seed: 5, mask: { image: png, weights: toPayload({ dims: [16, 16], data: w }) } }, { quiet: true })).rejects.toThrow(

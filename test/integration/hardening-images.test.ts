@@ -93,3 +93,25 @@ describe('invert decodes PNG, JPEG and WebP only', () => {
     expect(sniffImageFormat(new Uint8Array([0x89, 0x50]))).toBeNull();
   });
 });
+
+describe('mask images get the same checks as imported pictures', () => {
+  it('refuses a GIF, an SVG and a PNG declaring a huge size before decoding, and reads a PNG mask', async () => {
+    const { resolveMask } = await import('../../src-main/engine/jobs/support/mask');
+    const sharp = (await import('sharp')).default;
+    const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).gif().toBuffer();
+    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#fff"/></svg>');
+    for (const bytes of [new Uint8Array(gif), svg]) {
+      const err = await resolveMask({ image: bytes, invert: false }, [3, 8, 8]).catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('unsupported-image');
+    }
+    // A PNG whose header claims 100000 × 100000 pixels: refused from the header, nothing decoded.
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
+    const huge = Buffer.from(png);
+    huge.writeUInt32BE(100000, 16);
+    huge.writeUInt32BE(100000, 20);
+    const err = await resolveMask({ image: new Uint8Array(huge), invert: false }, [3, 8, 8]).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('image-too-large');
+    const ok = await resolveMask({ image: new Uint8Array(png), invert: false }, [3, 8, 8]);
+    expect(ok.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

@@ -17,7 +17,9 @@ import { ddimDenoise, ddimInvert, psnr } from '../../core/diffusion/inversion';
 import { sampleToImage, type RawImage } from '../../core/diffusion/image';
 import type { Tensor } from '../../core/tensor';
 import type { Float32TensorPayload } from '../../shared/api';
-import { IMAGE_FORMATS, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, importProblem } from '../../shared/image-limits';
+import { MAX_IMAGE_PIXELS } from '../../shared/image-limits';
+import { checkImage } from './support/image-check';
+export { ImageError } from './support/image-check';
 import { subProgress } from './support/progress';
 import { toPayload } from './support/wire-tensors';
 import { resolveTimestep, openModel } from './support/latent';
@@ -32,42 +34,6 @@ export interface InvertResult {
   psnr: number;
   poor: boolean;
   elapsedMs: number;
-}
-
-/** A picture the engine will not decode: its API code is the error's `code` (toApiError passes it through). */
-export class ImageError extends Error {
-  override readonly name = 'ImageError';
-  constructor(
-    readonly code: 'unsupported-image' | 'image-too-large',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * Refuse what the engine does not decode, from the bytes and the header only: over the byte cap, not PNG/JPEG/WebP
- * by its signature or by libvips' own reading of it, or declaring more than MAX_IMAGE_PIXELS.
- */
-async function checkImage(bytes: Uint8Array): Promise<void> {
-  const problem = importProblem(bytes);
-  if (problem) throw new ImageError(problem.code, problem.message);
-  // The header only (no pixels are decoded here), read without libvips' limit so the size check below can say how
-  // big the picture is instead of libvips' bare "exceeds pixel limit".
-  const meta = await sharp(bytes, { limitInputPixels: false })
-    .metadata()
-    .catch((err: unknown) => {
-      throw new InvalidArgumentError(`cannot decode the image: ${err instanceof Error ? err.message : String(err)}`);
-    });
-  // The signature matched, but libvips decides which loader runs: both must agree.
-  if (!(IMAGE_FORMATS as readonly string[]).includes(meta.format ?? '')) {
-    throw new ImageError('unsupported-image', `only PNG, JPEG and WebP pictures can be imported (this one reads as ${meta.format ?? 'unknown'})`);
-  }
-  const w = meta.width ?? 0;
-  const h = meta.height ?? 0;
-  if (w * h > MAX_IMAGE_PIXELS) {
-    throw new ImageError('image-too-large', `the picture is ${w} × ${h} pixels; at most ${MAX_IMAGE_SIDE} × ${MAX_IMAGE_SIDE} (${Math.round(MAX_IMAGE_PIXELS / 1e6)} megapixels) can be imported`);
-  }
 }
 
 /** Image file bytes → one sample [1, C, H, W] in [−1, 1]. Throws ImageError or InvalidArgumentError. */

@@ -4,6 +4,8 @@
  * the resampling onto the latent grid is core's resizeMaskCover, so image and float masks go through one path.
  */
 import sharp, { type OutputInfo } from 'sharp';
+import { MAX_IMAGE_PIXELS } from '../../../shared/image-limits';
+import { checkImage } from './image-check';
 import { InvalidArgumentError } from '../../../core/diffusion/errors';
 import { expandMask, latentMask, MaskError, resizeMaskCover, type LatentMask } from '../../../core/geometry/mask';
 import { tensorSha256 } from '../../../core/tensor/hash';
@@ -25,9 +27,11 @@ export interface ResolvedMask {
 
 /** Grey levels of an image file in [0, 1]: EXIF orientation applied, alpha flattened onto black (unselected). */
 async function decodeMaskImage(bytes: Uint8Array): Promise<{ height: number; width: number; weights: Float32Array }> {
+  // The same checks as an imported picture: PNG/JPEG/WebP only, byte and pixel caps, before any pixel is decoded.
+  await checkImage(bytes);
   let out: { data: Buffer; info: OutputInfo };
   try {
-    out = await sharp(bytes, { failOn: 'error' }).rotate().flatten({ background: '#000000' }).greyscale().raw().toBuffer({ resolveWithObject: true });
+    out = await sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS }).rotate().flatten({ background: '#000000' }).greyscale().raw().toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new InvalidArgumentError(`cannot decode the mask image: ${err instanceof Error ? err.message : String(err)}`);
   }
