@@ -8,9 +8,9 @@
 import { parentPort } from 'node:worker_threads';
 import { ENGINE_JOBS } from '../jobs';
 import type { JobContext } from '../jobs';
-import { JOBS } from '../../shared/api';
+import { JOBS, type Provider } from '../../shared/api';
 import { EngineResources } from './resources';
-import { availableProvidersHere } from './model-cache';
+import { probeProvidersHere } from './model-cache';
 import { toApiError } from '../errors';
 import type { HostToWorker, WorkerToHost } from '../messages';
 import { computeLane, jobScope, onLaneStateChange } from './scheduling';
@@ -87,4 +87,7 @@ onLaneStateChange((jobId, state) => {
 });
 
 // Providers are probed here so the main thread never loads onnxruntime-node itself.
-post({ type: 'ready', providers: availableProvidersHere() });
+// Only providers that really run here are offered (a CUDA or WebGPU build without its runtime is dropped quietly).
+void probeProvidersHere()
+  .catch((): Provider[] => ['cpu'])
+  .then((providers) => post({ type: 'ready', providers }));
