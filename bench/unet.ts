@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- unet [model-dir] [--threads 2] [--runs 10]`: ms per full U-Net forward (ε) with
- * onnxruntime-node on CPU at batch 1 and 8 — the model card's speed row, and the unit every job's cost is made of.
+ * onnxruntime-node on CPU at batch 1, 2, 4 and 8 — the model card's speed row, the unit every job's cost is made of, and
+ * whether batching (± previews together, ε(x) with ε(x + δv)) pays per image on this CPU.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ export async function main(args: string[]): Promise<void> {
     executionProviders: ['cpu'],
   });
   const rows: string[] = [];
-  for (const batch of [1, 8]) {
+  for (const batch of [1, 2, 4, 8]) {
     const x = new Float32Array(batch * c * h * w);
     for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 12.9898) * 0.8;
     const feeds = {
