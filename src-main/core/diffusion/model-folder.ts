@@ -179,11 +179,25 @@ export function checkUnetSignature(
     );
   }
   if (outputs.length < 1) throw new ModelFolderError('bad-onnx', file, 'graph has no outputs');
+  return unetSignature(file, [C, H, W], timestep, inputs, outputs);
+}
+
+/**
+ * The U-Net's signature from its checked parts (diffusers' input names `sample` and `timestep`; the first output is
+ * ε or v), for unconditional and text-conditioned folders alike.
+ */
+export function unetSignature(
+  file: string,
+  sampleDims: [number, number, number],
+  timestep: OnnxValueInfo,
+  inputs: OnnxValueInfo[],
+  outputs: OnnxValueInfo[],
+): Omit<UnetSignature, 'weightsBytes' | 'externalData'> {
   const tdim = timestep.dims[0];
   return {
     file,
     sampleInput: 'sample',
-    sampleDims: [C, H, W],
+    sampleDims,
     timestepInput: 'timestep',
     timestepType: timestep.elemType as TimestepElemType,
     timestepRank: timestep.dims.length as 0 | 1,

@@ -35,7 +35,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelFolderError } from './errors';
 import { alphasCumprod, parseSchedulerConfig } from './scheduler';
 import { readOnnxSignature, OnnxParseError, type OnnxElemType, type OnnxSignature, type OnnxValueInfo } from './onnx-signature';
-import { MAX_CONFIG_BYTES, MAX_ONNX_BYTES, MAX_SAMPLE_SIDE, folderError, type ModelFolder, type TimestepElemType, type UnetSignature } from './model-folder';
+import { MAX_CONFIG_BYTES, MAX_ONNX_BYTES, MAX_SAMPLE_SIDE, folderError, unetSignature, type ModelFolder, type UnetSignature } from './model-folder';
 import { FileAccessError, isInside, readRegularFile, statRegularFile } from '../fs/regular-file';
 
 export type TextPipelineLayout = 'diffusers-onnx' | 'optimum';
@@ -332,20 +332,8 @@ export function checkTextUnet(
   if (H > MAX_SAMPLE_SIDE || W > MAX_SAMPLE_SIDE) {
     throw new ModelFolderError('unsupported-model', file, `the latent is ${H}×${W} (from ${sizeSource === 'onnx' ? 'the graph' : 'unet/config.json "sample_size"'}); at most ${MAX_SAMPLE_SIDE} per side is supported`);
   }
-  const tdim = timestep.dims[0];
   return {
-    unet: {
-      file,
-      sampleInput: 'sample',
-      sampleDims: [C, H, W],
-      timestepInput: 'timestep',
-      timestepType: timestep.elemType as TimestepElemType,
-      timestepRank: timestep.dims.length as 0 | 1,
-      timestepPerItem: timestep.dims.length === 1 && !(typeof tdim === 'number' && tdim === 1),
-      outputName: outputs[0].name,
-      inputs,
-      outputs,
-    },
+    unet: unetSignature(file, [C, H, W], timestep, inputs, outputs),
     condition: ehs,
     dtype,
     sizeSource,
