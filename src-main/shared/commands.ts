@@ -51,6 +51,8 @@ const TABLE = [
   { command: 'saveAs', label: 'Save as…', help: 'Save project as…', keys: [{ key: 's', shift: true, ...MOD }], menu: { name: 'File', group: 1 } },
   { command: 'import', label: 'Import image…', keys: [{ key: 'i', ...MOD }], menu: { name: 'File', group: 2 } },
   { command: 'export', label: 'Export PNG with recipe…', help: 'Export PNG with recipe', keys: [{ key: 'e', ...MOD }], menu: { name: 'File', group: 2 } },
+  // A dialog: the scale (1×, 2×, 4×) and the filter (nearest or smooth); the plain export above stays one keystroke.
+  { command: 'exportScaled', label: 'Export PNG scaled…', help: 'Export PNG at 1×, 2× or 4× (nearest or smooth)', keys: [], menu: { name: 'File', group: 2 } },
   { command: 'openModel', label: 'Open model folder…', keys: [], menu: { name: 'File', group: 3, only: 'native' } },
   { command: 'undo', label: 'Undo', keys: [{ key: 'z', ...MOD }], menu: { name: 'Edit', group: 0 } },
   {

@@ -101,6 +101,7 @@ describe('page menu', () => {
       ['', false, undefined],
       ['Import image…', false, 'menu-import'],
       ['Export PNG with recipe…', true, 'menu-export'],
+      ['Export PNG scaled…', true, 'menu-export-scaled'],
     ]);
     expect(items(menus, 'Help').map((i) => i.testid)).toEqual(['menu-help-shortcuts']);
     items(menus, 'File')[2].run!();

@@ -100,7 +100,7 @@ describe('the table', () => {
   it('lists every command once, and no binding twice on a platform', () => {
     expect(new Set(EDITOR_COMMANDS).size).toBe(COMMANDS.length);
     expect([...EDITOR_COMMANDS].sort()).toEqual(
-      ['new', 'open', 'openRecent', 'save', 'saveAs', 'import', 'export', 'undo', 'redo', 'apply', 'computeBasis', 'randomSeed', 'compare', 'zoomIn', 'zoomOut', 'zoomFit', 'zoomActual', 'help', 'openModel'].sort(),
+      ['new', 'open', 'openRecent', 'save', 'saveAs', 'import', 'export', 'exportScaled', 'undo', 'redo', 'apply', 'computeBasis', 'randomSeed', 'compare', 'zoomIn', 'zoomOut', 'zoomFit', 'zoomActual', 'help', 'openModel'].sort(),
     );
     for (const mac of [false, true]) {
       const bound = COMMANDS.flatMap((s) => s.keys.filter((b) => !(mac && b.offMac)).map((b) => `${b.mod ? 'mod+' : ''}${b.shift ? 'shift+' : ''}${b.mod ? b.key.toLowerCase() : b.key}`));
@@ -128,6 +128,7 @@ describe('the table', () => {
           [
             ['Import Image…', 'CmdOrCtrl+I'],
             ['Export PNG with Recipe…', 'CmdOrCtrl+E'],
+            ['Export PNG Scaled…', undefined],
           ],
           [['Open Model Folder…', undefined]],
         ],
@@ -164,7 +165,7 @@ describe('the table', () => {
   it('gives the page menu the items and key labels it had (no native-only items)', () => {
     const page = menuLayout('page').map((m) => [m.name, m.groups.map((g) => g.map((s) => `${s.label} ${shortcutLabel(s.command, false)}`))]);
     expect(page).toEqual([
-      ['File', [['New from seed Ctrl+N', 'Open project… Ctrl+O'], ['Save Ctrl+S', 'Save as… Shift+Ctrl+S'], ['Import image… Ctrl+I', 'Export PNG with recipe… Ctrl+E']]],
+      ['File', [['New from seed Ctrl+N', 'Open project… Ctrl+O'], ['Save Ctrl+S', 'Save as… Shift+Ctrl+S'], ['Import image… Ctrl+I', 'Export PNG with recipe… Ctrl+E', 'Export PNG scaled… undefined']]],
       ['Edit', [['Undo Ctrl+Z', 'Redo Shift+Ctrl+Z'], ['Apply edits Ctrl+Enter', 'Compute directions B']]],
       ['View', [['Compare with source C', 'Zoom in +', 'Zoom out −', 'Fit to window 0', 'Actual pixels 1']]],
       ['Help', [['Keyboard shortcuts and help ?']]],

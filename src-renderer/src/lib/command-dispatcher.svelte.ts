@@ -6,6 +6,8 @@
 import type { KeyLike } from '../../../src-main/shared/commands';
 import type { ProjectEntry } from '../../../src-main/shared/project-api';
 import { commandFor, type Command } from './shortcuts';
+import { scalePng, scaledName, type PngCodec } from './export-png';
+import { ExportSettings } from './state/export-settings.svelte';
 import type { EditorState } from './state/editor.svelte';
 
 /** The canvas's own view commands (ImageView). */
@@ -22,6 +24,11 @@ export interface ShellControls {
   pickImage(): void;
   /** Hand a file (an exported PNG) to the browser's downloads. */
   download(file: { name: string; bytes: Uint8Array }): void;
+  /**
+   * How the scaled export decodes and encodes PNGs: the page passes canvas-codec.ts (it needs the DOM, so this file
+   * cannot import it); tests pass their own, and tests that never export may leave it out.
+   */
+  codec?: PngCodec;
 }
 
 /** Web mode's project dialog (Electron uses native dialogs). */
@@ -48,6 +55,9 @@ export class CommandDispatcher {
   readonly #shell: ShellControls;
   #dialog = $state.raw<ProjectDialogState | null>(null);
   #help = $state(false);
+  #exportOpen = $state(false);
+  /** The scaled export dialog's choices. */
+  readonly exportSettings = new ExportSettings();
   #recent = $state.raw<ProjectEntry[]>([]);
   #electron = $derived.by(() => this.#ed.info?.mode === 'electron');
 
@@ -72,6 +82,29 @@ export class CommandDispatcher {
   }
   closeHelp(): void {
     this.#help = false;
+  }
+  /** The scaled export dialog is open. */
+  get exportOpen(): boolean {
+    return this.#exportOpen;
+  }
+  closeExport(): void {
+    this.#exportOpen = false;
+  }
+
+  /** The export dialog's Export: the shown PNG at the chosen scale and filter, recipe chunks kept. */
+  async exportScaled(): Promise<void> {
+    this.#exportOpen = false;
+    const ed = this.#ed;
+    const file = ed.exportPng();
+    if (!file) return ed.notices.notify('warning', 'Nothing to export yet.');
+    const { scale, filter } = this.exportSettings;
+    try {
+      if (!this.#shell.codec) throw new Error('this page has no PNG codec for scaled export');
+      const bytes = await scalePng(file.bytes, scale, filter, this.#shell.codec);
+      this.#shell.download({ name: scaledName(file.name, scale), bytes });
+    } catch (err) {
+      ed.notices.fail(err, `Exporting at ${scale}×`);
+    }
   }
 
   async refreshRecent(): Promise<void> {
@@ -118,6 +151,10 @@ export class CommandDispatcher {
         if (!file) return ed.notices.notify('warning', 'Nothing to export yet.');
         return this.#shell.download(file);
       }
+      case 'exportScaled':
+        if (!ed.shownImage) return ed.notices.notify('warning', 'Nothing to export yet.');
+        this.#exportOpen = true;
+        return;
       case 'undo':
         return ed.undo();
       case 'redo':
@@ -146,7 +183,7 @@ export class CommandDispatcher {
 
   /** The page's key handler: shortcuts run their command unless a dialog is open (`?` also closes Help). */
   onKey(e: KeyLike & { preventDefault(): void }): void {
-    if (this.#dialog) return;
+    if (this.#dialog || this.#exportOpen) return;
     if (this.#help) {
       if (commandFor(e) === 'help') {
         e.preventDefault();

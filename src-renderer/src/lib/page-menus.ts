@@ -45,6 +45,7 @@ export function pageMenus(ed: EditorState, recent: ProjectEntry[], actions: Page
     save: !hasSource,
     saveAs: !hasSource,
     export: !ed.shownImage,
+    exportScaled: !ed.shownImage,
     undo: !history.canUndo,
     redo: !history.canRedo,
     apply: !hasSource,

@@ -4,6 +4,10 @@
  */
 import type { ProviderPreference } from '../../../../src-main/shared/api';
 import type { JobsState } from './jobs.svelte';
+import { toShownError, type ShownError } from '../errors';
+
+/** What the Model box shows: nothing asked yet, a folder being opened, one open, or the last open failed. */
+export type ModelStatus = 'none' | 'loading' | 'ready' | 'error';
 
 export interface ModelRef {
   name: string;
@@ -44,6 +48,12 @@ export class ModelChoice {
   #fallbackReason = $state('');
   #trainTimesteps = $state(1000);
   #textConditioned = $state(false);
+  /** The folder being opened (model.info can take seconds: the engine reads and checks the ONNX files). */
+  #opening = $state<{ dir: string; name: string } | null>(null);
+  /** Why the last open failed (cleared by the next successful one). */
+  #failure = $state.raw<{ dir: string; error: ShownError } | null>(null);
+  /** Counts opens, so only the latest one's end clears the loading state. */
+  #openSeq = 0;
 
   /** `bundled`: the models shipped with the app (never listed as recent). */
   constructor(jobs: JobsState, bundled: () => readonly ModelRef[]) {
@@ -88,12 +98,39 @@ export class ModelChoice {
     return this.#textConditioned;
   }
 
+  /** 'loading' while a folder opens, 'error' when the last open failed, else 'ready' with a model, 'none' without. */
+  get status(): ModelStatus {
+    if (this.#opening) return 'loading';
+    if (this.#failure) return 'error';
+    return this.#dir ? 'ready' : 'none';
+  }
+  /** The name of the folder being opened ('' when none is). */
+  get openingName(): string {
+    return this.#opening?.name ?? '';
+  }
+  /** The last failed open: the folder and the shown error (null after a success). */
+  get failure(): { dir: string; error: ShownError } | null {
+    return this.#failure;
+  }
+
   /**
    * Open the model folder (the engine checks it). Resolves whether it replaced another model; rejects with the
    * engine's typed error when the folder is not a usable model.
    */
   async open(dir: string, name?: string): Promise<{ changed: boolean }> {
-    const info = await this.#jobs.run('model.info', { modelDir: dir }, `Open model ${name ?? dir.split(/[\\/]/).pop()}`);
+    const shown = name ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
+    const seq = ++this.#openSeq;
+    this.#opening = { dir, name: shown };
+    let info;
+    try {
+      info = await this.#jobs.run('model.info', { modelDir: dir }, `Open model ${shown}`);
+    } catch (err) {
+      if (seq === this.#openSeq) this.#failure = { dir, error: toShownError(err) };
+      throw err;
+    } finally {
+      if (seq === this.#openSeq) this.#opening = null;
+    }
+    if (seq === this.#openSeq) this.#failure = null;
     const changed = this.#dir !== '' && this.#dir !== info.dir;
     this.#dir = info.dir;
     this.#name = name ?? info.name;
