@@ -18,6 +18,7 @@ export type AnalysisSampleInput = z.input<typeof AnalysisSampleInputSchema>;
 
 export const MAX_ANALYSIS_SAMPLES = 64;
 export const MAX_ANALYSIS_TIMESTEPS = 50;
+export const MAX_ANALYSIS_PROMPTS = 16;
 
 export const AnalyzeInputSchema = BasisParamsSchema.extend({
   modelDir,
@@ -30,8 +31,20 @@ export const AnalyzeInputSchema = BasisParamsSchema.extend({
   steps: z.number().int().min(1).max(1000).default(100),
   /** Start each sample's Krylov iteration at t from its basis at the next larger t (krylov only). */
   warmStart: z.boolean().default(true),
+  /**
+   * Text models: analyse every input at each prompt; the samples are then inputs × prompts, input-major (sample =
+   * input · P + prompt). Each (input, prompt) has its own DDIM path (at the prompt, with negativePrompt and
+   * guidanceScale) and J at the prompt. Without it a text model is analysed at the empty prompt. The limits are
+   * api.ts textParams' (not imported: api.ts imports this file).
+   */
+  prompts: z.array(z.string().max(20_000)).min(1).max(MAX_ANALYSIS_PROMPTS).optional(),
+  negativePrompt: z.string().max(20_000).optional(),
+  guidanceScale: z.number().min(0).max(100).optional(),
 }).superRefine((v, ctx) => {
   if ((v.t === undefined) === (v.timesteps === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of t, timesteps' });
+  if (v.samples.length * (v.prompts?.length ?? 1) > MAX_ANALYSIS_SAMPLES) {
+    ctx.addIssue({ code: 'custom', message: `inputs × prompts must be at most ${MAX_ANALYSIS_SAMPLES} samples, got ${v.samples.length} × ${v.prompts?.length ?? 1}` });
+  }
   if (v.warmStart && v.method === 'subspace') ctx.addIssue({ code: 'custom', message: 'warm starts need method krylov (set warmStart false for subspace)' });
 });
 
@@ -75,6 +88,14 @@ export const TimestepSimilaritySchema = z.object({
   maxAngle: z.number(),
 });
 
+export const PromptSimilaritySchema = z.object({ promptA: z.number().int(), promptB: z.number().int(), cosine: z.number() });
+export const PromptCorrelationSchema = z.object({
+  timestep: z.number().int(),
+  space: spaceSchema,
+  pairs: z.number().int(),
+  pearson: z.number().nullable(),
+});
+
 export const AnalysisResultSchema = z.object({
   format: z.literal('pullback-geometry-analysis'),
   version: z.literal(1),
@@ -94,14 +115,24 @@ export const AnalysisResultSchema = z.object({
           z.object({ kind: z.literal('image'), file: z.string() }),
         ]),
         prompt: z.string().optional(),
+        /** With prompts: the input position and the prompt's index in `prompts` (sample = input · P + promptIndex). */
+        input: z.number().int().optional(),
+        promptIndex: z.number().int().optional(),
       }),
     ),
     h: z.string().optional(),
     basisSeed: z.number().int().optional(),
+    prompts: z.array(z.string()).optional(),
+    negativePrompt: z.string().optional(),
+    guidanceScale: z.number().optional(),
   }),
   bases: z.array(BasisRecordSchema),
   sampleSimilarities: z.array(SampleSimilaritySchema),
   timestepSimilarities: z.array(TimestepSimilaritySchema),
+  /** ≥ 2 prompts: cosine of the flattened text embeddings of prompts a < b (core/geometry/analysis/prompts.ts). */
+  promptSimilarities: z.array(PromptSimilaritySchema).optional(),
+  /** ≥ 2 prompts: per timestep and space, Pearson r(embedding cosine, geodesic) over same-input pairs; null = undefined. */
+  promptCorrelations: z.array(PromptCorrelationSchema).optional(),
 });
 export type AnalysisResultPayload = z.infer<typeof AnalysisResultSchema>;
 
@@ -139,5 +170,7 @@ export const AnalysisPartialSchema = z.object({
   record: BasisRecordSchema,
   sampleSimilarities: z.array(SampleSimilaritySchema),
   timestepSimilarities: z.array(TimestepSimilaritySchema),
+  /** ≥ 2 prompts: the prompts' embedding cosines (fixed for the run), so a client can correlate from the partials. */
+  promptSimilarities: z.array(PromptSimilaritySchema).optional(),
 });
 export type AnalysisPartial = z.infer<typeof AnalysisPartialSchema>;

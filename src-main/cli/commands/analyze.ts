@@ -1,12 +1,15 @@
 /**
  * `pullback analyze [model-dir] (--seeds 0,1,2 | --xt a.npy [--xt b.npy …]) (--t 0.2,0.6,1.0 | --timesteps 200,600)
- * --k K [--tol E] [--method krylov|subspace] [--steps N] [--no-warm-start] [--compare other/analysis.json] --out DIR`
+ * --k K [--tol E] [--method krylov|subspace] [--steps N] [--no-warm-start] [--prompt TEXT …] [--negative-prompt TEXT]
+ * [--guidance-scale G] [--compare other/analysis.json] --out DIR`
  *
  * Runs the `analyze` job in this process and writes DIR/spectrum.csv, frequency.csv, similarity.csv,
  * similarity_t.csv, analysis.json, report.html and plots/*.svg + plots/*.png. `sample` in every file is the 0-based
  * position of the input in the order given; `timestep` the exact value fed to the U-Net. With --xt, the given x_t
  * is used as is at every timestep (the authors' fixed-x_t setting); with --seeds, each seed's x_t at that t.
  * --compare adds an across-models report (DIR/compare/) overlaying another analysis.json with the same settings.
+ * --prompt (text models; repeatable): every input at every prompt, samples input-major (sample = input · P + prompt),
+ * plus prompt_similarity.csv, prompt_correlation.csv and plots/prompt-correlation.svg when there are ≥ 2 prompts.
  * A cancelled or crashed run resumes from the basis cache when run again with the same arguments.
  */
 import { readFile } from 'node:fs/promises';
@@ -19,7 +22,7 @@ import { writeAnalysisOutputs } from '../../core/geometry/analysis/write-outputs
 import { AnalysisResultSchema, type AnalysisSampleInput } from '../../shared/analysis-api';
 import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
 import { resolveModelDir } from '../default-model';
-import { int, num, readNpy, writeJsonLine } from '../pullback-args';
+import { int, num, readNpy, textArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
 
@@ -50,7 +53,7 @@ async function readComparison(file: string): Promise<AnalysisResult> {
 export const analyzeCommand: CliCommand = {
   name: 'analyze',
   summary:
-    'analyze [model-dir] (--seeds 0,1,2 | --xt a.npy [--xt b.npy …]) (--t 0.2,0.6,1.0 | --timesteps 200,600) --k K [--tol E] [--method krylov|subspace] [--steps N] [--no-warm-start] [--compare analysis.json] --out DIR' +
+    'analyze [model-dir] (--seeds 0,1,2 | --xt a.npy [--xt b.npy …]) (--t 0.2,0.6,1.0 | --timesteps 200,600) --k K [--tol E] [--method krylov|subspace] [--steps N] [--no-warm-start] [--prompt TEXT …] [--negative-prompt TEXT] [--guidance-scale G] [--compare analysis.json] --out DIR' +
     '  geometry analyses: spectrum, frequency, similarity CSVs, plots, report.html',
   async run(args) {
     const { positionals, values } = parseArgs({
@@ -69,6 +72,9 @@ export const analyzeCommand: CliCommand = {
         h: { type: 'string' },
         'no-warm-start': { type: 'boolean' },
         compare: { type: 'string' },
+        prompt: { type: 'string', multiple: true },
+        'negative-prompt': { type: 'string' },
+        'guidance-scale': { type: 'string' },
         provider: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
@@ -107,6 +113,9 @@ export const analyzeCommand: CliCommand = {
         h: values.h,
         // Warm starts are a Krylov feature: subspace runs without them unless asked (and then the job says no).
         warmStart: !values['no-warm-start'] && method !== 'subspace',
+        // An unconditional model refuses these in the job (invalid-argument), as generate, sample and basis do.
+        ...(values.prompt ? { prompts: values.prompt } : {}),
+        ...textArgs({ 'negative-prompt': values['negative-prompt'], 'guidance-scale': values['guidance-scale'] }),
         ...(values.provider ? { provider: values.provider as 'auto' } : {}),
       },
       { quiet: values.quiet },

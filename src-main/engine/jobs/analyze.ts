@@ -4,6 +4,11 @@
  * computed, warm-started (krylov) from the same sample's basis at the next larger timestep. Each finished basis is
  * reduced at once (σ, radial spectra, distances to every basis already in) and streamed as a progress partial.
  *
+ * Prompts (text models): with P prompts the samples are inputs × prompts, input-major (sample = input · P + prompt).
+ * Each (input, prompt) walks its own DDIM path (the path's ε is guided at that prompt) and J is taken at that prompt's
+ * embedding, so every basis is the `basis` job's cache entry for the same seed, prompt and timestep. The prompts'
+ * flattened embeddings go to the accumulator, which correlates their cosines with the tangent-space distances.
+ *
  * Resuming: every basis goes through the on-disk cache with a key that includes its warm-start rows' hash, and a
  * warm start is itself a cached basis, so running the same request again after a cancel or a crash loads what was
  * finished (reported as cache hits) and computes only the rest; the result is the same either way.
@@ -18,7 +23,7 @@ import type { Tensor } from '../../core/tensor';
 import { throwIfCancelled } from '../../core/progress';
 import { modelContentHash } from '../worker/model-hash';
 import { defaultTol, localBasis } from './support/local-basis';
-import { openModel, xtAtTimesteps } from './support/latent';
+import { conditioning, xtAtTimesteps, type Conditioning } from './support/latent';
 import { subProgress } from './support/progress';
 import { toPayload } from './support/wire-tensors';
 import { asUserError } from './support/user-errors';
@@ -32,6 +37,12 @@ function describeSample(s: AnalysisSampleInput): AnalysisSample {
   return { label: s.label, source: { kind: 'image', file: s.label } };
 }
 
+/** A label that tells the prompt apart in tables and plots; the full text is in the sample's `prompt`. */
+function promptLabel(label: string, prompt: string, index: number): string {
+  const short = prompt.length > 40 ? `${prompt.slice(0, 39)}…` : prompt;
+  return `${label} · p${index} "${short}"`;
+}
+
 function sourceOf(s: AnalysisSampleInput, steps: number) {
   if (s.kind === 'seed') return { seed: s.seed, steps };
   if (s.kind === 'xt') return { xt: s.xt, steps };
@@ -43,7 +54,23 @@ const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a
 export const analyzeJob: EngineJob<'analyze'> = {
   name: 'analyze',
   async run(input, ctx) {
-    const { model, predictor, start } = await openModel(input, ctx);
+    ctx.onProgress({ fraction: 0, message: 'loading model' });
+    const loaded = await ctx.loadModel(input.modelDir, input.provider);
+    const model = loaded.model;
+    const start = performance.now();
+    const prompts = input.prompts;
+    const text = { negativePrompt: input.negativePrompt, guidanceScale: input.guidanceScale };
+    // One conditioning per prompt (an unconditional model refuses prompts here, with conditioning's invalid-argument
+    // error); without prompts, the job's text parameters as every other job applies them (a text model: the empty prompt).
+    const conds: Conditioning[] = [];
+    for (const prompt of prompts ?? [undefined]) {
+      const c = await conditioning(loaded, { ...(prompt !== undefined ? { prompt } : {}), ...text }, ctx.signal);
+      if (c.prompt?.truncated) {
+        ctx.onProgress({ fraction: 0, message: `prompt "${c.prompt.prompt.slice(0, 40)}" truncated: ${c.prompt.tokens} tokens, the text encoder reads the first ${c.prompt.maxTokens}` });
+      }
+      conds.push(c);
+    }
+    const P = conds.length;
     const T = model.scheduler.numTrainTimesteps;
     const requested = input.timesteps ?? input.t!.map((f) => snapToSchedule(f, input.steps, T));
     for (const t of requested) if (t >= T) throw new InvalidArgumentError(`timestep ${t} is outside [0, ${T})`);
@@ -58,14 +85,21 @@ export const analyzeJob: EngineJob<'analyze'> = {
         tol,
         steps: input.steps,
         timesteps,
-        samples: input.samples.map(describeSample),
+        samples: prompts
+          ? input.samples.flatMap((s, i) => {
+              const d = describeSample(s);
+              return prompts.map((prompt, p) => ({ ...d, label: promptLabel(d.label, prompt, p), prompt, input: i, promptIndex: p }));
+            })
+          : input.samples.map(describeSample),
         h: input.h,
         basisSeed: input.basisSeed,
-      });
+        ...(prompts ? { prompts: [...prompts], negativePrompt: conds[0].prompt?.negativePrompt ?? '', guidanceScale: conds[0].prompt?.guidanceScale } : {}),
+      }, prompts ? { promptEmbeddings: conds.map((c) => c.condition!.embedding.data) } : {});
     } catch (err) {
       throw asUserError(err);
     }
-    const total = input.samples.length * timesteps.length;
+    const sampleCount = input.samples.length * P;
+    const total = sampleCount * timesteps.length;
     // Each basis is one unit of progress; the x_t path of a sample shares its first unit.
     const unit = 1 / total;
     let done = 0;
@@ -75,11 +109,14 @@ export const analyzeJob: EngineJob<'analyze'> = {
     let cacheHits = 0;
     let computedProducts = 0;
     const descending = [...timesteps].reverse();
-    for (const [s, sample] of input.samples.entries()) {
+    for (let s = 0; s < sampleCount; s++) {
       throwIfCancelled(ctx.signal);
+      // input-major: sample s is input ⌊s / P⌋ at prompt s mod P
+      const sample = input.samples[Math.floor(s / P)];
+      const cond = conds[s % P];
       const base = done * unit;
-      const xts = await xtAtTimesteps(sourceOf(sample, input.steps), model, predictor, descending, ctx.signal, (p) =>
-        ctx.onProgress({ fraction: base + unit * 0.1 * p.fraction, message: `sample ${s + 1}/${input.samples.length}: ${p.message}` }),
+      const xts = await xtAtTimesteps(sourceOf(sample, input.steps), model, cond.predictor, descending, ctx.signal, (p) =>
+        ctx.onProgress({ fraction: base + unit * 0.1 * p.fraction, message: `sample ${s + 1}/${sampleCount}: ${p.message}` }),
       );
       let previous: Tensor | undefined;
       for (const timestep of descending) {
@@ -97,6 +134,7 @@ export const analyzeJob: EngineJob<'analyze'> = {
             from + (timestep === descending[0] ? unit * 0.1 : 0),
             from + unit,
           ),
+          cond.condition,
         );
         hTensor = r.stats.hTensor;
         const products = r.basis.jacobianProducts.total;
@@ -105,7 +143,14 @@ export const analyzeJob: EngineJob<'analyze'> = {
         else computedProducts += products;
         const added = acc.add(s, timestep, { ...r.basis, cacheHit: r.stats.cacheHit, warmStarted: Boolean(warmStart), cacheId: r.stats.cacheId });
         done++;
-        const partial: AnalysisPartial = { kind: 'analysis-basis', done, total, settings: acc.settings, ...added };
+        const partial: AnalysisPartial = {
+          kind: 'analysis-basis',
+          done,
+          total,
+          settings: acc.settings,
+          ...added,
+          ...(acc.promptSimilarities ? { promptSimilarities: acc.promptSimilarities } : {}),
+        };
         ctx.onProgress({ fraction: done * unit, message: `basis ${done}/${total} ${r.stats.cacheHit ? 'loaded from cache' : 'computed'}`, partial });
         previous = r.basis.V;
       }

@@ -14,6 +14,7 @@ import { ANALYSIS_FORMAT, normaliseSettings } from './result';
 import type { AnalysisResult, AnalysisSettings, BasisRecord, FinishedBasis } from './result';
 import { SUBSPACE_SPACES, sampleSimilarity, timestepSimilarity } from './similarity';
 import type { SampleSimilarity, SubspaceSpace, TimestepSimilarity } from './similarity';
+import { promptCorrelations, promptSimilarities, type PromptSimilarity } from './prompts';
 
 /** What one `add` contributed: the new record and the similarities it completed (canonical order). */
 export interface AddedBasis {
@@ -76,9 +77,22 @@ export class AnalysisAccumulator {
   private readonly held = new Map<string, { sample: number; timestep: number; subspaces: Subspaces }>();
   private readonly sampleSims: SampleSimilarity[] = [];
   private readonly timestepSims: TimestepSimilarity[] = [];
+  /** With ≥ 2 prompts: their embeddings' cosines, fixed before any basis arrives. */
+  readonly promptSimilarities?: PromptSimilarity[];
 
-  constructor(settings: AnalysisSettings) {
+  /**
+   * `promptEmbeddings`: with settings.prompts, each prompt's text embedding flattened (the engine's
+   * last_hidden_state, [L·D]), in the prompts' order; only their pairwise cosines are kept.
+   */
+  constructor(settings: AnalysisSettings, options: { promptEmbeddings?: readonly ArrayLike<number>[] } = {}) {
     this.settings = normaliseSettings(settings);
+    const P = this.settings.prompts?.length ?? 0;
+    if (options.promptEmbeddings) {
+      if (options.promptEmbeddings.length !== P) {
+        throw new GeometryError('bad-option', `${options.promptEmbeddings.length} prompt embeddings for ${P} prompts`);
+      }
+      if (P >= 2) this.promptSimilarities = promptSimilarities(options.promptEmbeddings);
+    }
   }
 
   private static key(sample: number, timestep: number): string {
@@ -141,7 +155,7 @@ export class AnalysisAccumulator {
 
   /** A snapshot in canonical order; safe to serialise or hand to csv/plots/report while more bases arrive. */
   result(): AnalysisResult {
-    return {
+    const result: AnalysisResult = {
       format: ANALYSIS_FORMAT,
       version: 1,
       settings: structuredClone(this.settings),
@@ -149,5 +163,10 @@ export class AnalysisAccumulator {
       sampleSimilarities: this.sampleSims.map((s) => ({ ...s })).sort(compareSampleSimilarities),
       timestepSimilarities: this.timestepSims.map((s) => ({ ...s })).sort(compareTimestepSimilarities),
     };
+    if (!this.promptSimilarities) return result;
+    result.promptSimilarities = this.promptSimilarities.map((p) => ({ ...p }));
+    // Recomputed from the pairs present, so a partial result's correlations cover the bases finished so far.
+    result.promptCorrelations = promptCorrelations(result);
+    return result;
   }
 }

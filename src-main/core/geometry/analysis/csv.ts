@@ -1,7 +1,8 @@
 /**
  * CSV tables of an analysis, for scripts that re-plot or test the numbers. `sample` is the 0-based input
  * position, `timestep` the exact integer fed to the U-Net; rows follow the result's canonical order. Every row
- * ends in "\n", with no quoting (all fields are numbers or x/h).
+ * ends in "\n", with no quoting (all fields are numbers or x/h; prompts are indices into analysis.json's
+ * settings.prompts, whose text may hold commas).
  */
 import type { AnalysisResult } from './result';
 
@@ -63,12 +64,34 @@ export function similarityTimestepCsv(result: AnalysisResult): string {
   );
 }
 
-/** The four tables by file name. */
+export const PROMPT_SIMILARITY_HEADER = ['prompt_a', 'prompt_b', 'embedding_cosine'] as const;
+export const PROMPT_CORRELATION_HEADER = ['timestep', 'space', 'pairs', 'pearson'] as const;
+
+/** prompt_similarity.csv: cosine of the flattened text embeddings of prompts a < b (indices into settings.prompts). */
+export function promptSimilarityCsv(result: AnalysisResult): string {
+  return table(PROMPT_SIMILARITY_HEADER, (result.promptSimilarities ?? []).map((p) => [p.promptA, p.promptB, formatFloat32(p.cosine)]));
+}
+
+/**
+ * prompt_correlation.csv: per timestep and space, Pearson r between embedding cosine and geodesic distance over the
+ * same-input pairs; `pearson` is empty where r is undefined (one pair, or only two prompts).
+ */
+export function promptCorrelationCsv(result: AnalysisResult): string {
+  return table(
+    PROMPT_CORRELATION_HEADER,
+    (result.promptCorrelations ?? []).map((c) => [c.timestep, c.space, c.pairs, c.pearson === null ? '' : formatFloat32(c.pearson)]),
+  );
+}
+
+/** The four tables by file name, and the two prompt tables when the analysis has ≥ 2 prompts. */
 export function analysisCsvFiles(result: AnalysisResult): Record<string, string> {
   return {
     'spectrum.csv': spectrumCsv(result),
     'frequency.csv': frequencyCsv(result),
     'similarity.csv': similarityCsv(result),
     'similarity_t.csv': similarityTimestepCsv(result),
+    ...(result.promptSimilarities
+      ? { 'prompt_similarity.csv': promptSimilarityCsv(result), 'prompt_correlation.csv': promptCorrelationCsv(result) }
+      : {}),
   };
 }

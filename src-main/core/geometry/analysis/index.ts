@@ -5,6 +5,7 @@
  */
 export * from './frequency';
 export * from './similarity';
+export * from './prompts';
 export * from './result';
 export * from './accumulator';
 export * from './summary';

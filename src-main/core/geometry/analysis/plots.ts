@@ -254,6 +254,40 @@ export function plotSampleDistanceMatrix(result: AnalysisResult, timestep: numbe
   );
 }
 
+/**
+ * Across prompts: Pearson r between the prompts' embedding cosine and the tangent-space distance, per t and space
+ * (prompts.ts). Timesteps where r is undefined (one pair, or two prompts only) are left out of the lines.
+ */
+export function plotPromptCorrelation(result: AnalysisResult, opts: PlotRenderOptions): PlotElement {
+  const data = (result.promptCorrelations ?? []).filter((c): c is typeof c & { pearson: number } => c.pearson !== null);
+  const P = result.settings.prompts?.length ?? 0;
+  return render(
+    {
+      x: { label: TIMESTEP_LABEL, reverse: true },
+      y: { domain: [-1, 1], label: 'Pearson r (embedding cosine, geodesic distance)', grid: true },
+      color: { domain: ['x', 'h'], legend: true, label: 'space', tickFormat: (s: SubspaceSpace) => SPACE_NAMES[s] },
+      marks: [
+        Plot.ruleY([0], { strokeOpacity: 0.4 }),
+        Plot.line(data, { x: 'timestep', y: 'pearson', stroke: 'space' }),
+        Plot.dot(data, {
+          x: 'timestep',
+          y: 'pearson',
+          fill: 'space',
+          r: 2.5,
+          title: (c: (typeof data)[number]) => `${SPACE_NAMES[c.space]}, t = ${c.timestep}: r = ${formatValue(c.pearson)} over ${c.pairs} same-input prompt pairs`,
+        }),
+      ],
+    },
+    {
+      title: 'Text-embedding similarity against tangent-space distance, across prompts',
+      caption:
+        `Per t: Pearson r over all pairs of samples with the same input and different prompts (${P} prompts) between the cosine of ` +
+        'the flattened text embeddings and the geodesic distance ‖θ‖₂. r < 0: more similar prompts, closer tangent spaces.',
+    },
+    opts,
+  );
+}
+
 /** (g) Low-frequency share against t, one line per model. */
 export function plotLowFrequencyShareOverlay(overlay: ModelOverlay, opts: PlotRenderOptions): PlotElement {
   const data = overlay.lowFrequencyShare;
@@ -336,6 +370,8 @@ export function analysisFigures(result: AnalysisResult, opts: PlotRenderOptions)
     const ends = [...new Set([timesteps[timesteps.length - 1], timesteps[0]])];
     for (const t of ends) figures.push(figure(`sample-distance-matrix-t${t}-x`, `Distance between samples at t = ${t}`, plotSampleDistanceMatrix(result, t, 'x', opts)));
   }
+  // Drawn whenever there are prompts to compare (an undefined r leaves the plot empty, which the caption explains).
+  if (result.promptSimilarities) figures.push(figure('prompt-correlation', 'Embedding similarity against tangent-space distance', plotPromptCorrelation(result, opts)));
   return figures;
 }
 

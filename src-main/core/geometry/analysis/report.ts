@@ -8,6 +8,7 @@ import type { AnalysisFigure } from './plots';
 import type { AnalysisResult, AnalysisSample } from './result';
 import { isComplete } from './result';
 import type { SubspaceSpace } from './similarity';
+import { promptCorrelations } from './prompts';
 import { lowFrequencyShareSummary, sampleDistanceSummary, sigmaSummary, trendTowardZero } from './summary';
 import type { ModelResult, TrendTowardZero } from './summary';
 
@@ -65,6 +66,11 @@ function settingsTable(result: AnalysisResult): string {
   ];
   if (s.h !== undefined) rows.push(['h tensor', s.h]);
   if (s.basisSeed !== undefined) rows.push(['basis seed', String(s.basisSeed)]);
+  if (s.prompts) {
+    rows.push(['prompts', s.prompts.map((p, i) => `${i}: "${p}"`).join('; ')]);
+    if (s.negativePrompt !== undefined) rows.push(['negative prompt', `"${s.negativePrompt}"`]);
+    if (s.guidanceScale !== undefined) rows.push(['guidance scale', String(s.guidanceScale)]);
+  }
   return table(['setting', 'value'], rows, [0, 1]);
 }
 
@@ -135,6 +141,8 @@ export function findings(result: AnalysisResult): string[] {
     );
   }
 
+  if (result.promptSimilarities) out.push(promptFinding(result));
+
   const sigma0 = trendTowardZero(sigmaSummary(result).filter((p) => p.index === 0));
   if (sigma0) out.push(`${change(sigma0, 'The mean largest singular value σ_0')}.`);
 
@@ -147,6 +155,21 @@ export function findings(result: AnalysisResult): string[] {
       (unconverged ? `${unconverged} did not converge to tol ${result.settings.tol}.` : `all converged to tol ${result.settings.tol}.`),
   );
   return out;
+}
+
+/** The across-prompts line: r(embedding cosine, geodesic) in x at the largest and smallest t, or why there is none. */
+function promptFinding(result: AnalysisResult): string {
+  const P = result.settings.prompts?.length ?? 0;
+  const x = (result.promptCorrelations ?? promptCorrelations(result)).filter((c) => c.space === 'x');
+  const defined = x.filter((c): c is typeof c & { pearson: number } => c.pearson !== null);
+  const head = `Across ${P} prompts: Pearson r between the cosine of the prompts' flattened text embeddings and the geodesic distance in x_t over same-input pairs`;
+  if (defined.length === 0) {
+    return `${head} is undefined here (${x[0]?.pairs ?? 0} pair(s) per timestep${P < 3 ? '; it needs three or more prompts, so that the embedding similarity varies' : ''}).`;
+  }
+  const hi = defined[defined.length - 1];
+  const lo = defined[0];
+  const at = (c: (typeof defined)[number]) => `${num(c.pearson)} at t = ${c.timestep} (${c.pairs} pairs)`;
+  return `${head}: ${hi === lo ? at(hi) : `${at(hi)}, ${at(lo)}`}; r < 0 means more similar prompts give closer tangent spaces.`;
 }
 
 function modelSection(result: AnalysisResult, heading: string | undefined): string {

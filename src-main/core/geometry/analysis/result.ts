@@ -8,6 +8,7 @@ import type { Tensor } from '../../tensor';
 import { GeometryError } from '../errors';
 import type { BasisMethod, JacobianProductCount } from '../types';
 import type { SampleSimilarity, TimestepSimilarity } from './similarity';
+import type { PromptCorrelation, PromptSimilarity } from './prompts';
 
 /** Where a sample's x_t comes from; mirrors the jobs' seed / xt / image sources. */
 export type AnalysisSampleSource =
@@ -19,8 +20,11 @@ export interface AnalysisSample {
   /** Shown in tables and plots (e.g. "seed 3", a file name). */
   label: string;
   source: AnalysisSampleSource;
-  /** Placeholder for text-conditioned models (method.md §6.4); unconditional models leave it out. */
+  /** Text-conditioned models analysed at several prompts: the prompt of this sample's path and J. */
   prompt?: string;
+  /** With prompts: the 0-based input position and the index into settings.prompts (sample = input · P + promptIndex). */
+  input?: number;
+  promptIndex?: number;
 }
 
 export interface AnalysisSettings {
@@ -37,6 +41,10 @@ export interface AnalysisSettings {
   /** h tensor (e.g. 'auto' or a node name) and basis seed, when the caller wants them on record. */
   h?: string;
   basisSeed?: number;
+  /** Text models analysed at several prompts, in the order given; with the negative prompt and guidance of the paths. */
+  prompts?: string[];
+  negativePrompt?: string;
+  guidanceScale?: number;
 }
 
 /** The basis job's output as the analysis needs it: LocalBasis plus the cache and warm-start flags. */
@@ -89,6 +97,10 @@ export interface AnalysisResult {
   sampleSimilarities: SampleSimilarity[];
   /** Ordered by sample, timestep a, timestep b, space (x, h); every t_a < t_b whose two bases exist. */
   timestepSimilarities: TimestepSimilarity[];
+  /** With ≥ 2 prompts: cosine of the flattened text embeddings of every prompt pair a < b (prompts.ts). */
+  promptSimilarities?: PromptSimilarity[];
+  /** With ≥ 2 prompts: per timestep and space, r(embedding cosine, geodesic) over same-input pairs (prompts.ts). */
+  promptCorrelations?: PromptCorrelation[];
 }
 
 /** Checks settings and returns a copy with timesteps sorted ascending (the order every table and plot uses). */
@@ -102,7 +114,19 @@ export function normaliseSettings(settings: AnalysisSettings): AnalysisSettings 
   }
   const timesteps = [...settings.timesteps].sort((a, b) => a - b);
   if (timesteps.some((t, i) => i > 0 && t === timesteps[i - 1])) throw bad(`timesteps repeat: [${settings.timesteps.join(', ')}]`);
-  return { ...settings, timesteps, samples: settings.samples.map((s) => ({ ...s, source: { ...s.source } })) };
+  const P = settings.prompts?.length ?? 0;
+  for (const [i, s] of settings.samples.entries()) {
+    if ((s.input === undefined) !== (s.promptIndex === undefined)) throw bad(`sample ${i}: give both input and promptIndex, or neither`);
+    if (s.promptIndex !== undefined && (!Number.isInteger(s.promptIndex) || s.promptIndex < 0 || s.promptIndex >= P)) {
+      throw bad(`sample ${i}: promptIndex ${s.promptIndex} is not in [0, ${P})`);
+    }
+  }
+  return {
+    ...settings,
+    timesteps,
+    samples: settings.samples.map((s) => ({ ...s, source: { ...s.source } })),
+    ...(settings.prompts ? { prompts: [...settings.prompts] } : {}),
+  };
 }
 
 /** True once every (sample, timestep) basis is in and so every similarity pair. */

@@ -8,9 +8,9 @@
 import type { JobsState } from './jobs.svelte';
 import type { Float32TensorPayload } from '../../../../src-main/shared/api';
 import type { AnalysisPartial, AnalysisResultPayload, AnalysisSampleInput, BasisRecordPayload } from '../../../../src-main/shared/analysis-api';
-import { AnalysisResultSchema, MAX_ANALYSIS_SAMPLES, MAX_ANALYSIS_TIMESTEPS } from '../../../../src-main/shared/analysis-api';
+import { AnalysisResultSchema, MAX_ANALYSIS_PROMPTS, MAX_ANALYSIS_SAMPLES, MAX_ANALYSIS_TIMESTEPS } from '../../../../src-main/shared/analysis-api';
 import type { ProviderPreference } from '../../../../src-main/shared/api';
-import { compareBasisRecords, compareSampleSimilarities, compareTimestepSimilarities } from '../../../../src-main/shared/analysis-view';
+import { compareBasisRecords, compareSampleSimilarities, compareTimestepSimilarities, promptCorrelations } from '../../../../src-main/shared/analysis-view';
 import { toShownError, type ShownError } from '../errors';
 import { ApiError } from '../../../../src-main/shared/errors';
 import { importProblem } from '../../../../src-main/shared/image-limits';
@@ -28,6 +28,8 @@ export interface AnalysisRunRequest {
   fractions: number[];
   k: number;
   steps: number;
+  /** Text models: every sample at each prompt (samples × prompts, input-major); absent = the empty prompt. */
+  prompts?: string[];
 }
 
 function toJobSample(s: AnalysisSampleEntry): AnalysisSampleInput {
@@ -47,6 +49,15 @@ export function parseFractions(text: string): number[] | null {
   return values.every((v) => Number.isFinite(v) && v >= 0 && v <= 1) ? unique.sort((a, b) => a - b) : null;
 }
 
+/**
+ * The prompts field (text models): one prompt per line, trimmed; blank lines and repeats dropped (an empty field
+ * analyses at the empty prompt). At most MAX_ANALYSIS_PROMPTS.
+ */
+export function parsePrompts(text: string): string[] {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return lines.filter((l, i) => lines.indexOf(l) === i).slice(0, MAX_ANALYSIS_PROMPTS);
+}
+
 /** What a project keeps of the Analysis workspace: the run's result and the overlaid comparison, each with its label. */
 export interface SavedAnalyses {
   result: { label: string; result: AnalysisResultPayload } | null;
@@ -56,7 +67,9 @@ export interface SavedAnalyses {
 export function analysisLabel(r: AnalysisResultPayload): string {
   const n = r.settings.samples.length;
   const m = r.settings.timesteps.length;
-  return `${n} sample${n === 1 ? '' : 's'} × ${m} timestep${m === 1 ? '' : 's'}, k = ${r.settings.k}`;
+  const p = r.settings.prompts?.length ?? 0;
+  const prompts = p > 0 ? ` (${n / p} input${n / p === 1 ? '' : 's'} × ${p} prompt${p === 1 ? '' : 's'})` : '';
+  return `${n} sample${n === 1 ? '' : 's'}${prompts} × ${m} timestep${m === 1 ? '' : 's'}, k = ${r.settings.k}`;
 }
 
 export class AnalysisState {
@@ -67,6 +80,7 @@ export class AnalysisState {
   #fractions = $state.raw<number[]>(PAPER_GRID);
   #k = $state(8);
   #steps = $state(100);
+  #prompts = $state.raw<string[]>([]);
   #result = $state.raw<AnalysisResultPayload | null>(null);
   #running = $state(false);
   #done = $state(0);
@@ -123,6 +137,18 @@ export class AnalysisState {
   set steps(v: number) {
     this.#steps = Math.min(1000, Math.max(2, Math.round(Number.isFinite(v) ? v : 100)));
   }
+  /** The prompts a text model's analysis runs at (parsePrompts); ignored for unconditional models. */
+  get prompts(): string[] {
+    return this.#prompts;
+  }
+  setPrompts(values: string[]): void {
+    this.#prompts = values.slice(0, MAX_ANALYSIS_PROMPTS);
+  }
+  /** Bases a run of the current choices computes (or loads); with prompts on a text model, samples × prompts × t. */
+  basesPlanned(textConditioned: boolean): number {
+    return this.#samples.length * (textConditioned ? Math.max(1, this.#prompts.length) : 1) * this.#fractions.length;
+  }
+
   get result(): AnalysisResultPayload | null {
     return this.#result;
   }
@@ -226,9 +252,13 @@ export class AnalysisState {
     this.#samples = this.#samples.filter((_, j) => j !== i);
   }
 
-  /** Starts an analysis of the current choices; resolves when it ends (done, cancelled or failed). */
-  run(modelDir: string): Promise<void> {
-    return this.#start({ modelDir, samples: this.#samples, fractions: this.#fractions, k: this.#k, steps: this.#steps });
+  /**
+   * Starts an analysis of the current choices; resolves when it ends (done, cancelled or failed). The prompts go
+   * only to a text model: an unconditional one would refuse them, and the field is hidden for it.
+   */
+  run(modelDir: string, textConditioned = false): Promise<void> {
+    const prompts = textConditioned && this.#prompts.length > 0 ? { prompts: [...this.#prompts] } : {};
+    return this.#start({ modelDir, samples: this.#samples, fractions: this.#fractions, k: this.#k, steps: this.#steps, ...prompts });
   }
 
   /** Runs the last request again: finished bases come from the engine's cache, the rest are computed. */
@@ -258,12 +288,13 @@ export class AnalysisState {
     this.#lastRequest = req;
     this.#result = null;
     this.#done = 0;
-    this.#total = req.samples.length * req.fractions.length;
+    const P = req.prompts?.length ?? 0;
+    this.#total = req.samples.length * Math.max(1, P) * req.fractions.length;
     try {
       const out = await this.#jobs.run(
         'analyze',
-        { modelDir: req.modelDir, samples: req.samples.map(toJobSample), t: req.fractions, k: req.k, steps: req.steps },
-        `Analysis: ${req.samples.length} samples × ${req.fractions.length} timesteps`,
+        { modelDir: req.modelDir, samples: req.samples.map(toJobSample), t: req.fractions, k: req.k, steps: req.steps, ...(P > 0 ? { prompts: req.prompts } : {}) },
+        `Analysis: ${req.samples.length} samples${P > 0 ? ` × ${P} prompts` : ''} × ${req.fractions.length} timesteps`,
         (p) => this.#onPartial(p as AnalysisPartial),
       );
       this.show(out.result);
@@ -288,13 +319,19 @@ export class AnalysisState {
       timestepSimilarities: [],
     };
     // Kept in the accumulator's canonical order, so plots and CSV exports of a partial result read like the final one.
-    this.#result = {
+    const next: AnalysisResultPayload = {
       ...base,
       settings: p.settings,
       bases: [...base.bases, p.record].sort(compareBasisRecords),
       sampleSimilarities: [...base.sampleSimilarities, ...p.sampleSimilarities].sort(compareSampleSimilarities),
       timestepSimilarities: [...base.timestepSimilarities, ...p.timestepSimilarities].sort(compareTimestepSimilarities),
     };
+    if (p.promptSimilarities) {
+      // The correlations over the pairs so far, as the engine's accumulator computes them for its final result.
+      next.promptSimilarities = p.promptSimilarities;
+      next.promptCorrelations = promptCorrelations(next);
+    }
+    this.#result = next;
     this.#done = p.done;
     this.#total = p.total;
   }
