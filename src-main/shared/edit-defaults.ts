@@ -34,7 +34,8 @@ export const GALLERY_DEFAULTS = {
   scale: 0.2,
   /** DDIM steps of each preview: fewer than a final render, so previews are approximate. */
   previewSteps: 20,
-  strength: 1,
+  /** |strength| of the −/+ previews: 3, not 1, so they differ visibly from the centre (measured: gallery-strength.ts). */
+  strength: 3,
 } as const;
 
 /** Ranges the job schemas accept, which the editor's fields clamp to. */

@@ -70,7 +70,7 @@ describe('gallery job (engine worker)', () => {
 describe('gallery previews are the edit job at preview settings', () => {
   it('centre = no edit, + thumbnail = edit +1, with the same shared η = 1 noise', async () => {
     const common = { modelDir, seed: 3, t: 0.8, steps: 5, guidanceSteps: 2, scale: 1, provider: 'cpu' as const };
-    const g = await runJobInProcess('gallery', { ...common, k: 2, directions: [1], previewSteps: 5 }, { quiet: true });
+    const g = await runJobInProcess('gallery', { ...common, k: 2, directions: [1], previewSteps: 5, strength: 1 }, { quiet: true });
     const plus = await runJobInProcess('edit', { ...common, basis: { k: 2 }, edits: [{ index: 1, strength: 1 }] }, { quiet: true });
     const none = await runJobInProcess('edit', { ...common, edits: [] }, { quiet: true });
     expect(Buffer.from(g.items[0].plus.bytes).equals(Buffer.from(plus.image.bytes))).toBe(true);

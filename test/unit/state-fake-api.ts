@@ -131,7 +131,9 @@ export function fakeApi(mode: 'web' | 'electron' = 'web') {
       } else if (name === 'gallery') {
         const k = Number(i.k ?? 8);
         const basis = { timestep: Number(i.timestep), method: i.method ?? 'krylov', iterations: 1, converged: true, jacobianProducts: { jvp: 1, vjp: 1, total: 2 }, residuals: [0], seconds: 0, tol: 1e-3, seed: 0, hTensor: 'h', modelHash: 'mh', cacheHit: false, cacheId: `c${jobId}` };
-        const items = Array.from({ length: k }, (_, index) => ({ index, sigma: k - index, minus: img(3000 + index), plus: img(4000 + index), heat: img(5000 + index) }));
+        // The previews' pixels encode the strength (in quarters) too, so a test sees a new strength re-render them.
+        const quarters = Math.round(Number(i.strength ?? 1) * 4);
+        const items = Array.from({ length: k }, (_, index) => ({ index, sigma: k - index, minus: img(10000 + 100 * quarters + index), plus: img(15000 + 100 * quarters + index), heat: img(5000 + index) }));
         output = { timestep: Number(i.timestep), basis, center: img(6000 + promptCode(i)), items, elapsedMs: 1 };
       } else if (name === 'invert') {
         const xT = { dims: [1, 3, 1, 1], data: new Uint8Array(12) };

@@ -9,6 +9,7 @@ const gallery = (timestep: number, k: number, extra: Partial<Gallery> = {}): Gal
   method: 'krylov',
   rows: [],
   sigmas: [],
+  strength: 1,
   status: 'done',
   cacheId: `id-${timestep}-${k}`,
   ...extra,

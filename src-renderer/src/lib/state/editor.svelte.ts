@@ -14,6 +14,7 @@ import type { AppInfo, PullbackApi } from '../../../../src-main/shared/api';
 import { ApiError } from '../../../../src-main/shared/errors';
 import { toShownError } from '../errors';
 import { importProblem } from '../../../../src-main/shared/image-limits';
+import { imageSize, resizeNotice } from '../../../../src-main/shared/image-size';
 import { addPngText, readPngText, RECIPE_KEY } from '../png-text';
 import { sha256Hex } from '../bytes';
 import { Autosave } from './autosave';
@@ -311,6 +312,9 @@ export class EditorState {
         this.project.startNew(name.replace(/\.[a-z0-9]+$/i, ''));
       });
       if (text && !isUnprompted(this.prompt.typed)) this.notices.notify('info', 'Imported pictures are inverted and edited without a prompt.', 'The prompt fields apply to New from seed.');
+      // The engine works at the model's size: say so when the picture was scaled (and cropped), never silently.
+      const resized = resizeNotice(imageSize(bytes), { width: out.input.width, height: out.input.height });
+      if (resized) this.notices.notify('info', resized, 'The model edits pictures at its own size; export can upscale the result.');
       if (out.poor) this.notices.notify('warning', `The model reproduces this image poorly (PSNR ${out.psnr.toFixed(1)} dB).`, 'Edits will change more than the chosen direction. Images close to what the model was trained on invert best.');
     } catch (err) {
       this.notices.fail(err, 'Importing the image');
@@ -542,7 +546,7 @@ export class EditorState {
     const center = g?.center ?? this.source.image;
     const recipe = this.recipe();
     if (!g || !r?.minus || !r.plus || !center || !recipe) return null;
-    const strength = this.galleries.previewStrength;
+    const strength = g.strength;
     const text = {
       Software: softwareName(this.#info?.version),
       Model: this.model.name,

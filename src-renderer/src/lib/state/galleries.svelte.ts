@@ -1,6 +1,8 @@
 /**
  * The basis galleries: for each computed (timestep, method, k) its directions' σ and −/0/+ previews, streamed in as
- * the gallery job renders them; the one for the picker's timestep is `current`.
+ * the gallery job renders them; the one for the picker's timestep is `current`. Also what makes them readable: the
+ * preview strength (a new one re-renders the shown gallery's previews from its cached basis), the −/+ preview enlarged
+ * against the centre, and the timestep × direction grid of all of them (gallery-grid.ts).
  *
  * One gallery job at a time: asking again for the one that runs joins it (pressing B twice must not queue the same
  * minutes-long job twice), asking for another one supersedes it (cancelled, with a notice saying so), and replacing
@@ -13,6 +15,8 @@ import type { JobsState } from './jobs.svelte';
 import type { Notices } from './notices.svelte';
 import { toShown, type ShownImage } from './images';
 import { clampInt, type XtInput } from './source.svelte';
+import { GALLERY_PREVIEW_STRENGTH, PREVIEW_STRENGTH_LIMITS } from './gallery-strength';
+import { galleryGrid, type GalleryGrid } from './gallery-grid';
 
 export type BasisMethodChoice = 'krylov' | 'subspace';
 export const METHOD_LABELS: Record<BasisMethodChoice, string> = { krylov: 'Fast (Krylov)', subspace: "Authors' (subspace iteration)" };
@@ -34,6 +38,8 @@ export interface Gallery {
   rows: GalleryRow[];
   sigmas: number[];
   center?: ShownImage;
+  /** The strength its −/+ previews show (the preview-strength control's value when they were rendered). */
+  strength: number;
   status: 'computing' | 'done' | 'cancelled' | 'failed';
   stats?: { iterations: number; converged: boolean; residual?: number; seconds: number; cacheHit: boolean; products?: number; warmStarted?: boolean };
   /** The engine's cache id of this basis: the next gallery of the document warm-starts from it. */
@@ -78,6 +84,25 @@ export interface GalleryRequest {
   identity?: string | null;
 }
 
+/** A −/+ preview shown at canvas size against the centre preview (the gallery's enlarge-on-click). */
+export interface EnlargedPreview {
+  /** "−2 · direction 3": the sign and strength of the preview and its direction (1-based, as the rows number them). */
+  label: string;
+  image: ShownImage;
+  /** The unedited preview, rendered like the −/+ ones, so the difference is the edit only. */
+  center: ShownImage;
+}
+
+/** "2", "0.5", "1.25": a strength without trailing zeros. */
+export function formatStrength(s: number): string {
+  return String(Number(s.toFixed(2)));
+}
+
+/** The enlarged view's label: "−2 · direction 3" (U+2212 minus, as the previews' labels). */
+export function previewLabel(sign: -1 | 1, strength: number, index: number): string {
+  return `${sign < 0 ? '\u2212' : '+'}${formatStrength(strength)} · direction ${index + 1}`;
+}
+
 /** The gallery job in flight. */
 interface Running {
   key: string;
@@ -96,8 +121,6 @@ export class Galleries {
     return this.#previewSteps?.() ?? GALLERY_DEFAULTS.previewSteps;
   }
   readonly #previewSteps: (() => number) | undefined;
-  /** The strength each −/+ preview shows. */
-  readonly previewStrength = 1;
   readonly #jobs: JobsState;
   readonly #notices: Notices;
   readonly #timestep: () => number;
@@ -110,6 +133,23 @@ export class Galleries {
     const t = this.#timestep();
     return this.#list.find((g) => g.key === basisKey(t, this.#method, this.#k)) ?? this.#list.find((g) => g.timestep === t) ?? null;
   });
+  #previewStrength = $state(GALLERY_PREVIEW_STRENGTH);
+  /**
+   * The last request each gallery was computed with: a new preview strength re-renders its previews with it. Not
+   * reactive on purpose: nothing renders it.
+   */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #requests = new Map<string, GalleryRequest>();
+  #enlargedRef = $state.raw<{ key: string; index: number; sign: -1 | 1 } | null>(null);
+  #enlarged = $derived.by((): EnlargedPreview | null => {
+    const ref = this.#enlargedRef;
+    const g = ref && this.#list.find((x) => x.key === ref.key);
+    const row = g?.rows.find((r) => r.index === ref?.index);
+    const image = ref?.sign === -1 ? row?.minus : row?.plus;
+    if (!ref || !g?.center || !image) return null;
+    return { label: previewLabel(ref.sign, g.strength, ref.index), image, center: g.center };
+  });
+  #grid = $derived(galleryGrid(this.#list, this.#method, this.#k));
 
   /** `timestep`: the picker's; `onChange`: a basis was computed (the document changed). */
   constructor(deps: { jobs: JobsState; notices: Notices; timestep: () => number; onChange: () => void; previewSteps?: () => number }) {
@@ -144,6 +184,47 @@ export class Galleries {
   get running(): { key: string; timestep: number } | null {
     return this.#running;
   }
+  /** The strength the next previews show (the gallery's preview-strength field). */
+  get previewStrength(): number {
+    return this.#previewStrength;
+  }
+
+  /**
+   * A new preview strength (clamped to PREVIEW_STRENGTH_LIMITS): the shown gallery's previews are rendered again at it,
+   * from the basis the engine cached (its cacheId), so no Jacobian product is spent. A gallery without a cached basis
+   * (one restored from a project) keeps its σ and gets the new strength when computed.
+   */
+  setPreviewStrength(value: number): Promise<void> {
+    const { min, max } = PREVIEW_STRENGTH_LIMITS;
+    const v = Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : this.#previewStrength;
+    if (v === this.#previewStrength) return Promise.resolve();
+    this.#previewStrength = v;
+    const g = this.#current;
+    const req = g && this.#requests.get(g.key);
+    if (!g || g.status !== 'done' || !g.cacheId || !req || g.strength === v) return Promise.resolve();
+    // The k and method fields may have moved since: re-render this gallery, not what the fields say now.
+    this.#choose(g.key);
+    return this.compute({ ...req, cacheId: g.cacheId });
+  }
+
+  /** The −/+ preview shown enlarged against the centre, or null. */
+  get enlarged(): EnlargedPreview | null {
+    return this.#enlarged;
+  }
+  /** Enlarge the − (`sign` −1) or + preview of direction `index` of the shown gallery. */
+  enlarge(index: number, sign: -1 | 1): void {
+    const g = this.#current;
+    if (g) this.#enlargedRef = { key: g.key, index, sign };
+  }
+  closeEnlarged(): void {
+    this.#enlargedRef = null;
+  }
+
+  /** The previews of every gallery of the document: rows = directions, columns = timesteps. */
+  get grid(): GalleryGrid {
+    return this.#grid;
+  }
+
   /** The finished bases, as the project manifest lists them. */
   get bases(): BasisRef[] {
     return this.#list.filter((g) => g.status === 'done').map((g) => ({ key: g.key, t: g.timestep, k: g.k, method: g.method, sigmas: g.sigmas }));
@@ -156,7 +237,16 @@ export class Galleries {
   compute(req: GalleryRequest): Promise<void> {
     this.#k = clampInt(this.#k, 1, 64, 8);
     const key = basisKey(req.timestep, this.#method, this.#k);
-    const ident = JSON.stringify([key, req.modelDir, req.identity ?? ('seed' in req.xt ? `seed:${req.xt.seed}` : null), req.steps, req.provider, req.cacheId ?? null, this.previewSteps]);
+    const ident = JSON.stringify([
+      key,
+      req.modelDir,
+      req.identity ?? ('seed' in req.xt ? `seed:${req.xt.seed}` : null),
+      req.steps,
+      req.provider,
+      req.cacheId ?? null,
+      this.previewSteps,
+      this.#previewStrength,
+    ]);
     const running = this.#running;
     if (running?.ident === ident) return running.promise;
     if (running) this.stop(`computing t = ${req.timestep} (k = ${this.#k}) instead`);
@@ -181,9 +271,20 @@ export class Galleries {
     const { timestep } = req;
     const k = this.#k;
     const method = this.#method;
+    const strength = this.#previewStrength;
+    this.#requests.set(key, req);
     const warmFrom = method === 'krylov' && !req.cacheId ? warmStartSource(this.#list, timestep, k) : null;
-    this.#list = [...this.#list.filter((x) => x.key !== key), { key, timestep, k, method, rows: [], sigmas: [], status: 'computing' }];
-    const update = (f: (x: Gallery) => Gallery) => (this.#list = this.#list.map((x) => (x.key === key ? f(x) : x)));
+    // The same basis again (a new preview strength, or Compute pressed again): σ and the |v| maps stay shown while
+    // the previews render; they belong to the basis, which is the same (the key names it within one document).
+    const before = this.#list.find((x) => x.key === key);
+    const rows: GalleryRow[] = before?.rows.map((r) => ({ index: r.index, sigma: r.sigma, heat: r.heat })) ?? [];
+    const computing: Gallery = { key, timestep, k, method, rows, sigmas: before?.sigmas ?? [], strength, status: 'computing' };
+    this.#list = [...this.#list.filter((x) => x.key !== key), computing];
+    // A job replaced by another of the same key (e.g. other preview settings) must not touch the new job's gallery.
+    const replaced = () => this.#running !== run && this.#running?.key === key;
+    const update = (f: (x: Gallery) => Gallery) => {
+      if (!replaced()) this.#list = this.#list.map((x) => (x.key === key ? f(x) : x));
+    };
     try {
       const out = await this.#jobs.run(
         'gallery',
@@ -195,7 +296,7 @@ export class Galleries {
           k,
           method,
           previewSteps: Math.min(this.previewSteps, req.steps),
-          strength: this.previewStrength,
+          strength,
           provider: req.provider,
           ...(req.cacheId ? { cacheId: req.cacheId } : {}),
           ...(warmFrom?.cacheId ? { warmFromCacheId: warmFrom.cacheId } : {}),
@@ -203,6 +304,8 @@ export class Galleries {
         `Basis at t = ${timestep} (k = ${k})`,
         (partial) => {
           const p = partial as GalleryPartial;
+          // A superseded job's late partials must not overwrite the previews of the job that replaced it.
+          if (this.#running !== run) return;
           if (p?.kind !== 'gallery-thumb' && p?.kind !== 'gallery-heat') return;
           const field = p.kind === 'gallery-heat' ? 'heat' : p.sign < 0 ? 'minus' : 'plus';
           update((x) => {
@@ -245,6 +348,8 @@ export class Galleries {
   clear(): void {
     this.stop('the document was replaced');
     this.#list = [];
+    this.#requests.clear();
+    this.#enlargedRef = null;
   }
 
   /**
@@ -253,6 +358,8 @@ export class Galleries {
    */
   restore(bases: BasisRef[], shown?: string): void {
     this.stop('the document was replaced');
+    this.#requests.clear();
+    this.#enlargedRef = null;
     this.#list = bases.map((b) => ({
       key: b.key,
       timestep: b.t,
@@ -260,6 +367,7 @@ export class Galleries {
       method: b.method === 'subspace' ? 'subspace' : 'krylov',
       rows: b.sigmas.map((sigma, index) => ({ index, sigma })),
       sigmas: b.sigmas,
+      strength: this.#previewStrength,
       status: 'done',
     }));
     const used = shown ?? bases.at(-1)?.key;
