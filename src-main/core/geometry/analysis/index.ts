@@ -6,6 +6,7 @@
 export * from './frequency';
 export * from './similarity';
 export * from './prompts';
+export * from './correlation';
 export * from './result';
 export * from './accumulator';
 export * from './summary';

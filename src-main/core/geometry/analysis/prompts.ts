@@ -12,6 +12,7 @@
  * Pure maths on plain arrays: the engine supplies the embeddings.
  */
 import { GeometryError } from '../errors';
+import { pearsonOrNull } from './correlation';
 import type { AnalysisResult } from './result';
 import type { SubspaceSpace } from './similarity';
 import { SUBSPACE_SPACES } from './similarity';
@@ -56,26 +57,6 @@ export function promptSimilarities(embeddings: readonly ArrayLike<number>[]): Pr
     for (let b = a + 1; b < embeddings.length; b++) out.push({ promptA: a, promptB: b, cosine: cosineSimilarity(embeddings[a], embeddings[b]) });
   }
   return out;
-}
-
-/** Pearson r; null when fewer than two points or either variable is constant (r is undefined there, not 0). */
-export function pearsonOrNull(x: readonly number[], y: readonly number[]): number | null {
-  if (x.length !== y.length) throw new GeometryError('bad-shape', `pearson needs equal lengths, got ${x.length} and ${y.length}`);
-  if (x.length < 2) return null;
-  const mx = x.reduce((s, v) => s + v, 0) / x.length;
-  const my = y.reduce((s, v) => s + v, 0) / y.length;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < x.length; i++) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) ** 2;
-    syy += (y[i] - my) ** 2;
-  }
-  // Relative tests: equal prompts' cosines can differ in the last bits, which is no spread to correlate.
-  const tiny = (ss: number, m: number) => ss <= 1e-24 * Math.max(1, m * m) * x.length;
-  if (tiny(sxx, mx) || tiny(syy, my)) return null;
-  return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
 }
 
 /** The same-input, different-prompt pairs of one timestep and space, with both variables; for tests and plots. */

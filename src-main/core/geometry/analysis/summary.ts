@@ -6,6 +6,7 @@
 import type { AnalysisResult } from './result';
 import type { SubspaceSpace } from './similarity';
 import { SUBSPACE_SPACES } from './similarity';
+import { pearsonOrNull } from './correlation';
 
 export interface MeanStd {
   mean: number;
@@ -188,19 +189,6 @@ function ranks(values: readonly number[]): number[] {
   return out;
 }
 
-function pearson(x: readonly number[], y: readonly number[]): number {
-  const mx = x.reduce((a, b) => a + b, 0) / x.length;
-  const my = y.reduce((a, b) => a + b, 0) / y.length;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < x.length; i++) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) ** 2;
-    syy += (y[i] - my) ** 2;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
-}
 
 /** Undefined with fewer than two timesteps (no trend to speak of). */
 export function trendTowardZero(points: readonly { timestep: number; mean: number }[]): TrendTowardZero | undefined {
@@ -213,6 +201,6 @@ export function trendTowardZero(points: readonly { timestep: number; mean: numbe
     smallestTimestep: last.timestep,
     atLargest: first.mean,
     atSmallest: last.mean,
-    rankCorrelation: pearson(ranks(valid.map((p) => p.timestep)), ranks(valid.map((p) => p.mean))),
+    rankCorrelation: pearsonOrNull(ranks(valid.map((p) => p.timestep)), ranks(valid.map((p) => p.mean))) ?? 0,
   };
 }
