@@ -6,34 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { AnalysisState, analysisLabel, parsePrompts } from '../../src-renderer/src/lib/state/analysis.svelte';
 import { JobsState } from '../../src-renderer/src/lib/state/jobs.svelte';
-import type { JobEvent, JobName, PullbackApi } from '../../src-main/shared/api';
+import { ScriptedApi } from '../helpers/scripted-api';
 import type { AnalysisPartial } from '../../src-main/shared/analysis-api';
 
-class ScriptedApi implements PullbackApi {
-  readonly inputs: { name: JobName; input: unknown }[] = [];
-  private readonly listeners = new Set<(e: JobEvent) => void>();
-  async getAppInfo(): Promise<never> {
-    throw new Error('not used');
-  }
-  async pickModelFolder() {
-    return null;
-  }
-  async startJob(name: JobName, input: unknown) {
-    this.inputs.push({ name, input });
-    return { jobId: `j${this.inputs.length - 1}` };
-  }
-  async cancelJob() {}
-  async project(): Promise<unknown> {
-    return null;
-  }
-  onJobEvent(l: (e: JobEvent) => void) {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  send(e: JobEvent): void {
-    for (const l of [...this.listeners]) l(e);
-  }
-}
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -100,13 +75,13 @@ describe('Analysis view prompts', () => {
 
     const plain = a.run('/m', false);
     await flush();
-    expect(api.inputs[0].input).not.toHaveProperty('prompts');
+    expect(api.started[0].input).not.toHaveProperty('prompts');
     api.send({ type: 'error', jobId: 'j0', error: { code: 'cancelled', message: 'cancelled' } });
     await plain;
 
     const run = a.run('/sd', true);
     await flush();
-    expect(api.inputs[1].input).toMatchObject({ prompts: ['a', 'b', 'c'], samples: [{ kind: 'seed', seed: 0 }] });
+    expect(api.started[1].input).toMatchObject({ prompts: ['a', 'b', 'c'], samples: [{ kind: 'seed', seed: 0 }] });
     expect(a.total).toBe(3);
     const send = (p: AnalysisPartial) => api.send({ type: 'progress', jobId: 'j1', fraction: p.done / 3, message: '', partial: p });
     send(partial(1, 0, []));

@@ -5,35 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { JobsState } from '../../src-renderer/src/lib/state/jobs.svelte';
-import type { JobEvent, JobName, PullbackApi, StartJobOptions } from '../../src-main/shared/api';
+import { ScriptedApi } from '../helpers/scripted-api';
 
-/** Job events are sent by the test; startJob records what it was given. */
-class ScriptedApi implements PullbackApi {
-  readonly started: { name: JobName; options?: StartJobOptions }[] = [];
-  private readonly listeners = new Set<(e: JobEvent) => void>();
-  private next = 0;
-  async getAppInfo(): Promise<never> {
-    throw new Error('not used');
-  }
-  async pickModelFolder() {
-    return null;
-  }
-  async startJob(name: JobName, _input: unknown, options?: StartJobOptions) {
-    this.started.push({ name, ...(options ? { options } : {}) });
-    return { jobId: `j${this.next++}` };
-  }
-  async cancelJob() {}
-  async project(): Promise<unknown> {
-    return null;
-  }
-  onJobEvent(l: (e: JobEvent) => void) {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  send(e: JobEvent): void {
-    for (const l of [...this.listeners]) l(e);
-  }
-}
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 const edit = { modelDir: '/m', seed: 1, t: 0.5, edits: [] };
@@ -66,7 +39,7 @@ describe('JobsState with the scheduler', () => {
     const jobs = new JobsState(api);
     const first = jobs.run('edit', edit, 'Preview', undefined, { priority: 'preview', coalesceKey: 'entry-1' });
     await flush();
-    expect(api.started).toEqual([{ name: 'edit', options: { priority: 'preview', coalesceKey: 'entry-1' } }]);
+    expect(api.started.map(({ name, options }) => ({ name, options }))).toEqual([{ name: 'edit', options: { priority: 'preview', coalesceKey: 'entry-1' } }]);
     api.send({ type: 'error', jobId: 'j0', error: { code: 'superseded', message: 'replaced' } });
     await expect(first).rejects.toMatchObject({ code: 'superseded' });
     expect(jobs.list[0].status).toBe('superseded');
