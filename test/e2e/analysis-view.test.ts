@@ -98,7 +98,7 @@ describe('Analysis view', () => {
     await page.locator('[data-testid="basis-cell"][data-sample="1"]').nth(1).click();
     await page.getByTestId('tab-directions').waitFor();
     await until('the gallery of that basis', async () => (await page.getByTestId('gallery-row').count()) === 2, LONG);
-    await until('the basis status', async () => /From cache/.test((await page.getByTestId('basis-status').textContent()) ?? ''), LONG);
+    await until('the basis status', async () => /basis from the cache/.test((await page.getByTestId('basis-status').textContent()) ?? ''), LONG);
     await expect(page.getByTestId('timestep-label').textContent()).resolves.toMatch(/t = 599/);
     await screenshot(page, 'analysis-05-opened-in-gallery.png', page.getByTestId('gallery-row'));
   }, LONG);

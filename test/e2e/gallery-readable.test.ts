@@ -81,7 +81,7 @@ describe('a gallery you can read', () => {
     await until('the + preview rendered again', async () => (await page.getByTestId('thumb-plus').count()) === 2);
     const after = await page.getByTestId('thumb-plus').first().screenshot();
     expect(after.equals(before)).toBe(false);
-    await expect(page.getByTestId('basis-status').textContent()).resolves.toMatch(/From cache/);
+    await expect(page.getByTestId('basis-status').textContent()).resolves.toMatch(/basis from the cache/);
     await snap('2-strength-changed', page.getByTestId('thumb-plus'));
   });
 

@@ -1,6 +1,6 @@
 /** Which finished gallery starts the next basis of the document (Galleries.compute passes its cacheId). */
 import { describe, expect, it } from 'vitest';
-import { warmStartSource, type Gallery } from '../../src-renderer/src/lib/state/galleries.svelte';
+import { galleryTimingText, warmStartSource, type Gallery } from '../../src-renderer/src/lib/state/galleries.svelte';
 
 const gallery = (timestep: number, k: number, extra: Partial<Gallery> = {}): Gallery => ({
   key: `t${timestep}-krylov-k${k}`,
@@ -33,5 +33,20 @@ describe('warmStartSource', () => {
     ];
     expect(warmStartSource(list, 605, 8)?.cacheId).toBe('id-300-8');
     expect(warmStartSource([], 605, 8)).toBeNull();
+  });
+});
+
+describe('galleryTimingText (one duration for what the user waited for, and its parts)', () => {
+  const stats = { iterations: 7, converged: true, seconds: 7.14, cacheHit: false };
+  it('says the whole wait first, then what the basis took, and when it came from the cache', () => {
+    expect(galleryTimingText({ ...stats, totalSeconds: 12.31 })).toBe('Done in 12.3 s: basis computed in 7.1 s, the rest previews');
+    expect(galleryTimingText({ ...stats, warmStarted: true, totalSeconds: 9 })).toBe(
+      'Done in 9.0 s: basis computed in 7.1 s (started from a neighbouring timestep), the rest previews',
+    );
+    expect(galleryTimingText({ ...stats, cacheHit: true, totalSeconds: 213.4 })).toBe('Done in 213.4 s: basis from the cache, the rest previews');
+  });
+  it('a restored gallery (no wait measured) names the basis only', () => {
+    expect(galleryTimingText({ ...stats, cacheHit: true })).toBe('Basis from the cache');
+    expect(galleryTimingText(stats)).toBe('Basis computed in 7.1 s');
   });
 });
