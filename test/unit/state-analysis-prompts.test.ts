@@ -9,7 +9,6 @@ import { JobsState } from '../../src-renderer/src/lib/state/jobs.svelte';
 import { ScriptedApi } from '../helpers/scripted-api';
 import type { AnalysisPartial } from '../../src-main/shared/analysis-api';
 
-
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 function partial(done: number, sample: number, geodesics: { a: number; b: number; g: number }[]): AnalysisPartial {

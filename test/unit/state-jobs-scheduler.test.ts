@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { JobsState } from '../../src-renderer/src/lib/state/jobs.svelte';
 import { ScriptedApi } from '../helpers/scripted-api';
 
-
 const flush = () => new Promise((r) => setTimeout(r, 0));
 const edit = { modelDir: '/m', seed: 1, t: 0.5, edits: [] };
 
