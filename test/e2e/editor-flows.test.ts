@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
 import { loadProjectFile } from '../../src-main/core/project';
+import { GALLERY_DEFAULTS } from '../../src-main/shared/edit-defaults';
 import { OUT, canvasHash as sharedCanvasHash, launchChromium, openEditor, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
 
 const LONG = 240_000;
@@ -109,7 +110,9 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
     await (await download).saveAs(strip);
     const meta = await sharp(strip).metadata();
     expect([meta.width, meta.height]).toEqual([3 * 64 + 2 * 2, 64]);
-    expect(readPngText(new Uint8Array(readFileSync(strip))).Directions).toMatch(/^#1 at -1, 0, \+1/);
+    // At the gallery's preview strength (GALLERY_DEFAULTS.strength), which the strip's text states.
+    const s = GALLERY_DEFAULTS.strength;
+    expect(readPngText(new Uint8Array(readFileSync(strip))).Directions).toMatch(new RegExp(`^#1 at -${s}, 0, \\+${s}`));
   });
 
   it('adds a direction, sets strength +2 and applies', async () => {
