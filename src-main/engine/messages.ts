@@ -5,7 +5,9 @@ import type { JobName, Provider } from '../shared/api';
 export type HostToWorker =
   /** `rank`: the job's priority as a number, higher first (the host maps JobPriority to it). */
   | { type: 'run'; jobId: string; name: JobName; input: unknown; rank: number }
-  | { type: 'cancel'; jobId: string };
+  | { type: 'cancel'; jobId: string }
+  /** Cancel everything and end the thread once no native call is in flight (EngineHost.close). */
+  | { type: 'shutdown' };
 
 export type WorkerToHost =
   | { type: 'ready'; providers: Provider[] }

@@ -84,6 +84,9 @@ function spawnWorker(file: string, resourceLimits?: EngineHostOptions['resourceL
   return new Worker(file, { resourceLimits });
 }
 
+/** How long close() waits for the worker to leave its native calls and end itself before terminating it. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 export class EngineHost {
   private worker: Worker | null = null;
   private ready = false;
@@ -195,7 +198,13 @@ export class EngineHost {
     for (const j of pending) this.emit({ type: 'error', jobId: j.jobId, error: { code: 'cancelled', message: 'engine shut down' } });
     const w = this.worker;
     this.worker = null;
-    await w?.terminate();
+    if (!w) return;
+    // Ask the worker to end itself once it is out of native code (worker.ts shutdown); terminate only if it does not
+    // within the deadline (a native call that never returns).
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage({ type: 'shutdown' } satisfies HostToWorker);
+    const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), SHUTDOWN_DEADLINE_MS).unref());
+    if ((await Promise.race([exited, deadline])) === 'late') await w.terminate();
   }
 
   private emit(e: JobEvent): void {

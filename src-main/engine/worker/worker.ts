@@ -39,6 +39,8 @@ function collectBuffers(v: unknown, out: ArrayBuffer[]): void {
 async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unknown, rank: number): Promise<void> {
   const controller = new AbortController();
   running.set(jobId, controller);
+  let settle = () => {};
+  settling.set(jobId, new Promise<void>((resolve) => (settle = resolve)));
   const scope = { id: jobId, rank, signal: controller.signal };
   computeLane.enter(scope);
   try {
@@ -47,7 +49,25 @@ async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unkn
     running.delete(jobId);
     computeLane.leave(jobId);
     await resources.jobEnded(jobId);
+    settling.delete(jobId);
+    settle();
   }
+}
+
+/** Every started job's end, so a shutdown can wait for them to leave their native calls. */
+const settling = new Map<string, Promise<void>>();
+
+/**
+ * The host is closing the engine: cancel every job, wait until the provider probe and every job have left ORT's
+ * native code (a job notices the cancel between two runs), then end this thread. Terminating the thread in the middle
+ * of a native call instead can abort the whole process ("terminate called after throwing an instance of
+ * Napi::Error"), which would take the app down on quit; the host still terminates after a deadline.
+ */
+async function shutdown(): Promise<void> {
+  for (const controller of running.values()) controller.abort();
+  await probing;
+  await Promise.allSettled([...settling.values()]);
+  process.exit(0);
 }
 
 async function runJob(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unknown, signal: AbortSignal): Promise<void> {
@@ -80,6 +100,7 @@ async function runJob(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: u
 port.on('message', (msg: HostToWorker) => {
   if (msg.type === 'run') void run(msg.jobId, msg.name, msg.input, msg.rank);
   else if (msg.type === 'cancel') running.get(msg.jobId)?.abort();
+  else if (msg.type === 'shutdown') void shutdown();
 });
 
 onLaneStateChange((jobId, state) => {
@@ -88,6 +109,6 @@ onLaneStateChange((jobId, state) => {
 
 // Providers are probed here so the main thread never loads onnxruntime-node itself.
 // Only providers that really run here are offered (a CUDA or WebGPU build without its runtime is dropped quietly).
-void probeProvidersHere()
+const probing: Promise<void> = probeProvidersHere()
   .catch((): Provider[] => ['cpu'])
   .then((providers) => post({ type: 'ready', providers }));
