@@ -12,7 +12,8 @@ import { EngineHost } from '../engine/host/engine-host';
 import { ApiService } from '../app/api-service';
 import { startWebServer, type WebServer } from './server';
 import { ProjectService } from '../app/project-service';
-import { dataDir } from '../app/data-dir';
+import { dataDir, ensurePrivateDir } from '../app/data-dir';
+import { SessionFile } from './session-file';
 import { bundledModelsDir } from '../app/bundled-models';
 
 export interface WebModeOptions {
@@ -24,6 +25,8 @@ export interface WebModeOptions {
   dataDir?: string;
   /** See WebServerOptions.onLaunchUrlUsed. */
   onLaunchUrlUsed?: (nextUrl: string) => void;
+  /** See WebServerOptions.onNotice. */
+  onNotice?: (text: string) => void;
   /** See WebServerOptions (connection limits). */
   maxClients?: number;
   maxClientsPerIdentity?: number;
@@ -32,7 +35,9 @@ export interface WebModeOptions {
 export async function startWebMode(o: WebModeOptions = {}): Promise<{ server: WebServer; host: EngineHost; close(): Promise<void> }> {
   const root = process.cwd();
   const host = new EngineHost({ resourceLimits: { maxOldGenerationSizeMb: 4096 } });
-  const projects = new ProjectService({ dataDir: o.dataDir ?? dataDir() });
+  const folder = o.dataDir ?? dataDir();
+  ensurePrivateDir(folder);
+  const projects = new ProjectService({ dataDir: folder });
   const service = new ApiService(host, { mode: 'web', modelsDir: o.modelsDir ?? bundledModelsDir(), projects });
   const server = await startWebServer({
     service,
@@ -40,6 +45,9 @@ export async function startWebMode(o: WebModeOptions = {}): Promise<{ server: We
     port: o.port,
     token: o.token,
     onLaunchUrlUsed: o.onLaunchUrlUsed,
+    // A page left open across a restart reconnects with its session cookie (see session-file.ts).
+    sessionFile: new SessionFile(folder),
+    onNotice: o.onNotice,
     maxClients: o.maxClients,
     maxClientsPerIdentity: o.maxClientsPerIdentity,
   });
@@ -87,6 +95,7 @@ export async function runWebCli(argv: string[]): Promise<void> {
     port,
     token,
     onLaunchUrlUsed: (next) => process.stdout.write(`That link has been used (it works once). For another browser, open:\n  ${next}\n`),
+    onNotice: (text) => process.stderr.write(`${text}\n`),
   });
   process.stdout.write(`Pullback Studio (web mode) is running. Open (this link works once):\n  ${server.url}\n(Ctrl+C to stop)\n`);
   const stop = () => void close().then(() => process.exit(0));

@@ -6,7 +6,7 @@
  * Every parser here is total: hostile input gives null/false, never an exception, because an exception in a request
  * handler is one request away from taking the whole server down.
  */
-import { timingSafeEqual, randomBytes } from 'node:crypto';
+import { createHash, timingSafeEqual, randomBytes } from 'node:crypto';
 import { TOKEN_COOKIE } from '../shared/ws';
 
 /** Shortest token we accept from PULLBACK_TOKEN or --token-file (a random one is 43 base64url characters). */
@@ -95,38 +95,93 @@ export function sameOriginPath(pathname: string, search = ''): string {
   return `/${pathname.replace(/^[/\\]+/, '')}${search}`;
 }
 
+/** What a secret is kept as: its SHA-256, so a stored copy (the session file) cannot be replayed as a cookie. */
+export function secretDigest(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** One remembered secret, as SecretSet exports it and takes it back (the session file holds these). */
+export interface SecretEntry {
+  digest: string;
+  label: string;
+  /** When it was handed out (ms since the epoch): old ones expire. */
+  createdAt: number;
+}
+
 /**
  * Random secrets with a capped population: the oldest is forgotten first, so a token holder minting sessions in a
- * loop costs bounded memory. `take` makes a secret one-time.
+ * loop costs bounded memory. `take` makes a secret one-time. Only digests are kept (see secretDigest); a candidate is
+ * hashed and compared in constant time against each, so the set can be written to disk and read back.
  */
 export class SecretSet {
-  private readonly secrets = new Map<string, string>();
-  constructor(private readonly max: number) {}
+  private readonly secrets = new Map<string, SecretEntry>();
+  constructor(
+    private readonly max: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** A new secret; `label` is what `match` returns for it (e.g. a session id). */
   add(label: string = randomBytes(9).toString('base64url')): string {
     const secret = newToken();
-    this.secrets.set(secret, label);
-    while (this.secrets.size > this.max) this.secrets.delete(this.secrets.keys().next().value as string);
+    const entry = { digest: secretDigest(secret), label, createdAt: this.now() };
+    this.secrets.set(entry.digest, entry);
+    this.trim();
     return secret;
   }
 
   /** The label of a known secret (constant time per entry), or null. */
   match(candidate: string | null | undefined): string | null {
     if (!candidate) return null;
+    const digest = Buffer.from(secretDigest(candidate));
     let found: string | null = null;
-    for (const [secret, label] of this.secrets) if (tokensEqual(candidate, secret)) found = label;
+    for (const e of this.secrets.values()) if (timingSafeEqual(digest, Buffer.from(e.digest))) found = e.label;
     return found;
   }
 
   /** Like match, then forgets the secret: a launch code works once. */
   take(candidate: string | null | undefined): string | null {
     const label = this.match(candidate);
-    if (label !== null) for (const [secret, l] of this.secrets) if (l === label) this.secrets.delete(secret);
+    if (label !== null) for (const [d, e] of this.secrets) if (e.label === label) this.secrets.delete(d);
     return label;
+  }
+
+  /** Forget every secret handed out before `createdBefore` (ms since the epoch). */
+  expire(createdBefore: number): void {
+    for (const [d, e] of this.secrets) if (e.createdAt < createdBefore) this.secrets.delete(d);
+  }
+
+  /** The kept digests, oldest first (what a session file stores). */
+  entries(): SecretEntry[] {
+    return [...this.secrets.values()].map((e) => ({ ...e }));
+  }
+
+  /** Take back exported entries (well-formed ones only; the cap still holds, the newest kept). */
+  restore(entries: readonly SecretEntry[]): void {
+    const sorted = [...entries].filter(isSecretEntry).sort((a, b) => a.createdAt - b.createdAt);
+    for (const e of sorted) this.secrets.set(e.digest, { digest: e.digest, label: e.label, createdAt: e.createdAt });
+    this.trim();
   }
 
   get size(): number {
     return this.secrets.size;
   }
+
+  private trim(): void {
+    while (this.secrets.size > this.max) this.secrets.delete(this.secrets.keys().next().value as string);
+  }
+}
+
+function isSecretEntry(e: unknown): e is SecretEntry {
+  const x = e as Partial<SecretEntry> | null;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.digest === 'string' &&
+    /^[0-9a-f]{64}$/.test(x.digest) &&
+    typeof x.label === 'string' &&
+    x.label.length > 0 &&
+    x.label.length <= 64 &&
+    typeof x.createdAt === 'number' &&
+    Number.isFinite(x.createdAt)
+  );
 }

@@ -20,6 +20,7 @@ import { decodeFrame, encodeFrame } from '../shared/frame';
 import { ApiError } from '../shared/errors';
 import { TOKEN_COOKIE, WS_MAX_PROJECT_REQUESTS, WS_MAX_REQUEST_BYTES, WS_PATH, WsRequestSchema, type WsReply } from '../shared/ws';
 import { toApiError } from '../engine/errors';
+import { SESSION_LIFETIME_MS, type SessionFile } from './session-file';
 import { SecretSet, bearer, cookieValue, hostAllowed, newToken, originAllowed, parseRequestTarget, sameOriginPath, tokenProblem, tokensEqual } from './security';
 import { CSP, readStaticFile } from '../app/static-files';
 import type { JobName, StartJobOptions } from '../shared/api';
@@ -41,6 +42,10 @@ export interface WebServerOptions {
   heartbeatMs?: number;
   /** Called with a fresh one-time URL once the current one has been used (the CLI prints it for another browser). */
   onLaunchUrlUsed?: (nextUrl: string) => void;
+  /** Where browser sessions are remembered across restarts (web mode: the data folder); absent: this run only. */
+  sessionFile?: SessionFile;
+  /** A sentence for the terminal about something the user may need to act on (e.g. sessions not remembered). */
+  onNotice?: (text: string) => void;
 }
 
 export interface WebServer {
@@ -89,9 +94,21 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   let port = opts.port ?? 0;
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_REQUEST_BYTES });
   const sessions = new SecretSet(MAX_SESSIONS);
+  const dropExpiredSessions = () => sessions.expire(Date.now() - SESSION_LIFETIME_MS);
+  if (opts.sessionFile) {
+    sessions.restore(opts.sessionFile.load());
+    dropExpiredSessions();
+  }
+  const rememberSessions = () => {
+    try {
+      opts.sessionFile?.save(sessions.entries());
+    } catch (err) {
+      // The session still works until this server stops; only a restart will ask for the printed link again.
+      opts.onNotice?.(`Could not remember the browser session in ${opts.sessionFile?.path} (${err instanceof Error ? err.message : String(err)}); after a restart, open the printed link again.`);
+    }
+  };
   const launchCodes = new SecretSet(MAX_LAUNCH_CODES);
   let launchCode = launchCodes.add();
-  let sessionCounter = 0;
   const connectionsOf = new Map<Identity, number>();
 
   const launchUrl = (): string => {
@@ -102,6 +119,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   /** The identity of a request that carries a standing credential (cookie or bearer), or null. */
   const standingIdentity = (req: IncomingMessage): Identity | null => {
     const cookie = cookieValue(req.headers.cookie, TOKEN_COOKIE);
+    dropExpiredSessions();
     const session = sessions.match(cookie);
     if (session !== null) return `s:${session}`;
     if (tokensEqual(cookie, token) || tokensEqual(bearer(req.headers.authorization), token)) return 'token';
@@ -150,7 +168,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       const usedCode = launchCodes.take(given) !== null;
       if (!usedCode && !tokensEqual(given, token)) return fail(res, 401, 'missing, used or wrong token: open the URL printed by `npm run web`');
       if (usedCode) opts.onLaunchUrlUsed?.(launchUrl());
-      const secret = sessions.add(String(++sessionCounter));
+      const secret = sessions.add();
+      rememberSessions();
       url.searchParams.delete('token');
       res.writeHead(303, {
         ...baseHeaders,

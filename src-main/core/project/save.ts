@@ -22,6 +22,8 @@ export const MAX_PROJECT_FILE_BYTES = 512 * 1024 * 1024;
 export interface ProjectFileOptions {
   /** Folder the file (after symlinks) must stay inside; refused with 'project-io' otherwise. */
   within?: string;
+  /** Permission bits of a file that does not exist yet (default 0644; an existing file keeps its own). */
+  newFileMode?: number;
 }
 
 let counter = 0;
@@ -92,7 +94,7 @@ export function writeFileAtomic(fileIn: string, bytes: Uint8Array, opts: Project
   const { target: file, mode } = saveTarget(fileIn, opts.within);
   const tmp = `${file}.tmp-${process.pid}-${++counter}`;
   try {
-    const fd = openSync(tmp, 'wx', mode ?? 0o644);
+    const fd = openSync(tmp, 'wx', mode ?? opts.newFileMode ?? 0o644);
     try {
       // The umask applies at creation; an existing file's exact bits are restored here.
       if (mode !== null) fchmodSync(fd, mode);
@@ -131,7 +133,7 @@ export async function writeFileAtomicAsync(fileIn: string, data: Bytes | (() => 
     const { mode } = saveTarget(fileIn, opts.within);
     const tmp = `${file}.tmp-${process.pid}-${++counter}`;
     try {
-      const fh = await open(tmp, 'wx', mode ?? 0o644);
+      const fh = await open(tmp, 'wx', mode ?? opts.newFileMode ?? 0o644);
       try {
         if (mode !== null) await fh.chmod(mode);
         for (const part of parts) {
