@@ -4,11 +4,11 @@
  * uses it (the worker runs several jobs at once, see scheduling.ts): then it is released when the last such job ends.
  */
 import type * as ort from 'onnxruntime-node';
-import { createSession, supportedBackends } from './sessions';
+import { createSession, providerWorks, supportedBackends } from './sessions';
 import { loadModelFolder, type ModelFolder } from '../../core/diffusion/model-folder';
 import { ModelFolderError } from '../../core/diffusion/errors';
 import type { Provider, ProviderPreference } from '../../shared/api';
-import { availableProviders, createWithFallback, providerOrder } from './providers';
+import { availableProviders, createWithFallback, providerOrder, usableProviders } from './providers';
 import { OrtNoisePredictor } from './ort-predictor';
 import { runTextUnet, TextPipeline } from './text-pipeline';
 import { isTextModel } from '../../core/diffusion/text-model-folder';
@@ -17,9 +17,17 @@ import { EngineError } from '../errors';
 import { PinnedCache } from './pinned-cache';
 import { currentJobId } from './scheduling';
 
-/** Providers this machine may use, best first, CPU last. */
+let probed: Provider[] | null = null;
+
+/** Providers this machine can use, best first, CPU last: the probed list once probeProvidersHere ran, else the build's. */
 export function availableProvidersHere(): Provider[] {
-  return availableProviders(process.platform, process.arch, supportedBackends());
+  return probed ?? availableProviders(process.platform, process.arch, supportedBackends());
+}
+
+/** Try each provider the build offers on a tiny graph, once per worker (the worker does this before it says ready). */
+export async function probeProvidersHere(): Promise<Provider[]> {
+  probed ??= await usableProviders(availableProviders(process.platform, process.arch, supportedBackends()), providerWorks);
+  return probed;
 }
 
 interface OpenModel {

@@ -22,6 +22,20 @@ export function availableProviders(platform: NodeJS.Platform, arch: string, supp
   return [...platformProviders(platform, arch).filter((p) => names.has(ORT_NAME[p])), 'cpu'];
 }
 
+/**
+ * The providers of `candidates` that `works` (a real session created and run on this machine, sessions.ts
+ * providerWorks), in order; CPU always. The Device menu offers only these, so it never lists CUDA or WebGPU where they
+ * cannot load. Probed one at a time: GPU runtimes do not like being initialised concurrently.
+ */
+export async function usableProviders(candidates: readonly Provider[], works: (ortProvider: string) => Promise<boolean>): Promise<Provider[]> {
+  const usable: Provider[] = [];
+  for (const p of candidates) {
+    if (p === 'cpu') continue;
+    if (await works(ORT_NAME[p]).catch(() => false)) usable.push(p);
+  }
+  return [...usable, 'cpu'];
+}
+
 /** The order to try for a preference: 'auto' tries GPUs first, a named provider tries itself then CPU. */
 export function providerOrder(pref: ProviderPreference, available: readonly Provider[]): Provider[] {
   if (pref === 'auto') return [...available];

@@ -8,9 +8,9 @@
 import { parentPort } from 'node:worker_threads';
 import { ENGINE_JOBS } from '../jobs';
 import type { JobContext } from '../jobs';
-import { JOBS } from '../../shared/api';
+import { JOBS, type Provider } from '../../shared/api';
 import { EngineResources } from './resources';
-import { availableProvidersHere } from './model-cache';
+import { probeProvidersHere } from './model-cache';
 import { toApiError } from '../errors';
 import type { HostToWorker, WorkerToHost } from '../messages';
 import { computeLane, jobScope, onLaneStateChange } from './scheduling';
@@ -58,13 +58,14 @@ async function run(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: unkn
 const settling = new Map<string, Promise<void>>();
 
 /**
- * The host is closing the engine: cancel every job, wait until every job has left ORT's
+ * The host is closing the engine: cancel every job, wait until the provider probe and every job have left ORT's
  * native code (a job notices the cancel between two runs), then end this thread. Terminating the thread in the middle
  * of a native call instead can abort the whole process ("terminate called after throwing an instance of
  * Napi::Error"), which would take the app down on quit; the host still terminates after a deadline.
  */
 async function shutdown(): Promise<void> {
   for (const controller of running.values()) controller.abort();
+  await probing;
   await Promise.allSettled([...settling.values()]);
   process.exit(0);
 }
@@ -107,4 +108,7 @@ onLaneStateChange((jobId, state) => {
 });
 
 // Providers are probed here so the main thread never loads onnxruntime-node itself.
-post({ type: 'ready', providers: availableProvidersHere() });
+// Only providers that really run here are offered (a CUDA or WebGPU build without its runtime is dropped quietly).
+const probing: Promise<void> = probeProvidersHere()
+  .catch((): Provider[] => ['cpu'])
+  .then((providers) => post({ type: 'ready', providers }));

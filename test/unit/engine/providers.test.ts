@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { availableProviders, createWithFallback, platformProviders, providerOrder } from '../../../src-main/engine/worker/providers';
+import { availableProviders, createWithFallback, platformProviders, providerOrder, usableProviders } from '../../../src-main/engine/worker/providers';
 import { toApiError } from '../../../src-main/engine/errors';
 import { ModelFolderError } from '../../../src-main/core/diffusion/errors';
 import { CancelledError } from '../../../src-main/core/progress';
@@ -46,5 +46,41 @@ describe('toApiError', () => {
     expect(toApiError(new CancelledError())).toEqual({ code: 'cancelled', message: 'cancelled' });
     expect(toApiError(new TypeError('boom'))).toEqual({ code: 'internal', message: 'boom' });
     expect(toApiError('weird')).toEqual({ code: 'internal', message: 'weird' });
+  });
+});
+
+describe('usableProviders (what the Device menu offers)', () => {
+  it('keeps the GPU providers whose probe works, in order, and always CPU; a throwing probe counts as not working', async () => {
+    const tried: string[] = [];
+    const works = async (ep: string) => {
+      tried.push(ep);
+      if (ep === 'dml') throw new Error('driver crashed');
+      return ep === 'webgpu';
+    };
+    expect(await usableProviders(['dml', 'webgpu', 'cpu'], works)).toEqual(['webgpu', 'cpu']);
+    expect(tried).toEqual(['dml', 'webgpu']);
+    expect(await usableProviders(['cuda', 'webgpu', 'cpu'], async () => false)).toEqual(['cpu']);
+    expect(await usableProviders(['cpu'], async () => true)).toEqual(['cpu']);
+  });
+});
+
+describe('providerWorks on this machine', () => {
+  it('CPU runs the probe graph; an unknown provider name does not', async () => {
+    const { providerWorks } = await import('../../../src-main/engine/worker/sessions');
+    expect(await providerWorks('cpu')).toBe(true);
+    expect(await providerWorks('no-such-provider')).toBe(false);
+  });
+});
+
+describe('probeProvidersHere (the worker reports these when ready)', () => {
+  it('offers exactly the build’s providers that run on this machine, CPU last', async () => {
+    const { probeProvidersHere } = await import('../../../src-main/engine/worker/model-cache');
+    const { providerWorks, supportedBackends } = await import('../../../src-main/engine/worker/sessions');
+    const offered = await probeProvidersHere();
+    expect(offered.at(-1)).toBe('cpu');
+    // The app's provider names are ORT's for every provider a platform lists (providers.ts ORT_NAME).
+    for (const p of availableProviders(process.platform, process.arch, supportedBackends())) {
+      expect(offered.includes(p)).toBe(await providerWorks(p));
+    }
   });
 });
