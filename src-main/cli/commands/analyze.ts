@@ -20,7 +20,7 @@ import { parseHTML } from 'linkedom';
 import { analysisOutputFiles, overlayOutputFiles, type AnalysisResult, type PlotDocument } from '../../core/geometry/analysis';
 import { writeAnalysisOutputs } from '../../core/geometry/analysis/write-outputs';
 import { AnalysisResultSchema, type AnalysisSampleInput } from '../../shared/analysis-api';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
 import { int, num, readNpy, textArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
@@ -98,7 +98,7 @@ export const analyzeCommand: CliCommand = {
           }),
         );
     const method = values.method as 'krylov' | 'subspace' | undefined;
-    const out = await runJobInProcess(
+    const out = await runCliJob(
       'analyze',
       {
         modelDir: resolveModelDir(positionals, 'analyze'),
@@ -119,9 +119,7 @@ export const analyzeCommand: CliCommand = {
         ...(values.provider ? { provider: values.provider as 'auto' } : {}),
       },
       { quiet: values.quiet },
-    ).catch((e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    });
+    );
     const document = nodeDocument();
     const options = { document, modelCardPath: join(resolveModelDir(positionals, 'analyze'), 'README.md'), run: { ...out.run, hTensor: out.hTensor } };
     const files = analysisOutputFiles(out.result, options);

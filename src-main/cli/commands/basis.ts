@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { encodeNpy } from '../../core/tensor/npy';
 import { tensorSha256 } from '../../core/tensor/hash';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
 import { COMMON_OPTIONS, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
@@ -36,7 +36,7 @@ export const basisCommand: CliCommand = {
     if (values.k === undefined) throw new UsageError('--k K is required');
     const time = timeArgs(values);
     const mask = await maskArgs(values);
-    const out = await runJobInProcess(
+    const out = await runCliJob(
       'basis',
       {
         modelDir: resolveModelDir(positionals, 'basis'),
@@ -48,9 +48,7 @@ export const basisCommand: CliCommand = {
         ...textArgs(values),
       },
       { quiet: values.quiet },
-    ).catch((e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    });
+    );
     promptNotice(out.prompt, values.quiet);
     await mkdir(values.out, { recursive: true });
     const xt = fromPayload(out.xt, 'xt');

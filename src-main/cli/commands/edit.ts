@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tensorSha256 } from '../../core/tensor/hash';
 import { sizeOf } from '../../core/tensor';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
 import { COMMON_OPTIONS, int, num, promptNotice, readNpy, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
@@ -78,7 +78,7 @@ export const editCommand: CliCommand = {
     // `pullback basis --mask` folder already live in the region; this keeps the guidance's response there too.
     const region = await maskArgs(values);
     if (values['mask-blend'] && !region) throw new UsageError('--mask-blend needs --mask FILE');
-    const out = await runJobInProcess(
+    const out = await runCliJob(
       'edit',
       {
         modelDir: resolveModelDir(positionals, 'edit'),
@@ -94,9 +94,7 @@ export const editCommand: CliCommand = {
         ...textArgs(values),
       },
       { quiet: values.quiet },
-    ).catch((e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    });
+    );
     if (!values.quiet) {
       promptNotice(out.prompt, values.quiet);
       if (meta.prompt && out.prompt && meta.prompt.prompt !== out.prompt.prompt) {

@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { GALLERY_DEFAULTS } from '../../shared/edit-defaults';
 import { resolveModelDir } from '../default-model';
 import { BASIS_PARAM_OPTIONS, basisParamArgs, EDIT_PARAM_OPTIONS, editParamArgs, providerArg } from '../edit-args';
@@ -51,7 +51,7 @@ export const galleryCommand: CliCommand = {
     const time = timeArgs(values);
     const strength = num('strength', values.strength);
     const previewSteps = int('preview-steps', values['preview-steps']);
-    const out = await runJobInProcess(
+    const out = await runCliJob(
       'gallery',
       {
         modelDir: resolveModelDir(positionals, 'gallery'),
@@ -66,9 +66,7 @@ export const galleryCommand: CliCommand = {
         ...textArgs(values),
       },
       { quiet: values.quiet },
-    ).catch((e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    });
+    );
     await mkdir(values.out, { recursive: true });
     await writeFile(join(values.out, 'center.png'), out.center.bytes);
     const files: string[] = ['center.png'];

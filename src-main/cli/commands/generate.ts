@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import type { JobInput } from '../../shared/api';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutFile } from '../out-check';
 import { resolveModelDir } from '../default-model';
@@ -54,9 +54,7 @@ export const generateCommand: CliCommand = {
       ...textArgs(values),
     };
     // The schema checks the values; its messages name the option (--seed: …) as usage errors.
-    const out = await runJobInProcess('generate', input as JobInput<'generate'>, { quiet: values.quiet }).catch((e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    });
+    const out = await runCliJob('generate', input as JobInput<'generate'>, { quiet: values.quiet });
     const files = out.images.length === 1 ? [values.out] : out.images.map((_, i) => values.out!.replace(/(\.png)?$/i, `-${i}.png`));
     await Promise.all(out.images.map((img, i) => writeFile(files[i], img.bytes)));
     promptNotice(out.prompt, values.quiet);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeNpy } from '../../core/tensor/npy';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
 import { COMMON_OPTIONS, int, readNpy, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
 import { BASIS_PARAM_OPTIONS, basisParamArgs, providerArg } from '../edit-args';
@@ -92,7 +92,7 @@ export const globalBasisCommand: CliCommand = {
       xts.push({ dims: [...t.dims], data: new Uint8Array(t.data.slice().buffer) });
     }
     const mask = await maskArgs(values);
-    const out = await runJobInProcess(
+    const out = await runCliJob(
       'global-basis',
       {
         modelDir: resolveModelDir(positionals, 'global-basis'),
@@ -108,9 +108,7 @@ export const globalBasisCommand: CliCommand = {
         ...textArgs(values),
       },
       { quiet: values.quiet },
-    ).catch((e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    });
+    );
     await mkdir(values.out, { recursive: true });
     const basis = fromPayload(space === 'h' ? out.U! : out.V!, space === 'h' ? 'U' : 'V');
     await writeFile(join(values.out, space === 'h' ? 'U.npy' : 'V.npy'), encodeNpy(basis));

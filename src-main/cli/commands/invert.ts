@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeNpy } from '../../core/tensor/npy';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
 import { int, num } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
@@ -45,7 +45,7 @@ export const invertCommand: CliCommand = {
       throw new UsageError(`--image: cannot read ${values.image}`);
     }
     const steps = int('steps', values.steps);
-    const out = await runJobInProcess(
+    const out = await runCliJob(
       'invert',
       {
         modelDir: resolveModelDir(positionals, 'invert'),
@@ -57,9 +57,7 @@ export const invertCommand: CliCommand = {
         ...(values.provider ? { provider: values.provider as 'auto' } : {}),
       },
       { quiet: values.quiet },
-    ).catch((e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    });
+    );
     await mkdir(values.out, { recursive: true });
     await writeFile(join(values.out, 'xT.npy'), encodeNpy(fromPayload(out.xT, 'xT')));
     await writeFile(join(values.out, 'recon.png'), out.recon.bytes);

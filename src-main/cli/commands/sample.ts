@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeNpy } from '../../core/tensor/npy';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
 import { COMMON_OPTIONS, int, promptNotice, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
@@ -30,9 +30,7 @@ export const sampleCommand: CliCommand = {
       ...(values.provider ? { provider: values.provider as 'auto' } : {}),
       ...textArgs(values),
     };
-    const out = await runJobInProcess('sample', input, { quiet: values.quiet }).catch((e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    });
+    const out = await runCliJob('sample', input, { quiet: values.quiet });
     await mkdir(values.out, { recursive: true });
     await writeFile(join(values.out, 'xt.npy'), encodeNpy(fromPayload(out.xt, 'xt')));
     await writeFile(join(values.out, 'x0.png'), out.image.bytes);

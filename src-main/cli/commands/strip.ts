@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import { STRIP_DEFAULTS, stripFrames } from '../../shared/edit-defaults';
 import { resolveModelDir } from '../default-model';
 import { BASIS_PARAM_OPTIONS, basisParamArgs, editParamArgs, joinNegativeNumbers, providerArg } from '../edit-args';
@@ -73,9 +73,7 @@ export const stripCommand: CliCommand = {
       ...textArgs(values),
     };
     const run = (signed: number) =>
-      runJobInProcess('edit', { ...common, edits: [{ index, strength: signed }] }, { quiet: values.quiet }).catch((e: unknown) => {
-        throw e instanceof JobInputError ? new UsageError(e.message) : e;
-      });
+      runCliJob('edit', { ...common, edits: [{ index, strength: signed }] }, { quiet: values.quiet });
     const minus = await run(-strength);
     const plus = await run(strength);
     promptNotice(plus.prompt, values.quiet);

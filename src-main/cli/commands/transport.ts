@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { encodeNpy } from '../../core/tensor/npy';
 import { snapToSchedule } from '../../shared/schedule';
 import { fromPayload, toPayload } from '../../engine/jobs/support/wire-tensors';
-import { JobInputError, runJobInProcess } from '../../engine/run-in-process';
+import { runCliJob } from '../run-job';
 import type { Float32TensorPayload } from '../../shared/api';
 import { resolveModelDir } from '../default-model';
 import { providerArg } from '../edit-args';
@@ -106,16 +106,13 @@ export const transportCommand: CliCommand = {
     const xtA = await readNpy(join(values.from, 'xt.npy'), '--from');
     const target = parseTarget(values.to);
     const quiet = values.quiet;
-    const asUsage = (e: unknown) => {
-      throw e instanceof JobInputError ? new UsageError(e.message) : e;
-    };
 
     // --t / --timestep confirm A's timestep: x_t in the folder is at that timestep and nowhere else.
     if (values.timestep !== undefined && int('timestep', values.timestep) !== meta.timestep) {
       throw new UsageError(`--timestep ${values.timestep}: the basis in ${values.from} is at timestep ${meta.timestep}`);
     }
     if (values.t !== undefined) {
-      const info = await runJobInProcess('model.info', { modelDir }, { quiet: true }).catch(asUsage);
+      const info = await runCliJob('model.info', { modelDir }, { quiet: true });
       const snapped = snapToSchedule(num('t', values.t)!, steps, info.scheduler.numTrainTimesteps);
       if (snapped !== meta.timestep) throw new UsageError(`--t ${values.t} is timestep ${snapped} on ${steps} steps; the basis in ${values.from} is at ${meta.timestep}`);
     }
@@ -131,12 +128,12 @@ export const transportCommand: CliCommand = {
       } catch {
         throw new UsageError(`--to: cannot read ${target.file}`);
       }
-      const inv = await runJobInProcess('invert', { modelDir, image, steps, timestep: meta.timestep, ...providerArg(values.provider) }, { quiet }).catch(asUsage);
+      const inv = await runCliJob('invert', { modelDir, image, steps, timestep: meta.timestep, ...providerArg(values.provider) }, { quiet });
       if (!inv.xt) throw new Error('invert returned no x_t at the timestep it was asked for');
       b = { xtB: inv.xt };
     }
 
-    const out = await runJobInProcess(
+    const out = await runCliJob(
       'transport',
       {
         modelDir,
@@ -154,7 +151,7 @@ export const transportCommand: CliCommand = {
         ...text,
       },
       { quiet },
-    ).catch(asUsage);
+    );
     if (!quiet && meta.cache_id && out.basisA.cacheId !== meta.cache_id) {
       process.stderr.write(`warning: A's basis was recomputed and is not the cache entry ${values.from} came from (model or parameters differ?)\n`);
     }
