@@ -35,7 +35,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelFolderError } from './errors';
 import { alphasCumprod, parseSchedulerConfig } from './scheduler';
 import { readOnnxSignature, OnnxParseError, type OnnxElemType, type OnnxSignature, type OnnxValueInfo } from './onnx-signature';
-import { MAX_CONFIG_BYTES, MAX_ONNX_BYTES, MAX_SAMPLE_SIDE, folderError, unetSignature, type ModelFolder, type UnetSignature } from './model-folder';
+import { MAX_ONNX_BYTES, MAX_SAMPLE_SIDE, folderError, readJson as readFolderJson, unetSignature, type ModelFolder, type UnetSignature } from './model-folder';
 import { FileAccessError, isInside, readRegularFile, statRegularFile } from '../fs/regular-file';
 
 export type TextPipelineLayout = 'diffusers-onnx' | 'optimum';
@@ -140,22 +140,9 @@ interface FolderRoot {
   root: string;
 }
 
-async function readJson(f: FolderRoot, file: string, required: boolean): Promise<Record<string, unknown> | null> {
-  let text: string;
-  try {
-    text = (await readRegularFile(file, { root: f.root, maxBytes: MAX_CONFIG_BYTES })).toString('utf8');
-  } catch (err) {
-    if (!required && err instanceof FileAccessError && err.problem === 'missing') return null;
-    throw folderError(err, file, 'malformed-json');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ModelFolderError('malformed-json', file, `not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ModelFolderError('malformed-json', file, 'expected a JSON object');
-  return json as Record<string, unknown>;
+/** model-folder.ts readJson, confined to this folder. */
+function readJson(f: FolderRoot, file: string, required: boolean): Promise<Record<string, unknown> | null> {
+  return readFolderJson(file, required, f.root);
 }
 
 async function readOnnx(f: FolderRoot, file: string, what: string): Promise<{ sig: OnnxSignature; bytes: number }> {
