@@ -1,5 +1,5 @@
 /**
- * `--mask FILE [--mask-invert]` of the commands that take a region (basis, edit, global-basis): FILE is an image (any
+ * `--mask FILE [--mask-invert]` of the commands that take a region (basis, gallery, edit, global-basis): FILE is an image (any
  * format sharp reads; grey level = weight, white selects) or a float32 .npy of weights in [0, 1] ([h, w], or with
  * leading 1s). Either is resampled onto the latent grid by the engine (shared/wire.ts LatentMaskSchema).
  */

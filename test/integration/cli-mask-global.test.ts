@@ -1,6 +1,6 @@
 /**
  * The CLI of masked directions and global directions, run as a user runs it (node bin/pullback.js) on
- * ddpm_unet2d_op14 (3×16×16): `basis --mask [--mask-invert]`, `edit --mask`, and `global-basis` (seeds or x_t files,
+ * ddpm_unet2d_op14 (3×16×16): `basis --mask [--mask-invert]`, `edit --mask`, `gallery --mask`, and `global-basis` (seeds or x_t files,
  * x or h, chordal or karcher): files written, shapes, JSON/CSV fields, exit codes of bad usage and bad masks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,32 @@ describe('pullback basis / edit --mask', () => {
     for (let p = 0; p < 256; p++) if (!inside(p)) for (let c = 0; c < ch; c++) expect(b[p * ch + c]).toBe(a[p * ch + c]);
     const alone = await pullback(['edit', model, '--seed', '2', '--basis', join(tmp, 'masked'), '--direction', '0', '--strength', '2', '--mask-blend', ...base, '--out', join(tmp, 'e3.png')]);
     expect(alone.code).toBe(64);
+  });
+});
+
+describe('pullback gallery --mask', () => {
+  it('σ of the masked basis, heat maps dark outside the mask, gallery.json records the mask', async () => {
+    const out = join(tmp, 'gallery-masked');
+    const r = await pullback(['gallery', model, '--seed', '2', '--k', '3', '--directions', '0,1', '--preview-steps', '4', '--mask', join(tmp, 'mask.png'), ...base, '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const meta = JSON.parse(await readFile(join(out, 'gallery.json'), 'utf8'));
+    expect(meta.mask).toEqual({ file: join(tmp, 'mask.png'), invert: false, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // The same σ as `pullback basis --mask` with the same k (the basis is the cached masked one).
+    const S = await npy(join(tmp, 'masked', 'S.npy'));
+    expect(meta.directions.map((d: { sigma: number }) => d.sigma)).toEqual([S.data[0], S.data[1]]);
+    for (const i of [0, 1]) {
+      // |v| per pixel: 0 outside the mask, so those pixels have the ramp's darkest colour (30, 32, 40).
+      const heat = await sharp(join(out, `heat-${i}.png`)).raw().toBuffer();
+      const ch = heat.length / 256;
+      let lit = 0;
+      for (let p = 0; p < 256; p++) {
+        const rgb = [heat[p * ch], heat[p * ch + 1], heat[p * ch + 2]];
+        if (!inside(p)) expect(rgb).toEqual([30, 32, 40]);
+        else if (rgb[0] > 30) lit++;
+      }
+      expect(lit).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * `pullback gallery [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) [--k K] [--method krylov|subspace]
- * [--directions 0,1,...] [--strength S] [--preview-steps N] [edit params] --out <dir>`: the editor's direction
+ * [--directions 0,1,...] [--strength S] [--preview-steps N] [edit params] [--mask FILE [--mask-invert]] --out <dir>`: the editor's direction
  * gallery as files, from the `gallery` job. Writes per direction `direction-<i>.png` (−, unedited, + side by side)
  * and `heat-<i>.png` (|v| per pixel), `center.png` (the unedited preview), `sigma.csv` (index, sigma) and
  * `gallery.json` (timestep, basis stats, parameters). Previews render with `--preview-steps` DDIM steps (default 20)
@@ -17,6 +17,7 @@ import { horizontalStrip } from '../image-strip';
 import { COMMON_OPTIONS, int, num, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
+import { MASK_OPTIONS, maskArgs, maskMeta } from '../mask-args';
 
 /** `--directions 0,2,5` → [0, 2, 5]. */
 function directionList(v: string | undefined): number[] | undefined {
@@ -31,7 +32,7 @@ export const galleryCommand: CliCommand = {
   summary:
     'gallery [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) [--k K] [--method krylov|subspace] [--directions 0,1,...] ' +
     '[--strength S] [--preview-steps N] [--guidance-steps n] [--scale s] [--delta d] [--boost F|none] [--steps N] ' +
-    '[--prompt TEXT ...] --out <dir>  −/0/+ preview strip per direction (approximate: few render steps), heat maps, sigma.csv',
+    '[--mask FILE [--mask-invert]] [--prompt TEXT ...] --out <dir>  −/0/+ preview strip per direction (approximate: few render steps), heat maps, sigma.csv',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
@@ -41,6 +42,7 @@ export const galleryCommand: CliCommand = {
         ...TEXT_OPTIONS,
         ...EDIT_PARAM_OPTIONS,
         ...BASIS_PARAM_OPTIONS,
+        ...MASK_OPTIONS,
         directions: { type: 'string' },
         strength: { type: 'string' },
         'preview-steps': { type: 'string' },
@@ -51,6 +53,9 @@ export const galleryCommand: CliCommand = {
     const time = timeArgs(values);
     const strength = num('strength', values.strength);
     const previewSteps = int('preview-steps', values['preview-steps']);
+    // --mask: the directions of J restricted to the region (J·M), as `pullback basis --mask`; the previews then show
+    // edits that live there.
+    const mask = await maskArgs(values);
     const out = await runCliJob(
       'gallery',
       {
@@ -62,6 +67,7 @@ export const galleryCommand: CliCommand = {
         ...(strength !== undefined ? { strength } : {}),
         ...(previewSteps !== undefined ? { previewSteps } : {}),
         ...(values.directions !== undefined ? { directions: directionList(values.directions) } : {}),
+        ...(mask ? { mask } : {}),
         ...providerArg(values.provider),
         ...textArgs(values),
       },
@@ -86,6 +92,7 @@ export const galleryCommand: CliCommand = {
       preview_steps: previewSteps ?? GALLERY_DEFAULTS.previewSteps,
       directions: out.items.map((i) => ({ index: i.index, sigma: i.sigma, strip: `direction-${i.index}.png`, heat: `heat-${i.index}.png` })),
       basis: { ...out.basis, residuals: undefined },
+      mask: maskMeta(values.mask, values['mask-invert'], out.basis.maskHash),
       seconds: out.elapsedMs / 1000,
     };
     await writeFile(join(values.out, 'gallery.json'), `${JSON.stringify(meta, null, 2)}\n`);
