@@ -1,6 +1,6 @@
 /**
  * The CLI of masked directions and global directions, run as a user runs it (node bin/pullback.js) on
- * ddpm_unet2d_op14 (3×16×16): `basis --mask [--mask-invert]`, `edit --mask`, `gallery --mask`, and `global-basis` (seeds or x_t files,
+ * ddpm_unet2d_op14 (3×16×16): `basis --mask [--mask-invert]`, `edit --mask`, `gallery --mask`, `transport` of a masked basis, and `global-basis` (seeds or x_t files,
  * x or h, chordal or karcher): files written, shapes, JSON/CSV fields, exit codes of bad usage and bad masks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,26 @@ describe('pullback gallery --mask', () => {
       }
       expect(lit).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('pullback transport of a masked basis', () => {
+  it('keeps the mask: A is the cached masked basis, v at B is 0 outside the mask; another mask is refused', async () => {
+    const out = join(tmp, 'transport-masked');
+    const r = await pullback(['transport', model, '--from', join(tmp, 'masked'), '--direction', '0', '--to', 'seed:5', ...base.filter((a) => a !== '--t' && a !== '0.6'), '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const meta = JSON.parse(await readFile(join(out, 'transport.json'), 'utf8'));
+    const basisMeta = JSON.parse(await readFile(join(tmp, 'masked', 'basis.json'), 'utf8'));
+    expect(meta.basis_a.cacheId).toBe(basisMeta.cache_id);
+    expect(meta.mask).toEqual(basisMeta.mask);
+    expect(meta.surviving_share).toBeGreaterThan(0);
+    expect(meta.surviving_share).toBeLessThanOrEqual(1 + 1e-6);
+    const v = await npy(join(out, 'v.npy'));
+    for (let c = 0; c < 3; c++) for (let p = 0; p < 256; p++) if (!inside(p)) expect(v.data[c * 256 + p]).toBe(0);
+    const other = await pullback(['transport', model, '--from', join(tmp, 'masked'), '--direction', '0', '--to', 'seed:5', '--mask', join(tmp, 'mask.png'), '--mask-invert', '--steps', '20', '--provider', 'cpu', '-q', '--out', join(tmp, 't2')]);
+    expect(other.code).toBe(64);
+    expect(other.stderr).toContain('is not the one the basis');
   });
 });
 

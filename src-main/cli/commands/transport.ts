@@ -1,6 +1,6 @@
 /**
  * `pullback transport [model-dir] --from <basis-dir> --direction I --to (seed:N | xt:b.npy | image:b.png)
- * [--t F | --timestep N] [--steps N] --out <dir>`: parallel transport (method.md §5) of direction I of sample A's local
+ * [--t F | --timestep N] [--steps N] [--mask FILE [--mask-invert]] --out <dir>`: parallel transport (method.md §5) of direction I of sample A's local
  * basis to sample B, with the `transport` job. Writes `v.npy` ([1, …x], the unit direction at B) and
  * `transport.json` (`surviving_share` = ‖U_Bᵀ u_A‖ / ‖u_A‖ ∈ [0, 1], the coefficients, both bases' stats).
  *
@@ -8,7 +8,8 @@
  * parameters. The job recomputes A's basis from them, which the basis cache turns into a load (u_A itself, U.npy,
  * is not sent: the job takes A's x_t, so A's basis and B's come from the same code and cache). A different cache
  * entry than the folder's is reported. B's basis is computed at A's timestep; `--t`/`--timestep` may be given only to
- * confirm it. `image:` inverts the picture (the `invert` job) and uses its x_t at that timestep.
+ * confirm it. `image:` inverts the picture (the `invert` job) and uses its x_t at that timestep. A masked basis
+ * folder is transported with its mask (B's basis is of J·M too); a mask whose content differs is refused.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { providerArg } from '../edit-args';
 import { int, num, readNpy, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
+import { MASK_OPTIONS, maskArgs, maskMeta } from '../mask-args';
 
 /** What transport reads from basis.json (written by `pullback basis`). */
 interface BasisMeta {
@@ -35,6 +37,8 @@ interface BasisMeta {
   h_tensor?: string;
   cache_id?: string;
   prompt?: { prompt: string; negativePrompt: string; guidanceScale: number } | null;
+  /** `pullback basis --mask`: the mask file and how it was used (maskMeta). */
+  mask?: { file: string; invert: boolean; sha256: string | null } | null;
 }
 
 type Target = { kind: 'seed'; seed: number } | { kind: 'xt'; file: string } | { kind: 'image'; file: string };
@@ -74,7 +78,7 @@ async function readBasisMeta(dir: string): Promise<BasisMeta> {
 export const transportCommand: CliCommand = {
   name: 'transport',
   summary:
-    'transport [model-dir] --from <basis-dir> --direction I --to (seed:N | xt:b.npy | image:b.png) [--t F | --timestep N] [--steps N] --out <dir>' +
+    'transport [model-dir] --from <basis-dir> --direction I --to (seed:N | xt:b.npy | image:b.png) [--t F | --timestep N] [--steps N] [--mask FILE [--mask-invert]] --out <dir>' +
     '  parallel transport of a direction to another sample: v.npy and its surviving share',
   async run(args) {
     const { positionals, values } = parseArgs({
@@ -90,6 +94,7 @@ export const transportCommand: CliCommand = {
         provider: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        ...MASK_OPTIONS,
       },
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
@@ -116,6 +121,10 @@ export const transportCommand: CliCommand = {
       const snapped = snapToSchedule(num('t', values.t)!, steps, info.scheduler.numTrainTimesteps);
       if (snapped !== meta.timestep) throw new UsageError(`--t ${values.t} is timestep ${snapped} on ${steps} steps; the basis in ${values.from} is at ${meta.timestep}`);
     }
+    // A masked basis (`basis --mask`) is transported with its mask: A's basis is the cached masked one and B's is of
+    // J·M too, so the direction stays in the region. --mask overrides the file basis.json names (e.g. it moved).
+    const maskValues = values.mask !== undefined ? values : meta.mask ? { mask: meta.mask.file, 'mask-invert': meta.mask.invert } : {};
+    const mask = await maskArgs(maskValues);
     const text = meta.prompt ? { prompt: meta.prompt.prompt, negativePrompt: meta.prompt.negativePrompt, guidanceScale: meta.prompt.guidanceScale } : {};
 
     let b: { seedB: number } | { xtB: Float32TensorPayload };
@@ -147,11 +156,15 @@ export const transportCommand: CliCommand = {
         ...(meta.h_tensor ? { h: meta.h_tensor } : {}),
         ...b,
         index,
+        ...(mask ? { mask } : {}),
         ...providerArg(values.provider),
         ...text,
       },
       { quiet },
     );
+    if (meta.mask?.sha256 && out.basisA.maskHash !== meta.mask.sha256) {
+      throw new UsageError(`the mask ${maskValues.mask} is not the one the basis in ${values.from} was computed with (its content changed?); give that mask with --mask`);
+    }
     if (!quiet && meta.cache_id && out.basisA.cacheId !== meta.cache_id) {
       process.stderr.write(`warning: A's basis was recomputed and is not the cache entry ${values.from} came from (model or parameters differ?)\n`);
     }
@@ -163,6 +176,7 @@ export const transportCommand: CliCommand = {
       from: values.from,
       to: target.kind === 'seed' ? { seed: target.seed } : { [target.kind]: target.file },
       surviving_share: out.captured,
+      mask: maskMeta(maskValues.mask, maskValues['mask-invert'], out.basisA.maskHash),
       coefficients: out.coefficients,
       basis_a: { ...out.basisA, residuals: undefined },
       basis_b: { ...out.basisB, residuals: undefined },
