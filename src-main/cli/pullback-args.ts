@@ -81,6 +81,18 @@ export function textArgs(values: { prompt?: string; 'negative-prompt'?: string; 
   };
 }
 
+/** Text models: the prompt J is taken at (`--basis-prompt`) and the edit guidance's prompt (`--edit-prompt`). */
+export const BASIS_PROMPT_OPTION = { 'basis-prompt': { type: 'string' } } as const;
+export const EDIT_PROMPT_OPTION = { 'edit-prompt': { type: 'string' } } as const;
+
+/** --basis-prompt TEXT, --edit-prompt TEXT → basisPrompt, editPrompt (absent ones stay absent: the path's prompt). */
+export function geometryPromptArgs(values: { 'basis-prompt'?: string; 'edit-prompt'?: string }): { basisPrompt?: string; editPrompt?: string } {
+  return {
+    ...(values['basis-prompt'] !== undefined ? { basisPrompt: values['basis-prompt'] } : {}),
+    ...(values['edit-prompt'] !== undefined ? { editPrompt: values['edit-prompt'] } : {}),
+  };
+}
+
 /** One line on stderr when CLIP dropped the end of the prompt. */
 export function promptNotice(p: { truncated: boolean; tokens: number; maxTokens: number } | undefined, quiet?: boolean): void {
   if (p?.truncated && !quiet) process.stderr.write(`notice: the prompt has ${p.tokens} tokens; the text encoder reads the first ${p.maxTokens}, the rest was dropped\n`);

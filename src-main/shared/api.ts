@@ -85,6 +85,13 @@ export const textParams = {
   negativePrompt: z.string().max(20_000).optional(),
   guidanceScale: z.number().min(0).max(100).optional(),
 };
+/**
+ * Text models: prompts of the geometry that may differ from the path's `prompt` (method.md §4; the paper's SD edits
+ * with and without an edit prompt): `basisPrompt` = the prompt J = ∂h/∂x_t is taken at, `editPrompt` = the prompt
+ * whose (unguided) ε x-space guidance follows. Absent: `prompt`. x_t stays on the `prompt` path either way.
+ */
+const basisPromptParam = { basisPrompt: z.string().max(20_000).optional() };
+const editPromptParam = { editPrompt: z.string().max(20_000).optional() };
 /** How the prompt was tokenized (CLIP keeps maxLength − 2 tokens; the rest is dropped and `truncated` says so). */
 export const PromptInfoSchema = z.object({
   prompt: z.string(),
@@ -93,6 +100,10 @@ export const PromptInfoSchema = z.object({
   truncated: z.boolean(),
   guidanceScale: z.number(),
   negativePrompt: z.string(),
+  /** The prompt J was taken at, when a basisPrompt was given. */
+  basisPrompt: z.string().optional(),
+  /** The prompt of x-space guidance's ε, when an editPrompt was given. */
+  editPrompt: z.string().optional(),
 });
 export type PromptInfo = z.infer<typeof PromptInfoSchema>;
 
@@ -207,6 +218,7 @@ export const InvertOutputSchema = z.object({
 export const BasisInputSchema = z
   .object({
     ...pullbackBase,
+    ...basisPromptParam,
     ...BasisParamsSchema.shape,
     /** krylov only: start vectors [j, ...x] (e.g. V of the basis at a nearby t or sample); part of the cache key. */
     warmStart: Float32TensorSchema.optional(),
@@ -228,6 +240,8 @@ export const BasisOutputSchema = BasisStatsSchema.extend({
 export const GalleryInputSchema = z
   .object({
     ...pullbackBase,
+    ...basisPromptParam,
+    ...editPromptParam,
     ...BasisParamsSchema.shape,
     ...editParams,
     /** Previews take half the authors' guidance steps at twice the scale (same n·s, so about the same edit). */
@@ -277,6 +291,8 @@ export const GalleryOutputSchema = z.object({
 export const EditInputSchema = z
   .object({
     ...pullbackBase,
+    ...basisPromptParam,
+    ...editPromptParam,
     ...editParams,
     composition: z.enum(['summed', 'sequential']).default('summed'),
     /**
@@ -337,6 +353,7 @@ export const EditOutputSchema = z.object({
 export const TransportInputSchema = z
   .object({
     ...pullbackBase,
+    ...basisPromptParam,
     ...BasisParamsSchema.shape,
     /** Sample B (A is seed/xt). */
     seedB: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
@@ -361,6 +378,7 @@ export const TransportOutputSchema = z.object({
 export const GlobalBasisInputSchema = z
   .object({
     ...pullbackBase,
+    ...basisPromptParam,
     ...BasisParamsSchema.shape,
     /** The samples: exactly one of `seeds` (DDIM paths of these seeds at the timestep) or `xts` (latents [1, C, H, W]
      * already at the timestep); each local basis goes through the cache. */

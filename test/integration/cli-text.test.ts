@@ -1,6 +1,6 @@
 /**
  * The CLI on a text-conditioned model (the tiny SD fixture, Optimum layout), run as a user runs it:
- * --prompt / --negative-prompt / --guidance-scale on generate and sample, --prompt on basis (J at the prompt,
+ * --prompt / --negative-prompt / --guidance-scale on generate and sample, --prompt and --basis-prompt on basis (J at the prompt,
  * recorded in basis.json, its own cache entry) and edit, the truncation notice, invert on an SD folder, and the
  * clear refusal of --prompt on an unconditional model.
  */
@@ -86,6 +86,14 @@ describe('pullback on a text-conditioned model', () => {
     // setting); strength 4 changes it
     expect(meanAbsDiff(unedited, await readPng(join(tmp, 's3', 'x0.png')))).toBe(0);
     expect(meanAbsDiff(edited, unedited)).toBeGreaterThan(0.1);
+    // --basis-prompt: J at another prompt, x_t still on the cat prompt's path; basis.json records both.
+    const other = await pullback(['basis', SD, '--seed', '3', '--t', '0.6', '--steps', '10', '--k', '3', '--provider', 'cpu', '--prompt', 'a photo of a cat', '--basis-prompt', 'a painting of a dog', '--out', join(tmp, 'bab'), '-q']);
+    expect(other.code, other.stderr).toBe(0);
+    const ab = JSON.parse(await readFile(join(tmp, 'bab', 'basis.json'), 'utf8'));
+    expect(ab.prompt).toMatchObject({ prompt: 'a photo of a cat', basisPrompt: 'a painting of a dog' });
+    expect(ab.xt_sha256).toBe(a.xt_sha256);
+    expect(ab.cache_id).not.toBe(a.cache_id);
+    expect(ab.cache_id).not.toBe(b.cache_id);
   });
 
   it('invert: VAE encode (posterior mean, Optimum) → DDIM inversion → regenerate → decode, with a PSNR', async () => {

@@ -12,7 +12,7 @@ import { tensorSha256 } from '../../core/tensor/hash';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
 import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
-import { COMMON_OPTIONS, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { COMMON_OPTIONS, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, geometryPromptArgs, BASIS_PROMPT_OPTION, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
 import { MASK_OPTIONS, maskArgs, maskMeta } from '../mask-args';
@@ -22,14 +22,14 @@ export const basisCommand: CliCommand = {
   name: 'basis',
   summary:
     'basis [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --k K [--method krylov|subspace] [--tol E] [--steps N] ' +
-    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: J at the prompt)] ' +
+    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: J at the prompt)] [--basis-prompt TEXT (J at another prompt than the path\'s)] ' +
     '[--mask FILE (image or .npy weights: directions only inside) [--mask-invert]] --out <dir>' +
     '  local latent basis: V.npy, S.npy, U.npy, basis.json',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
       allowPositionals: true,
-      options: { ...COMMON_OPTIONS, ...TEXT_OPTIONS, ...MASK_OPTIONS, ...BASIS_PARAM_OPTIONS },
+      options: { ...COMMON_OPTIONS, ...TEXT_OPTIONS, ...BASIS_PROMPT_OPTION, ...MASK_OPTIONS, ...BASIS_PARAM_OPTIONS },
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
     await checkOutDir(values.out);
@@ -46,6 +46,7 @@ export const basisCommand: CliCommand = {
         ...(mask ? { mask } : {}),
         ...providerArg(values.provider),
         ...textArgs(values),
+        ...geometryPromptArgs(values),
       },
       { quiet: values.quiet },
     );

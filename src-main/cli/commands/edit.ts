@@ -14,7 +14,7 @@ import { tensorSha256 } from '../../core/tensor/hash';
 import { sizeOf } from '../../core/tensor';
 import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
-import { COMMON_OPTIONS, int, num, promptNotice, readNpy, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs } from '../pullback-args';
+import { COMMON_OPTIONS, int, num, promptNotice, readNpy, sourceArgs, TEXT_OPTIONS, textArgs, geometryPromptArgs, EDIT_PROMPT_OPTION, timeArgs } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutFile } from '../out-check';
 import { MASK_OPTIONS, maskArgs } from '../mask-args';
@@ -26,7 +26,7 @@ export const editCommand: CliCommand = {
     'edit [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --basis <dir> --direction I --strength S [...] ' +
     '[--mode guidance|move] [--composition summed|sequential] [--guidance-steps n] [--scale s] [--delta d] [--alpha a] ' +
     '[--boost F|none] [--noise-seed N] [--steps N] [--render-steps N] ' +
-    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: the edit prompt)] ' +
+    '[--prompt TEXT --negative-prompt TEXT --guidance-scale G (text models: the path\'s and, unless --edit-prompt, the guidance\'s prompt)] [--edit-prompt TEXT] ' +
     '[--mask FILE [--mask-invert] (x_t changes only inside) [--mask-blend (and the picture outside stays the unedited one)]] --out out.png',
   async run(rawArgs) {
     // `--strength -2`: node's parseArgs would read -2 as an option; join negative numbers to their flag.
@@ -37,6 +37,7 @@ export const editCommand: CliCommand = {
       options: {
         ...COMMON_OPTIONS,
         ...TEXT_OPTIONS,
+        ...EDIT_PROMPT_OPTION,
         ...MASK_OPTIONS,
         'mask-blend': { type: 'boolean' },
         basis: { type: 'string' },
@@ -92,6 +93,7 @@ export const editCommand: CliCommand = {
         renderSteps: int('render-steps', values['render-steps']),
         ...providerArg(values.provider),
         ...textArgs(values),
+        ...geometryPromptArgs(values),
       },
       { quiet: values.quiet },
     );

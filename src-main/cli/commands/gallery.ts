@@ -14,7 +14,7 @@ import { GALLERY_DEFAULTS } from '../../shared/edit-defaults';
 import { resolveModelDir } from '../default-model';
 import { BASIS_PARAM_OPTIONS, basisParamArgs, EDIT_PARAM_OPTIONS, editParamArgs, providerArg } from '../edit-args';
 import { horizontalStrip } from '../image-strip';
-import { COMMON_OPTIONS, int, num, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { COMMON_OPTIONS, int, num, sourceArgs, TEXT_OPTIONS, textArgs, geometryPromptArgs, BASIS_PROMPT_OPTION, EDIT_PROMPT_OPTION, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
 import { MASK_OPTIONS, maskArgs, maskMeta } from '../mask-args';
@@ -32,7 +32,7 @@ export const galleryCommand: CliCommand = {
   summary:
     'gallery [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) [--k K] [--method krylov|subspace] [--directions 0,1,...] ' +
     '[--strength S] [--preview-steps N] [--guidance-steps n] [--scale s] [--delta d] [--boost F|none] [--steps N] ' +
-    '[--mask FILE [--mask-invert]] [--prompt TEXT ...] --out <dir>  −/0/+ preview strip per direction (approximate: few render steps), heat maps, sigma.csv',
+    '[--mask FILE [--mask-invert]] [--prompt TEXT ...] [--basis-prompt TEXT] [--edit-prompt TEXT] --out <dir>  −/0/+ preview strip per direction (approximate: few render steps), heat maps, sigma.csv',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
@@ -40,6 +40,8 @@ export const galleryCommand: CliCommand = {
       options: {
         ...COMMON_OPTIONS,
         ...TEXT_OPTIONS,
+        ...BASIS_PROMPT_OPTION,
+        ...EDIT_PROMPT_OPTION,
         ...EDIT_PARAM_OPTIONS,
         ...BASIS_PARAM_OPTIONS,
         ...MASK_OPTIONS,
@@ -70,6 +72,7 @@ export const galleryCommand: CliCommand = {
         ...(mask ? { mask } : {}),
         ...providerArg(values.provider),
         ...textArgs(values),
+        ...geometryPromptArgs(values),
       },
       { quiet: values.quiet },
     );

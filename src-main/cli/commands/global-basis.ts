@@ -17,7 +17,7 @@ import { encodeNpy } from '../../core/tensor/npy';
 import { fromPayload } from '../../engine/jobs/support/wire-tensors';
 import { runCliJob } from '../run-job';
 import { resolveModelDir } from '../default-model';
-import { COMMON_OPTIONS, int, readNpy, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { COMMON_OPTIONS, int, readNpy, TEXT_OPTIONS, textArgs, geometryPromptArgs, BASIS_PROMPT_OPTION, timeArgs, writeJsonLine } from '../pullback-args';
 import { BASIS_PARAM_OPTIONS, basisParamArgs, providerArg } from '../edit-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
@@ -64,6 +64,7 @@ export const globalBasisCommand: CliCommand = {
       options: {
         ...COMMON_OPTIONS,
         ...TEXT_OPTIONS,
+        ...BASIS_PROMPT_OPTION,
         ...MASK_OPTIONS,
         xt: { type: 'string', multiple: true },
         seeds: { type: 'string' },
@@ -106,6 +107,7 @@ export const globalBasisCommand: CliCommand = {
         ...(mask ? { mask } : {}),
         ...providerArg(values.provider),
         ...textArgs(values),
+        ...geometryPromptArgs(values),
       },
       { quiet: values.quiet },
     );

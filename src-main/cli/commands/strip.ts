@@ -14,7 +14,7 @@ import { STRIP_DEFAULTS, stripFrames } from '../../shared/edit-defaults';
 import { resolveModelDir } from '../default-model';
 import { BASIS_PARAM_OPTIONS, basisParamArgs, editParamArgs, joinNegativeNumbers, providerArg } from '../edit-args';
 import { horizontalStrip } from '../image-strip';
-import { COMMON_OPTIONS, int, num, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, timeArgs, writeJsonLine } from '../pullback-args';
+import { COMMON_OPTIONS, int, num, promptNotice, sourceArgs, TEXT_OPTIONS, textArgs, geometryPromptArgs, BASIS_PROMPT_OPTION, EDIT_PROMPT_OPTION, timeArgs, writeJsonLine } from '../pullback-args';
 import { UsageError, type CliCommand } from '../types';
 import { checkOutDir } from '../out-check';
 
@@ -23,7 +23,7 @@ export const stripCommand: CliCommand = {
   summary:
     'strip [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) --direction I [--k K] [--method krylov|subspace] ' +
     '[--n 16] [--every 4] --strength S [--scale s] [--delta d] [--boost F|none] [--noise-seed N] [--steps N] [--render-steps N] ' +
-    '[--prompt TEXT ...] --out <dir>  the authors\' strip: renders after 0, 4, …, n guidance steps, − and +',
+    '[--prompt TEXT ...] [--basis-prompt TEXT] [--edit-prompt TEXT] --out <dir>  the authors\' strip: renders after 0, 4, …, n guidance steps, − and +',
   async run(rawArgs) {
     const { positionals, values } = parseArgs({
       args: joinNegativeNumbers(rawArgs),
@@ -31,6 +31,8 @@ export const stripCommand: CliCommand = {
       options: {
         ...COMMON_OPTIONS,
         ...TEXT_OPTIONS,
+        ...BASIS_PROMPT_OPTION,
+        ...EDIT_PROMPT_OPTION,
         ...BASIS_PARAM_OPTIONS,
         direction: { type: 'string' },
         strength: { type: 'string' },
@@ -71,6 +73,7 @@ export const stripCommand: CliCommand = {
       ...(renderSteps !== undefined ? { renderSteps } : {}),
       ...providerArg(values.provider),
       ...textArgs(values),
+      ...geometryPromptArgs(values),
     };
     const run = (signed: number) =>
       runCliJob('edit', { ...common, edits: [{ index, strength: signed }] }, { quiet: values.quiet });

@@ -36,7 +36,7 @@ interface BasisMeta {
   seed?: number;
   h_tensor?: string;
   cache_id?: string;
-  prompt?: { prompt: string; negativePrompt: string; guidanceScale: number } | null;
+  prompt?: { prompt: string; negativePrompt: string; guidanceScale: number; basisPrompt?: string } | null;
   /** `pullback basis --mask`: the mask file and how it was used (maskMeta). */
   mask?: { file: string; invert: boolean; sha256: string | null } | null;
 }
@@ -125,7 +125,15 @@ export const transportCommand: CliCommand = {
     // J·M too, so the direction stays in the region. --mask overrides the file basis.json names (e.g. it moved).
     const maskValues = values.mask !== undefined ? values : meta.mask ? { mask: meta.mask.file, 'mask-invert': meta.mask.invert } : {};
     const mask = await maskArgs(maskValues);
-    const text = meta.prompt ? { prompt: meta.prompt.prompt, negativePrompt: meta.prompt.negativePrompt, guidanceScale: meta.prompt.guidanceScale } : {};
+    // A's conditioning as basis.json records it (B's basis is taken at the same basis prompt).
+    const text = meta.prompt
+      ? {
+          prompt: meta.prompt.prompt,
+          negativePrompt: meta.prompt.negativePrompt,
+          guidanceScale: meta.prompt.guidanceScale,
+          ...(meta.prompt.basisPrompt !== undefined ? { basisPrompt: meta.prompt.basisPrompt } : {}),
+        }
+      : {};
 
     let b: { seedB: number } | { xtB: Float32TensorPayload };
     if (target.kind === 'seed') b = { seedB: target.seed };

@@ -186,11 +186,13 @@ export interface OpenedModel extends Conditioning {
   start: number;
 }
 
-/** The text parameters of a job (shared/api.ts textParams). */
+/** The text parameters of a job (shared/api.ts textParams, and basisPrompt / editPrompt where the job takes them). */
 export interface TextParams {
   prompt?: string;
   negativePrompt?: string;
   guidanceScale?: number;
+  basisPrompt?: string;
+  editPrompt?: string;
 }
 
 /** diffusers' default guidance scale for Stable Diffusion. */
@@ -225,7 +227,7 @@ export async function conditioning(loaded: LoadedModel, input: TextParams, signa
   const model = loaded.model;
   const text = loaded.text;
   if (!text) {
-    const given = (['prompt', 'negativePrompt', 'guidanceScale'] as const).filter((k) => input[k] !== undefined);
+    const given = (['prompt', 'negativePrompt', 'guidanceScale', 'basisPrompt', 'editPrompt'] as const).filter((k) => input[k] !== undefined);
     if (given.length > 0) {
       throw new InvalidArgumentError(`"${model.name}" is an unconditional model: ${given.join(', ')} need${given.length === 1 ? 's' : ''} a text-conditioned (Stable Diffusion) model`);
     }
@@ -244,19 +246,33 @@ export async function conditioning(loaded: LoadedModel, input: TextParams, signa
   const scale = input.guidanceScale ?? DEFAULT_GUIDANCE_SCALE;
   const cond = await text.embed(prompt, signal);
   const uncond = await text.embed(negative, signal);
-  const promptPredictor = text.predictor(cond);
+  // The geometry's own prompts (absent: the path's): J at basisPrompt, guidance along ε at editPrompt.
+  const basisCond = input.basisPrompt === undefined ? cond : await text.embed(input.basisPrompt, signal);
+  const editCond = input.editPrompt === undefined ? cond : await text.embed(input.editPrompt, signal);
+  const pathPromptPredictor = text.predictor(cond);
+  const promptPredictor = editCond === cond ? pathPromptPredictor : text.predictor(editCond);
   // Equal embeddings make the guidance an identity: skip the second U-Net batch.
-  const predictor = scale === 1 || cond.hash === uncond.hash ? promptPredictor : text.predictor(cond, { uncond, scale });
+  const predictor = scale === 1 || cond.hash === uncond.hash ? pathPromptPredictor : text.predictor(cond, { uncond, scale });
   return {
     predictor,
     promptPredictor,
-    condition: { embedding: cond.embedding, hash: cond.hash },
+    condition: { embedding: basisCond.embedding, hash: basisCond.hash },
     pathKey: `${cond.hash}|${uncond.hash}|${scale}`,
     toImage: async (x0, index = 0, sig) => {
       const one: Tensor = { dims: [1, ...x0.dims.slice(1)], data: x0.data.subarray(index * sizeOf(x0.dims.slice(1)), (index + 1) * sizeOf(x0.dims.slice(1))) };
       return sampleToImage(await text.decode(one, sig));
     },
-    prompt: { prompt, tokens: cond.tokens.tokenCount, maxTokens: text.tokenizer.maxLength - 2, truncated: cond.tokens.truncated, guidanceScale: scale, negativePrompt: negative },
+    prompt: {
+      prompt,
+      tokens: cond.tokens.tokenCount,
+      maxTokens: text.tokenizer.maxLength - 2,
+      // Any of the prompts cut short: the notice names the path prompt's count, the flag covers all three.
+      truncated: cond.tokens.truncated || basisCond.tokens.truncated || editCond.tokens.truncated,
+      guidanceScale: scale,
+      negativePrompt: negative,
+      ...(input.basisPrompt !== undefined ? { basisPrompt: input.basisPrompt } : {}),
+      ...(input.editPrompt !== undefined ? { editPrompt: input.editPrompt } : {}),
+    },
     imageDims: [3, model.unet.sampleDims[1] * model.text!.vae.downscale, model.unet.sampleDims[2] * model.text!.vae.downscale],
     toLatent: async (image, sig) => (await text.encodeImage(image, sig)).latent,
   };
