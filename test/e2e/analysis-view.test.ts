@@ -103,6 +103,25 @@ describe('Analysis view', () => {
     await screenshot(page, 'analysis-05-opened-in-gallery.png', page.getByTestId('gallery-row'));
   }, LONG);
 
+  it('global directions of the two samples: distances to the mean, and each direction previewed on both', async () => {
+    await page.getByTestId('workspace-analysis').click();
+    await page.getByTestId('tab-global').click();
+    await page.getByTestId('global-k').fill('2');
+    await page.getByTestId('global-k').dispatchEvent('change');
+    await page.getByTestId('global-compute').click();
+    await page.getByTestId('global-summary').waitFor({ timeout: LONG });
+    expect(await page.getByTestId('global-error').count()).toBe(0);
+    // t = 0.6 on 11 steps: the analysis's bases there are loaded, not recomputed.
+    await expect(page.getByTestId('global-summary').textContent()).resolves.toMatch(/t = 599, Karcher mean in x/);
+    const distances = await page.getByTestId('global-distance').allTextContents();
+    expect(distances).toHaveLength(2);
+    for (const d of distances) expect(Number(/(\d+\.\d+)$/.exec(d)?.[1])).toBeGreaterThan(0);
+    await page.getByTestId('global-previews').click();
+    await until('the previews', async () => (await page.locator('[data-testid="global-preview"] img').count()) === 2 * 2 * 2, LONG);
+    await until('the unedited renders', async () => (await page.locator('[data-testid="global-grid"] > .head img').count()) === 2, LONG);
+    await screenshot(page, 'analysis-06-global-directions.png', page.getByTestId('global-grid'));
+  }, LONG);
+
   it('logged no page errors', () => {
     expect(pageErrors.filter((e) => !/Vulkan/i.test(e))).toEqual([]);
   });

@@ -32,6 +32,7 @@ import { Schedule } from './schedule.svelte';
 import { Source } from './source.svelte';
 import { EMPTY_CONDITIONING, isUnprompted, PromptFields } from './prompt.svelte';
 import { AnalysisState, type AnalysisSampleEntry } from './analysis.svelte';
+import { GlobalDirections } from './global-directions.svelte';
 import { Connection, type ConnectionSource } from './connection.svelte';
 import { UnsavedGuard } from './guard.svelte';
 import { LocalRecovery, type StorageLike } from './local-recovery';
@@ -72,6 +73,8 @@ export class EditorState {
   readonly project: Project;
   readonly files: ProjectFiles;
   readonly analysis: AnalysisState;
+  /** The Analysis workspace's global directions (one basis shared by its samples). */
+  readonly globalDirections: GlobalDirections;
   #info = $state.raw<AppInfo | null>(null);
   #pendingRecipe = $state.raw<PendingRecipe | null>(null);
   #shownImage = $derived(this.result.image ?? this.source.image);
@@ -99,6 +102,7 @@ export class EditorState {
     this.edits = new EditStack(this.schedule, changed);
     this.galleries = new Galleries({ jobs: this.jobs, notices: this.notices, timestep: () => this.edits.timestep, onChange: changed, previewSteps: () => this.edits.params.previewSteps });
     this.analysis = new AnalysisState(this.jobs, changed);
+    this.globalDirections = new GlobalDirections(this.jobs);
     // Back online: what autosave kept in the page goes to the recovery folder.
     this.connection.onReconnected(() => void this.files.syncLocal());
   }
