@@ -9,6 +9,19 @@ export interface Progress {
   message: string;
   /** A piece of the result ready early (e.g. a gallery thumbnail); sent with the progress event, never throttled. */
   partial?: unknown;
+  /** Model calls done and still expected, from which the engine host estimates the time left (host/eta.ts). */
+  work?: WorkReport;
+}
+
+/**
+ * A job's work in units whose cost the engine measures (e.g. 'unet': ε evaluations of one sample). Fractions are
+ * not proportional to time (a job maps its phases onto 0..1 by hand), so the ETA comes from these counts instead.
+ */
+export interface WorkReport {
+  /** Units done so far in this job, per kind: counted at the model calls themselves, so never a guess. */
+  done: Record<string, number>;
+  /** Units the job still expects, per kind. Absent work (no report) means the job cannot say: fraction rule. */
+  remaining: Record<string, number>;
 }
 
 export type ProgressFn = (p: Progress) => void;

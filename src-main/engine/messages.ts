@@ -1,6 +1,7 @@
 /** Messages between the engine host (main thread) and the worker thread. */
 import type { ApiErrorPayload } from '../shared/errors';
 import type { JobName, Provider } from '../shared/api';
+import type { WorkReport } from '../core/progress';
 
 export type HostToWorker =
   /** `rank`: the job's priority as a number, higher first (the host maps JobPriority to it). */
@@ -11,7 +12,8 @@ export type HostToWorker =
 
 export type WorkerToHost =
   | { type: 'ready'; providers: Provider[] }
-  | { type: 'progress'; jobId: string; fraction: number; message: string; partial?: unknown }
+  /** `work`: model calls done and still expected, from which the host measures the ETA (host/eta.ts). */
+  | { type: 'progress'; jobId: string; fraction: number; message: string; partial?: unknown; work?: WorkReport }
   /** A started job waits for the compute lane behind a higher-priority job ('paused'), or runs again. */
   | { type: 'state'; jobId: string; state: 'running' | 'paused' }
   | { type: 'result'; jobId: string; result: unknown }

@@ -28,6 +28,7 @@ import { ApiError, type ApiErrorPayload } from '../../shared/errors';
 import { encodeRawImages } from './encode-images';
 import { toApiError } from '../errors';
 import type { HostToWorker, WorkerToHost } from '../messages';
+import { JobEta, UnitCostBook } from './eta';
 
 export interface EngineHostOptions {
   /** Path of the worker entry. Default: worker.js beside the built host, or worker.ts (via tsx) from source. */
@@ -57,6 +58,8 @@ interface HostJob {
   message: string;
   /** A newer job with its coalescing key replaced it while it was in the worker: it ends as 'superseded'. */
   superseded?: boolean;
+  /** Its ETA: measured unit costs when it reports its work, else the fraction rule (eta.ts). */
+  eta: JobEta;
 }
 
 const rankOf = (p: JobPriority): number => JOB_PRIORITIES.length - 1 - JOB_PRIORITIES.indexOf(p);
@@ -102,6 +105,8 @@ export class EngineHost {
   private readonly workerFile: string;
   private providers: Provider[] | null = null;
   private readonly readyWaiters: (() => void)[] = [];
+  /** What model calls cost, measured across jobs (per model and provider), for the ETAs. */
+  private readonly unitCosts = new UnitCostBook();
 
   constructor(private readonly opts: EngineHostOptions = {}) {
     this.workerFile = opts.workerFile ?? defaultWorkerFile();
@@ -153,6 +158,7 @@ export class EngineHost {
       pausedMs: 0,
       fraction: 0,
       message: 'waiting',
+      eta: new JobEta(this.unitCosts, costScope(parsed.data)),
     });
     this.emit({ type: 'queued', jobId, name });
     this.startFailures = 0;
@@ -285,6 +291,7 @@ export class EngineHost {
       if (m.type === 'progress') {
         job.fraction = m.fraction;
         job.message = m.message;
+        job.eta.observe(this.runningMs(job, now), m.fraction, m.work);
       } else if (m.state === 'paused' && job.pausedSince === undefined) job.pausedSince = now;
       else if (m.state === 'running' && job.pausedSince !== undefined) {
         job.pausedMs += now - job.pausedSince;
@@ -301,12 +308,15 @@ export class EngineHost {
     this.pump();
   }
 
-  /** A progress event with the job's last fraction and message, its state and an ETA from its running time. */
+  /** Time the job has run in the worker so far, paused time excluded. */
+  private runningMs(job: HostJob, now: number): number {
+    return now - (job.startedAt ?? now) - job.pausedMs - (job.pausedSince !== undefined ? now - job.pausedSince : 0);
+  }
+
+  /** A progress event with the job's last fraction and message, its state and its ETA (eta.ts). */
   private emitProgress(job: HostJob, partial?: unknown): void {
-    const now = performance.now();
-    const running = now - (job.startedAt ?? now) - job.pausedMs - (job.pausedSince !== undefined ? now - job.pausedSince : 0);
     const f = job.fraction;
-    const etaMs = f > 0 && f < 1 ? (running * (1 - f)) / f : f >= 1 ? 0 : undefined;
+    const etaMs = job.eta.etaMs(this.runningMs(job, performance.now()));
     this.emit({
       type: 'progress',
       jobId: job.jobId,
@@ -350,6 +360,12 @@ export class EngineHost {
       this.emitProgress(best);
     }
   }
+}
+
+/** Unit costs are shared by the jobs on one model and provider (a job without a model gets its own scope). */
+function costScope(input: unknown): string {
+  const i = input as { modelDir?: unknown; provider?: unknown };
+  return typeof i.modelDir === 'string' ? `${i.modelDir}|${String(i.provider ?? '')}` : '';
 }
 
 function byRankThenSeq(a: HostJob, b: HostJob): number {

@@ -6,6 +6,7 @@ import { sampleClipRange } from '../../core/diffusion/scheduler';
 import type { RawImage } from '../../core/diffusion/image';
 import type { PromptInfo, Provider } from '../../shared/api';
 import { conditioning } from './support/latent';
+import { canvasJob } from './support/canvas-job';
 
 export interface GenerateResult {
   images: RawImage[];
@@ -24,19 +25,23 @@ export const generateJob: EngineJob<'generate', GenerateResult> = {
     // Text models: ε with classifier-free guidance at the prompt, and the VAE decoder for the images.
     const c = await conditioning(loaded, input, ctx.signal);
     const start = performance.now();
+    const clip = sampleClipRange(loaded.model.scheduler);
+    // Counted model calls for the ETA, and x̂₀ previews of the running loop for the canvas (pixel models).
+    const job = canvasJob(ctx.onProgress, loaded.model, c, clip);
+    job.meter.expect({ [job.pathUnit]: input.steps * input.batch, decode: input.batch * job.decodeUnits });
     const x = await generate({
-      predictor: c.predictor,
+      predictor: job.path,
       alphasCumprod: loaded.model.alphasCumprod,
       seed: input.seed,
       steps: input.steps,
       eta: input.eta,
       batch: input.batch,
-      clip: sampleClipRange(loaded.model.scheduler),
+      clip,
       signal: ctx.signal,
-      onProgress: ctx.onProgress,
+      onProgress: job.onProgress,
     });
     const images: RawImage[] = [];
-    for (let i = 0; i < input.batch; i++) images.push(await c.toImage(x, i, ctx.signal));
+    for (let i = 0; i < input.batch; i++) images.push(await job.toImage(x, i, ctx.signal));
     return {
       images,
       provider: loaded.provider,

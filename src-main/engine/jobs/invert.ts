@@ -23,6 +23,7 @@ export { ImageError } from './support/image-check';
 import { subProgress } from './support/progress';
 import { toPayload } from './support/wire-tensors';
 import { resolveTimestep, openModel } from './support/latent';
+import { canvasJob } from './support/canvas-job';
 
 export interface InvertResult {
   xT: Float32TensorPayload;
@@ -76,28 +77,33 @@ export const invertJob: EngineJob<'invert', InvertResult> = {
     // Text models (the authors' setting): VAE encode, then inversion with the empty prompt and no guidance (the
     // job has no prompt, so openModel's predictor is exactly that); the PSNR is of encode → invert → regenerate →
     // decode against the input pixels.
-    const { model, predictor, start, imageDims, toLatent, toImage } = await openModel(input, ctx);
+    const opened = await openModel(input, ctx);
+    const { model, start, imageDims, toLatent } = opened;
     const pixels = await imageToSample(input.image, imageDims);
     const x0 = await toLatent(pixels, ctx.signal);
     if (input.t !== undefined && input.timestep !== undefined) throw new InvalidArgumentError('give at most one of t, timestep');
     const editTimestep = input.t !== undefined || input.timestep !== undefined ? resolveTimestep(input, model) : undefined;
+    // Counted calls for the ETA (N up, N down, the decode) and x̂₀ previews: the inversion's x̂₀ is the picture
+    // as the model sees it at each level, the regeneration's converges to the reconstruction.
+    const job = canvasJob(ctx.onProgress, model, opened);
+    job.meter.expect({ [job.pathUnit]: 2 * input.steps, decode: job.decodeUnits });
     const { x: xT, timestep, captured } = await ddimInvert(x0, {
-      predictor,
+      predictor: job.path,
       alphasCumprod: model.alphasCumprod,
       steps: input.steps,
       captureTimestep: editTimestep,
       signal: ctx.signal,
-      onProgress: subProgress(ctx.onProgress, 0, 0.5),
+      onProgress: subProgress(job.onProgress, 0, 0.5),
     });
     const recon = await ddimDenoise(xT, {
-      predictor,
+      predictor: job.path,
       alphasCumprod: model.alphasCumprod,
       steps: input.steps,
       fromTimestep: timestep,
       signal: ctx.signal,
-      onProgress: subProgress(ctx.onProgress, 0.5, 1),
+      onProgress: subProgress(job.onProgress, 0.5, 1),
     });
-    const reconImage = await toImage(recon, 0, ctx.signal);
+    const reconImage = await job.toImage(recon, 0, ctx.signal);
     const score = model.text ? psnr(pixels, rawToSample(reconImage)) : psnr(x0, recon);
     return {
       xT: toPayload(xT),

@@ -83,10 +83,11 @@ async function runJob(jobId: string, name: keyof typeof ENGINE_JOBS, rawInput: u
         if (p.partial !== undefined) {
           // Partial results carry data the client needs: never throttled.
           lastPost = now;
-          post({ type: 'progress', jobId, fraction: p.fraction, message: p.message, partial: p.partial });
+          post({ type: 'progress', jobId, fraction: p.fraction, message: p.message, partial: p.partial, ...(p.work ? { work: p.work } : {}) });
         } else if (p.fraction >= 1 || p.fraction === 0 || now - lastPost > 30) {
           lastPost = now;
-          post({ type: 'progress', jobId, fraction: p.fraction, message: p.message });
+          // A dropped event's work is in the next one: the counts are cumulative.
+          post({ type: 'progress', jobId, fraction: p.fraction, message: p.message, ...(p.work ? { work: p.work } : {}) });
         }
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- input matches the job by construction

@@ -57,7 +57,8 @@ export class JobsState {
   /**
    * Run an engine job, tracked in the panel. Rejects like runJob (ApiError with a typed code; 'cancelled' after
    * Cancel; 'superseded' when a newer job with the same `schedule.coalesceKey` replaced it). `onPartial` receives
-   * streamed pieces of the result (gallery thumbnails); `schedule` carries the priority hint and coalescing key.
+   * streamed pieces of the result (gallery thumbnails); `schedule` carries the priority hint and coalescing key;
+   * `onKey` gets the job's key at once (the canvas overlay follows that job's line and cancels it).
    */
   async run<N extends JobName>(
     name: N,
@@ -65,6 +66,7 @@ export class JobsState {
     label: string,
     onPartial?: (partial: unknown) => void,
     schedule?: StartJobOptions,
+    onKey?: (key: number) => void,
   ): Promise<JobOutput<N>> {
     const key = this.#nextKey++;
     const controller = new AbortController();
@@ -72,6 +74,7 @@ export class JobsState {
     const finished = this.#list.filter((j) => !isActive(j)).slice(-KEEP_FINISHED + 1);
     const active = this.#active;
     this.#list = [...finished, ...active, { key, name, label, status: 'queued', fraction: 0, message: 'waiting', startedAt: Date.now() }];
+    onKey?.(key);
     try {
       const out = await runJob(this.#api, name, input, {
         signal: controller.signal,
