@@ -10,7 +10,7 @@
  * MAX_IMAGE_BYTES, the import cap, so any picture that could be imported can be saved.
  */
 import { z } from 'zod';
-import { ProjectManifestSchema } from '../core/project/schema';
+import { MAX_PREVIEW_BLOBS, ProjectManifestSchema } from '../core/project/schema';
 import { MAX_IMAGE_BYTES } from './image-limits';
 
 const id = z.string().min(1).max(128);
@@ -50,7 +50,17 @@ export function isProjectName(name: string): boolean {
 }
 const blobBytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'a blob is bytes or base64').refine((b) => b.length <= MAX_IMAGE_BYTES, `a blob is at most ${MAX_IMAGE_BYTES} bytes`);
 const blobBase64 = z.string().max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4);
-const saveBlobs = z.record(sha, z.union([blobBytes, blobBase64])).refine((r) => Object.keys(r).length <= 64, 'too many blobs');
+/**
+ * Up to 64 document blobs (sources, renders, analyses, masks) plus the galleries' preview PNGs (issue 16, at most
+ * MAX_PREVIEW_BLOBS), and at most 512 MiB in all (the largest project file opened, core/project/save.ts): the count
+ * grew for the small previews, so the total is capped rather than left at count × 48 MiB.
+ */
+const MAX_SAVE_BYTES = 512 * 1024 * 1024;
+const blobLength = (b: Uint8Array | string) => (typeof b === 'string' ? Math.floor((b.length * 3) / 4) : b.length);
+const saveBlobs = z
+  .record(sha, z.union([blobBytes, blobBase64]))
+  .refine((r) => Object.keys(r).length <= 64 + MAX_PREVIEW_BLOBS, 'too many blobs')
+  .refine((r) => Object.values(r).reduce((n, b) => n + blobLength(b), 0) <= MAX_SAVE_BYTES, `the blobs are over ${MAX_SAVE_BYTES / 1024 / 1024} MiB in all`);
 /** Recovery slot of one editor session (random per start of the editor). */
 const sessionId = z.string().regex(/^[a-z0-9-]{1,64}$/);
 

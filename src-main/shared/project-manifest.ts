@@ -8,6 +8,8 @@ export {
   PROJECT_FORMAT_VERSION,
   type AnalysisRef,
   type BasisRef,
+  type BasisPreviews,
+  MAX_PREVIEW_BLOBS,
   type DocState,
   type EditEntry,
   type ProjectManifest,

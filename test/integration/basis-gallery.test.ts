@@ -68,13 +68,18 @@ describe('gallery job (engine worker)', () => {
 });
 
 describe('gallery previews are the edit job at preview settings', () => {
-  it('centre = no edit, + thumbnail = edit +1, with the same shared η = 1 noise', async () => {
-    const common = { modelDir, seed: 3, t: 0.8, steps: 5, guidanceSteps: 2, scale: 1, provider: 'cpu' as const };
+  // Issue 16: the centre is the canvas image (the document's schedule, η = 0) and ± = centre + (preview(edited) −
+  // preview(unedited)). Without the η = 1 tail and with previewSteps = steps both renders are that same schedule, so
+  // each preview is exactly the edit job's image and the centre exactly the unedited one (= generate's).
+  it('centre = no edit = generate, + thumbnail = edit +1 (no tail, preview steps = steps)', async () => {
+    const common = { modelDir, seed: 3, t: 0.8, steps: 5, guidanceSteps: 2, scale: 1, boostFraction: null, provider: 'cpu' as const };
     const g = await runJobInProcess('gallery', { ...common, k: 2, directions: [1], previewSteps: 5, strength: 1 }, { quiet: true });
     const plus = await runJobInProcess('edit', { ...common, basis: { k: 2 }, edits: [{ index: 1, strength: 1 }] }, { quiet: true });
     const none = await runJobInProcess('edit', { ...common, edits: [] }, { quiet: true });
+    const canvas = await runJobInProcess('generate', { modelDir, seed: 3, steps: 5, provider: 'cpu' }, { quiet: true });
     expect(Buffer.from(g.items[0].plus.bytes).equals(Buffer.from(plus.image.bytes))).toBe(true);
     expect(Buffer.from(g.center.bytes).equals(Buffer.from(none.image.bytes))).toBe(true);
+    expect(Buffer.from(g.center.bytes).equals(Buffer.from(canvas.images[0].bytes))).toBe(true);
   });
 });
 

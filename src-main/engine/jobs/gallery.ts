@@ -1,32 +1,80 @@
 /**
- * `gallery`: for the local basis at (x_t, t), render a − and a + preview of each direction with the cheaper
- * `previewSteps` DDIM schedule. Each pair is edited (guidance batches x and x ± δv through the U-Net) and then
- * rendered as one batch of two; each thumbnail is streamed as soon as it exists, as the `partial` of a progress
- * event (GalleryPartial: {kind: 'gallery-thumb', index, sign, strength, image}), − before +, directions in order.
- * Right after the basis, each direction's |v| heat map is streamed ({kind: 'gallery-heat', index, image}).
- * The unedited preview (`center`) comes first in the output. All three share the same η = 1 tail noise, so a
- * thumbnail differs from the centre by the edit only. PNGs are encoded in the worker so the partials are
- * ready to display.
+ * `gallery`: for the local basis at (x_t, t), a − and a + preview of each direction around the unedited `center`.
+ *
+ * The centre is the canvas image of the unedited document: x_t rendered with the document's own `steps` schedule and
+ * η = 0 throughout, which is `generate(seed, steps)`'s image bit for bit (the x_t path is generate's, and the DDIM step
+ * is the same function), so the middle preview is byte for byte the picture the editor shows (issue 16: it was rendered
+ * with the 20 preview steps and the η = 1 tail and looked grainier, 3.4 levels apart). The ± previews stay cheap: each
+ * pair is edited (guidance batches x and x ± δv through the U-Net), rendered as one batch with `previewSteps` and the
+ * tail noise, and the unedited preview render (same steps, same noise) is subtracted, so
+ *   ± = centre + (preview(x_t ± edit) − preview(x_t))
+ * differs from the centre by the edit only, as the preview renders see it; the shared noise cancels.
+ *
+ * Streaming: each direction's |v| heat map as soon as the basis exists ({kind: 'gallery-heat', index, image}), then
+ * each thumbnail as soon as it is rendered ({kind: 'gallery-thumb', index, sign, strength, image}), − before +.
+ * PNGs are encoded in the worker so the partials are ready to display.
+ *
+ * Previews are stored beside a cached basis (support/preview-store.ts): when the basis comes from the cache and an
+ * entry with the same preview parameters exists, its PNGs are returned without rendering (`previewsFromCache`).
  */
-import type { EngineJob } from './types';
+import type { EngineJob, JobContext } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
 import type { RawImage } from '../../core/diffusion/image';
 import { directionMagnitudeImage } from '../../core/geometry/magnitude-map';
 import { renderFrom } from '../../core/edit/render';
 import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
 import { GaussianRng } from '../../core/diffusion/rng';
-import type { EncodedImage, GalleryPartial, JobOutput } from '../../shared/api';
-import { encodePng } from '../png';
+import type { EncodedImage, GalleryPartial, JobOutput, JobParsedInput } from '../../shared/api';
+import { decodePng, encodePng } from '../png';
+import { changePerUnitStrength } from '../../core/edit/visual-change';
 import { basisRow } from './support/wire-tensors';
-import { localBasis } from './support/local-basis';
+import { basisCache, localBasis } from './support/local-basis';
 import { modelStepper, resolveTimestep, resolveXt, openModel } from './support/latent';
 import { subProgress } from './support/progress';
 import { editFromRequest } from './support/edit-request';
+import { PreviewStore, type PreviewParams, type StoredPreviews } from './support/preview-store';
 
 async function encodeRaw(img: RawImage): Promise<EncodedImage> {
   return { mime: 'image/png', width: img.width, height: img.height, bytes: await encodePng(img) };
 }
 
+/** A copy for a partial: the worker transfers partial buffers, and the final output still needs these bytes. */
+function copy(image: EncodedImage): EncodedImage {
+  return { ...image, bytes: image.bytes.slice() };
+}
+
+function sendHeat(ctx: JobContext, index: number, image: EncodedImage): void {
+  const partial: GalleryPartial = { kind: 'gallery-heat', index, image: copy(image) };
+  ctx.onProgress({ fraction: 0.4, message: `direction ${index} found`, partial });
+}
+
+function sendThumbs(ctx: JobContext, index: number, s: number, fraction: number, minus: EncodedImage, plus: EncodedImage, how: string): void {
+  for (const [sign, image] of [
+    [-1, minus],
+    [1, plus],
+  ] as const) {
+    const partial: GalleryPartial = { kind: 'gallery-thumb', index, sign, strength: sign * s, image: copy(image) };
+    ctx.onProgress({ fraction, message: `direction ${index} ${sign < 0 ? '−' : '+'} ${how}`, partial });
+  }
+}
+
+/** What besides the basis decides the previews' pixels: equal parameters, equal PNGs. */
+function previewParams(input: JobParsedInput<'gallery'>, indices: number[], pathKey: string): PreviewParams {
+  return {
+    steps: input.steps,
+    previewSteps: input.previewSteps,
+    strength: input.strength,
+    mode: input.mode,
+    guidanceSteps: input.guidanceSteps,
+    scale: input.scale,
+    delta: input.delta,
+    alpha: input.alpha,
+    boostFraction: input.boostFraction,
+    noiseSeed: input.noiseSeed,
+    directions: indices,
+    pathKey,
+  };
+}
 
 export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
   name: 'gallery',
@@ -39,12 +87,36 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05), pathKey);
     const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.4), condition);
     const indices = input.directions ?? Array.from({ length: basis.V.dims[0] }, (_, i) => i);
+    const s = input.strength;
+    const params = previewParams(input, indices, pathKey);
+    const store = new PreviewStore(basisCache());
+    const sigma = (index: number) => basis.S.data[index];
+    const done = async (p: StoredPreviews, previewsFromCache: boolean): Promise<JobOutput<'gallery'>> => {
+      // What a unit of strength does on screen (issue 13 item 5), from the PNGs themselves, so stored and fresh
+      // previews report it alike: 64×64 decodes cost microseconds, a 512×512 one a few milliseconds.
+      const center = await decodePng(p.center.bytes);
+      const items: JobOutput<'gallery'>['items'] = [];
+      for (const i of p.items) {
+        const change = changePerUnitStrength(await decodePng(i.minus.bytes), await decodePng(i.plus.bytes), center, s);
+        items.push({ ...i, sigma: sigma(i.index), change });
+      }
+      return { timestep, basis: stats, center: p.center, items, previewsFromCache, elapsedMs: performance.now() - start };
+    };
+
+    // Only with a cached basis: a basis computed just now has no previews stored beside it yet.
+    const stored = stats.cacheHit ? await store.get(stats.cacheId, params) : null;
+    if (stored?.hit) {
+      const { items } = stored.previews;
+      for (const it of items) sendHeat(ctx, it.index, it.heat);
+      items.forEach((it, j) => sendThumbs(ctx, it.index, s, 0.4 + (0.6 * (j + 1)) / items.length, it.minus, it.plus, 'from the cache'));
+      return done(stored.previews, true);
+    }
+
     const stepper = modelStepper(model, predictor, ctx.signal);
     const n = sizeOf(model.unet.sampleDims);
-    const render = (x: Tensor) => {
+    const preview = (x: Tensor) => {
       // Every item of a batch gets the same η = 1 noise, drawn exactly as renderFrom draws it for one sample
-      // (GaussianRng(noiseSeed) in path order): −, + and the centre differ only by the edit, and each equals
-      // the `edit` job's render of the same latent with the same noise seed and steps.
+      // (GaussianRng(noiseSeed) in path order), so the unedited preview's noise cancels in ± − centre.
       const rng = new GaussianRng(input.noiseSeed);
       return renderFrom(stepper, x, {
         timestep,
@@ -65,13 +137,13 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     for (const index of indices) {
       const heat = await encodeRaw(directionMagnitudeImage(basisRow(basis.V, index)));
       heats.set(index, heat);
-      // A copy: the worker transfers partial buffers, and the final output still needs these bytes.
-      const partial: GalleryPartial = { kind: 'gallery-heat', index, image: { ...heat, bytes: heat.bytes.slice() } };
-      ctx.onProgress({ fraction: 0.4, message: `direction ${index} found`, partial });
+      sendHeat(ctx, index, heat);
     }
-    const center = await encode(await render(xt), 0);
-    const items: JobOutput<'gallery'>['items'] = [];
-    const s = input.strength;
+    // The canvas image: the document's schedule, η = 0 to the end (what generate renders).
+    const exact = await renderFrom(stepper, xt, { timestep, schedule: ddimTimesteps(input.steps, T), T, boostFraction: null, signal: ctx.signal });
+    const center = await encode(exact, 0);
+    const base = await preview(xt);
+    const items: StoredPreviews['items'] = [];
     for (let j = 0; j < indices.length; j++) {
       const index = indices[j];
       const v = basisRow(basis.V, index);
@@ -79,20 +151,23 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
       for (const sign of [-1, 1]) {
         edited.push(await editFromRequest(promptPredictor, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal }));
       }
-      const x0 = await render(stackBatch(edited));
-      const minus = await encode(x0, 0);
-      const plus = await encode(x0, 1);
-      const fraction = 0.4 + (0.6 * (j + 1)) / indices.length;
-      for (const [sign, image] of [
-        [-1, minus],
-        [1, plus],
-      ] as const) {
-        // A copy: the worker transfers partial buffers, and the final output still needs these bytes.
-        const partial: GalleryPartial = { kind: 'gallery-thumb', index, sign, strength: sign * s, image: { ...image, bytes: image.bytes.slice() } };
-        ctx.onProgress({ fraction, message: `direction ${index} ${sign < 0 ? '−' : '+'} ready`, partial });
-      }
-      items.push({ index, sigma: basis.S.data[index], minus, plus, heat: heats.get(index)! });
+      const x0 = await preview(stackBatch(edited));
+      // centre + the edit's change as the preview renders see it (same steps and noise on both sides).
+      const moved = new Float32Array(x0.data.length);
+      for (let b = 0; b < 2; b++) for (let i = 0; i < n; i++) moved[b * n + i] = exact.data[i] + x0.data[b * n + i] - base.data[i];
+      const both: Tensor = { dims: x0.dims, data: moved };
+      const minus = await encode(both, 0);
+      const plus = await encode(both, 1);
+      sendThumbs(ctx, index, s, 0.4 + (0.6 * (j + 1)) / indices.length, minus, plus, 'ready');
+      items.push({ index, minus, plus, heat: heats.get(index)! });
     }
-    return { timestep, basis: stats, center, items, elapsedMs: performance.now() - start };
+    const result = { center, items };
+    try {
+      await store.put(stats.cacheId, params, result);
+    } catch (err) {
+      // The previews are shown all the same; only the next visit renders them again.
+      ctx.onProgress({ fraction: 1, message: `previews not cached: ${(err as Error).message}` });
+    }
+    return done(result, false);
   },
 };

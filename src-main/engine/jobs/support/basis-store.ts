@@ -61,7 +61,7 @@ export class CacheError extends Error {
 }
 
 /** JSON with object keys sorted at every level, so equal keys serialise to equal bytes. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new CacheError('bad-key', `non-finite number ${value} in cache key`);
     return JSON.stringify(value);
@@ -224,30 +224,7 @@ export class BasisCache {
   async put(key: BasisCacheKey, basis: LocalBasis): Promise<string> {
     const id = basisCacheId(key);
     const file = this.pathFor(id);
-    const folder = path.dirname(file);
-    const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    const bytes = encodeEntry(key, basis);
-    try {
-      // Owner only, like every folder of the app's data: a basis is computed from the user's picture (its x_t). The
-      // cache folder itself, ours by construction, is tightened once if an older version made it 0755.
-      if (!tightened.has(this.dir)) {
-        ensurePrivateDir(this.dir, true);
-        tightened.add(this.dir);
-      }
-      await fs.mkdir(folder, { recursive: true, mode: 0o700 });
-      const handle = await fs.open(tmp, 'wx', 0o600);
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs.rename(tmp, file);
-    } catch (e) {
-      await fs.rm(tmp, { force: true });
-      throw new CacheError('write-failed', `could not write basis cache entry ${file}: ${(e as Error).message}`);
-    }
-    await syncFolder(folder);
+    await writeEntryAtomic(this.dir, file, encodeEntry(key, basis));
     return id;
   }
 
@@ -259,6 +236,37 @@ export class BasisCache {
     await this.put(key, basis);
     return { basis, lookup };
   }
+}
+
+/**
+ * Writes a cache entry (a basis, or previews beside it: preview-store.ts) atomically under the cache folder `dir`: a
+ * uniquely named temp file in the entry's folder, fsync, rename over the entry, fsync of the folder. A crash leaves the
+ * old entry, the new one or a stray temp, never a torn entry. Throws CacheError('write-failed').
+ */
+export async function writeEntryAtomic(dir: string, file: string, bytes: Uint8Array): Promise<void> {
+  const folder = path.dirname(file);
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    // Owner only, like every folder of the app's data: a basis is computed from the user's picture (its x_t). The
+    // cache folder itself, ours by construction, is tightened once if an older version made it 0755.
+    if (!tightened.has(dir)) {
+      ensurePrivateDir(dir, true);
+      tightened.add(dir);
+    }
+    await fs.mkdir(folder, { recursive: true, mode: 0o700 });
+    const handle = await fs.open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw new CacheError('write-failed', `could not write basis cache entry ${file}: ${(e as Error).message}`);
+  }
+  await syncFolder(folder);
 }
 
 /** fsync of the folder makes the rename durable; not supported on every platform (Windows), where it is skipped. */

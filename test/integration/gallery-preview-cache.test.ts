@@ -1,0 +1,92 @@
+/**
+ * Issue 16 on the bundled model: (1) the gallery's centre is the unedited document's canvas image, byte for byte the
+ * PNG the editor shows for a seed document (`generate(seed, steps)`), and each −/+ preview differs from it; (2) a
+ * second identical gallery on the cached basis returns the stored previews, byte-identical, without rendering anything
+ * (renderFrom is counted through a wrapper of its module); a different strength renders anew; a damaged preview entry
+ * is ignored and recomputed.
+ */
+import { readdir, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { runJobInProcess } from '../../src-main/engine/run-in-process';
+import { defaultModelDir } from '../../src-main/app/bundled-models';
+import { decodePng } from '../../src-main/engine/png';
+import { meanAbsDiff } from '../helpers/png';
+import { useTempDataDir } from './basis-fixture';
+
+const renders = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../src-main/core/edit/render', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src-main/core/edit/render')>();
+  return {
+    ...actual,
+    renderFrom: (...args: Parameters<typeof actual.renderFrom>) => {
+      renders.count++;
+      return actual.renderFrom(...args);
+    },
+  };
+});
+
+const dataDir = useTempDataDir('gallery-cache');
+
+const base = { modelDir: defaultModelDir(), seed: 5, t: 0.6, steps: 100, k: 2, directions: [0], provider: 'cpu' as const };
+
+async function previewFiles(): Promise<string[]> {
+  const out: string[] = [];
+  const root = join(dataDir.root, 'data', 'basis');
+  for (const sub of await readdir(root)) for (const f of await readdir(join(root, sub))) if (f.endsWith('.pbprev')) out.push(join(root, sub, f));
+  return out;
+}
+
+describe('gallery previews: the canvas centre and the preview cache', () => {
+  it('centre = the seed document canvas image; a repeat comes from the cache; a new strength renders', async () => {
+    const canvas = await runJobInProcess('generate', { modelDir: base.modelDir, seed: base.seed, steps: base.steps, provider: 'cpu' }, { quiet: true });
+
+    renders.count = 0;
+    const first = await runJobInProcess('gallery', { ...base, strength: 3 }, { quiet: true });
+    expect(first.previewsFromCache).toBe(false);
+    expect(renders.count).toBeGreaterThan(0);
+    // The middle preview is exactly what the canvas shows for the unedited document.
+    expect(Buffer.from(first.center.bytes).equals(Buffer.from(canvas.images[0].bytes))).toBe(true);
+    const center = await decodePng(first.center.bytes);
+    for (const png of [first.items[0].minus, first.items[0].plus]) expect(meanAbsDiff(await decodePng(png.bytes), center)).toBeGreaterThan(0.2);
+
+    renders.count = 0;
+    const messages: string[] = [];
+    const second = await runJobInProcess('gallery', { ...base, strength: 3 }, { quiet: true, onProgress: (p) => messages.push(p.message) });
+    expect(second.basis.cacheHit).toBe(true);
+    expect(second.previewsFromCache).toBe(true);
+    expect(renders.count).toBe(0);
+    expect(messages.some((m) => m.includes('from the cache'))).toBe(true);
+    for (const [a, b] of [
+      [first.center, second.center],
+      [first.items[0].minus, second.items[0].minus],
+      [first.items[0].plus, second.items[0].plus],
+      [first.items[0].heat, second.items[0].heat],
+    ]) {
+      expect(Buffer.from(b.bytes).equals(Buffer.from(a.bytes))).toBe(true);
+    }
+
+    // Another strength: the basis still from the cache, the previews rendered (and the centre unchanged).
+    renders.count = 0;
+    const other = await runJobInProcess('gallery', { ...base, strength: 1 }, { quiet: true });
+    expect(other.basis.cacheHit).toBe(true);
+    expect(other.previewsFromCache).toBe(false);
+    expect(renders.count).toBeGreaterThan(0);
+    expect(Buffer.from(other.center.bytes).equals(Buffer.from(first.center.bytes))).toBe(true);
+    expect(Buffer.from(other.items[0].plus.bytes).equals(Buffer.from(first.items[0].plus.bytes))).toBe(false);
+
+    // A damaged entry (one flipped byte) is not trusted: rendered again, with the same bytes as the first time.
+    const files = await previewFiles();
+    expect(files.length).toBe(2);
+    for (const f of files) {
+      const bytes = await readFile(f);
+      bytes[bytes.length >> 1] ^= 0xff;
+      await writeFile(f, bytes);
+    }
+    renders.count = 0;
+    const again = await runJobInProcess('gallery', { ...base, strength: 3 }, { quiet: true });
+    expect(again.previewsFromCache).toBe(false);
+    expect(renders.count).toBeGreaterThan(0);
+    expect(Buffer.from(again.items[0].minus.bytes).equals(Buffer.from(first.items[0].minus.bytes))).toBe(true);
+  }, 1_800_000);
+});
