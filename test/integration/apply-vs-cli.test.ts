@@ -6,7 +6,7 @@
  * render steps changed from their defaults. The PNG bytes must be identical.
  */
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EditorState } from '../../src-renderer/src/lib/state/editor.svelte';
 import { defaultModelDir } from '../../src-main/app/bundled-models';
@@ -94,4 +94,47 @@ describe('Apply = pullback edit', () => {
     const otherDelta = await cli(['--direction', '1', '--strength', '1.5', '--guidance-steps', '6', '--scale', '0.15', '--delta', '1', '--boost', '0.3'], 'other.png');
     expect(Buffer.from(guided).equals(Buffer.from(otherDelta))).toBe(false);
   });
+
+  it('masked directions with "keep outside exactly": the painted mask as a file gives pullback basis/edit --mask --mask-blend the same bytes', async () => {
+    const modelDir = defaultModelDir();
+    const ed = new EditorState(inProcessApi(modelDir));
+    await ed.load();
+    ed.model.provider = 'cpu';
+    ed.source.seed = 3;
+    ed.source.steps = 10;
+    await ed.newFromSeed();
+    // One soft stroke across the upper left of the 64 × 64 picture, as a mouse would paint it.
+    ed.mask.size = 20;
+    ed.mask.feather = 0.5;
+    ed.mask.begin(18, 18);
+    ed.mask.moveTo(34, 26);
+    await ed.mask.end();
+    const mask = ed.mask.current!;
+    ed.galleries.k = 2;
+    ed.edits.setParam('previewSteps', 2);
+    await ed.computeBasis();
+    expect(ed.galleries.current?.mask).toBe(mask.hash);
+    ed.addDirection(0);
+    ed.edits.setStrength(ed.edits.doc.edits[0].id, 2);
+    ed.edits.setParam('renderSteps', 12);
+    ed.mask.setKeepOutside(true);
+    await ed.apply();
+    expect(ed.notices.list.filter((x) => x.kind === 'error')).toEqual([]);
+    const applied = ed.result.image!.bytes;
+
+    const file = join(tmp.root, 'mask.png');
+    await writeFile(file, mask.png);
+    const at = ['--seed', '3', '--timestep', String(ed.edits.timestep), '--steps', '10', '--provider', 'cpu', '-q'];
+    const basis = join(tmp.root, 'basis-masked');
+    expect((await pullback(['basis', ...at, '--k', '2', '--mask', file, '--out', basis])).code).toBe(0);
+    const cli = async (extra: string[], out: string) => {
+      const r = await pullback(['edit', ...at, '--basis', basis, '--render-steps', '12', '--direction', '0', '--strength', '2', '--mask', file, ...extra, '--out', join(tmp.root, out)]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return new Uint8Array(await readFile(join(tmp.root, out)));
+    };
+    expect(Buffer.from(applied).equals(Buffer.from(await cli(['--mask-blend'], 'masked-blend.png')))).toBe(true);
+    // The comparison can fail: without "keep outside" (no --mask-blend) the picture is another one.
+    expect(Buffer.from(applied).equals(Buffer.from(await cli([], 'masked.png')))).toBe(false);
+  }, 600_000); // two masked bases (the editor's and the CLI's) and three renders on two shared cores
 });
