@@ -1,6 +1,7 @@
 /**
  * A PullbackApi whose job events the test sends itself (`send`), for state classes that follow a job's events
- * (JobsState, AnalysisState): `startJob` records what it was given and answers ids j0, j1, … in order.
+ * (JobsState, AnalysisState): `startJob` records what it was given and answers ids j0, j1, … in order; `cancelJob`
+ * records the ids it was sent.
  */
 import type { JobEvent, JobName, PullbackApi, StartJobOptions } from '../../src-main/shared/api';
 
@@ -17,7 +18,11 @@ export class ScriptedApi implements PullbackApi {
     this.started.push({ name, input, ...(options ? { options } : {}) });
     return { jobId: `j${this.started.length - 1}` };
   }
-  async cancelJob() {}
+  /** The job ids Cancel was sent for, in order. */
+  readonly cancelled: string[] = [];
+  async cancelJob(jobId: string) {
+    this.cancelled.push(jobId);
+  }
   async project(): Promise<unknown> {
     return null;
   }

@@ -97,8 +97,6 @@ describe('GlobalDirections', () => {
 
   it('Cancel stops this panel\'s jobs and not another edit running in the editor', async () => {
     const api = new ScriptedApi();
-    const cancelled: string[] = [];
-    api.cancelJob = async (id: string) => void cancelled.push(id);
     const jobs = new JobsState(api);
     const apply = jobs.run('edit', { modelDir: '/m', seed: 1, t: 0.5, edits: [] } as never, 'Apply').catch(() => undefined);
     const g = new GlobalDirections(jobs);
@@ -106,7 +104,7 @@ describe('GlobalDirections', () => {
     await flush();
     g.cancel();
     await flush();
-    expect(cancelled).toEqual(['j1']);
+    expect(api.cancelled).toEqual(['j1']);
     api.send({ type: 'error', jobId: 'j1', error: { code: 'cancelled', message: 'cancelled' } });
     await run;
     expect(g.error).toBeNull();
