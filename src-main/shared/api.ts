@@ -270,10 +270,20 @@ export const GalleryPartialSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('gallery-heat'), index: z.number().int(), image: EncodedImageSchema }),
 ]);
 export type GalleryPartial = z.infer<typeof GalleryPartialSchema>;
+/**
+ * Progress `partial` of the jobs that put a picture on the canvas (generate, sample, invert, edit) on pixel models:
+ * x̂₀, the model's prediction of the clean image at `timestep` of the running DDIM loop (engine/jobs/support/
+ * x0-preview.ts), at most one per 250 ms. An in-progress picture: the editor labels it so and never exports it.
+ */
+export const X0PreviewPartialSchema = z.object({ kind: z.literal('x0-preview'), timestep: z.number().int(), image: EncodedImageSchema });
+export type X0PreviewPartial = z.infer<typeof X0PreviewPartialSchema>;
 export const GalleryOutputSchema = z.object({
   timestep: z.number().int(),
   basis: BasisStatsSchema,
-  /** The unedited preview (same preview steps). */
+  /**
+   * The unedited document's canvas image: x_t rendered with `steps` and η = 0 (generate's image, byte for byte); each
+   * −/+ preview is it plus the edit's change between two `previewSteps` renders with the same η = 1 tail noise.
+   */
   center: EncodedImageSchema,
   items: z.array(
     z.object({
@@ -283,8 +293,16 @@ export const GalleryOutputSchema = z.object({
       plus: EncodedImageSchema,
       /** Per-pixel |v| of the direction (norm over channels), normalised and coloured. */
       heat: EncodedImageSchema,
+      /**
+       * Image change per unit strength: the mean |Δ| (8-bit levels, over pixels and channels) of the − and + previews
+       * from the centre, divided by the preview strength (core/edit/visual-change.ts). σ says how far h moves; this
+       * says how much one slider unit changes the picture.
+       */
+      change: z.number().optional(),
     }),
   ),
+  /** True when the previews were the ones stored beside the cached basis (none rendered: the time is not theirs). */
+  previewsFromCache: z.boolean().optional(),
   elapsedMs: z.number(),
 });
 

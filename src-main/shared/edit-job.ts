@@ -23,6 +23,13 @@ export interface ApplyRequest {
   /** Text-conditioned models have no η = 1 tail (the authors' quality boosting is for unconditional models). */
   textConditioned: boolean;
   provider: ProviderPreference;
+  /**
+   * Masked directions (issue 13): the mask's PNG (grey = weight) their basis was computed with. It is the basis's
+   * `mask` (the same bytes, so the same cached basis of J·M) and the edit's `region` (every x_t update × M);
+   * `keepOutside` is `regionBlend` (the picture outside taken from the unedited render). As `pullback edit --mask
+   * FILE [--mask-blend]` with a `pullback basis --mask FILE` basis.
+   */
+  mask?: { png: Uint8Array; keepOutside: boolean };
 }
 
 /** Every edit parameter is sent explicitly, so the render never depends on a default the engine might change. */
@@ -32,7 +39,8 @@ export function applyJobInput(r: ApplyRequest): JobInput<'edit'> {
     ...r.source,
     timestep: r.timestep,
     steps: r.steps,
-    basis: { k: r.basis.k, method: r.basis.method },
+    basis: { k: r.basis.k, method: r.basis.method, ...(r.mask ? { mask: { image: r.mask.png as Uint8Array<ArrayBuffer> } } : {}) },
+    ...(r.mask ? { region: { image: r.mask.png as Uint8Array<ArrayBuffer> }, regionBlend: r.mask.keepOutside } : {}),
     edits: r.edits.map((e) => ({ index: e.index, strength: e.strength })),
     mode: r.params.mode,
     guidanceSteps: r.params.guidanceSteps,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
 import { ProjectError } from './errors';
 import { migrateManifest } from './migrate';
-import { PROJECT_FORMAT, PROJECT_FORMAT_VERSION, ProjectManifestSchema, type ProjectManifest } from './schema';
+import { MAX_PREVIEW_BLOBS, PROJECT_FORMAT, PROJECT_FORMAT_VERSION, ProjectManifestSchema, type ProjectManifest } from './schema';
 import { buildZipAsync } from './zip-write';
 import { DEFAULT_ZIP_LIMITS, InflateBudget, ZipReadError, extractEntry, listEntries, runAsync, runSync, sha256Steps, type Steps, type ZipLimits } from './zip-read';
 
@@ -39,7 +39,27 @@ export function referencedBlobs(m: ProjectManifest): string[] {
   if (m.images.source) refs.add(m.images.source);
   if (m.images.result) refs.add(m.images.result);
   for (const a of m.analyses ?? []) refs.add(a.blob);
+  for (const h of m.masks ?? []) refs.add(h);
   return [...refs];
+}
+
+/**
+ * The galleries' preview PNGs (issue 16) not already among the referenced blobs: optional extras. Saving leaves out
+ * one it was not given; opening skips a missing or damaged one, so it costs that preview only, never the document.
+ * At most MAX_PREVIEW_BLOBS of them are written or read, whatever a (hostile) manifest lists.
+ */
+export function previewBlobs(m: ProjectManifest): string[] {
+  const required = new Set(referencedBlobs(m));
+  const out = new Set<string>();
+  for (const b of m.bases) {
+    const p = b.previews;
+    if (!p) continue;
+    for (const h of [p.center, ...p.rows.flatMap((r) => [r.minus, r.plus, r.heat])]) {
+      if (out.size >= MAX_PREVIEW_BLOBS) return [...out];
+      if (h && !required.has(h)) out.add(h);
+    }
+  }
+  return [...out];
 }
 
 /** Blobs worth deflating: the analyses' JSON (a PNG would not shrink, only cost time). */
@@ -58,6 +78,11 @@ function* projectEntries(content: ProjectContent): Steps<{ manifest: Uint8Array;
     if (!bytes) throw new ProjectError('project-corrupt', `cannot save: blob ${hash.slice(0, 12)}… is missing`);
     if ((yield* sha256Steps(bytes)) !== hash) throw new ProjectError('project-corrupt', `cannot save: blob ${hash.slice(0, 12)}… does not match its hash`);
     blobs.push([hash, bytes]);
+  }
+  for (const hash of previewBlobs(parsed.data)) {
+    const bytes = content.blobs.get(hash);
+    // A preview the page did not send (or sent damaged) is left out: its reference then opens as "no preview".
+    if (bytes && (yield* sha256Steps(bytes)) === hash) blobs.push([hash, bytes]);
   }
   return { manifest: strToU8(JSON.stringify(parsed.data, null, 2)), blobs, deflate: compressible(parsed.data) };
 }
@@ -133,6 +158,20 @@ function* decodeSteps(bytes: Uint8Array, limits: ZipLimits): Steps<LoadedProject
     }
     if ((yield* sha256Steps(b)) !== hash) throw new ProjectError('project-corrupt', `image ${hash.slice(0, 12)}… in the project is damaged`);
     blobs.set(hash, b);
+  }
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  for (const hash of previewBlobs(manifest)) {
+    const entry = byName.get(BLOB_DIR + hash);
+    if (!entry) continue;
+    let b: Uint8Array;
+    try {
+      b = yield* extractEntry(bytes, entry, budget);
+    } catch (err) {
+      // A bomb is hostile and refuses the file as for any blob; other damage costs this preview only.
+      if (err instanceof ZipReadError && err.tooLarge) throw zipError(err);
+      continue;
+    }
+    if ((yield* sha256Steps(b)) === hash) blobs.set(hash, b);
   }
   return { manifest, blobs, fromVersion, readOnly };
 }

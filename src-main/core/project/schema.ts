@@ -49,6 +49,35 @@ export const SourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** At most this many preview blobs per file are written or read (format.ts): they are extras, the document is not. */
+export const MAX_PREVIEW_BLOBS = 1024;
+
+/**
+ * A gallery's previews (issue 16): PNG blobs like the images, so reopening or recovering shows them at once. Every
+ * blob is optional and a missing or damaged one costs that preview only (format.ts reads them as optional blobs).
+ * Rows are bounded by the editor's k (≤ 64).
+ */
+export const BasisPreviewsSchema = z.object({
+  /** |strength| the −/+ previews show. */
+  strength: finite.positive().max(100),
+  /** DDIM steps of the preview renders. */
+  previewSteps: int.min(1).max(1000).optional(),
+  /** The unedited document's canvas image. */
+  center: sha256.optional(),
+  rows: z
+    .array(
+      z.object({
+        index: int.min(0).max(4095),
+        minus: sha256.optional(),
+        plus: sha256.optional(),
+        heat: sha256.optional(),
+        /** Image change per unit strength (8-bit levels), as the gallery job measured it from these previews. */
+        change: finite.min(0).max(255).optional(),
+      }),
+    )
+    .max(64),
+});
+
 export const BasisRefSchema = z.object({
   /** The engine's basis cache key. */
   key: z.string().min(1).max(256),
@@ -57,6 +86,12 @@ export const BasisRefSchema = z.object({
   method: z.string().max(32),
   /** Singular values, largest first (for the gallery and the sparkline). */
   sigmas: z.array(finite).max(4096),
+  /**
+   * The engine's basis cache id: a new preview strength re-renders from the cached basis (no Jacobian products).
+   * Optional, like `previews`: files written before issue 16 load unchanged (no format version bump).
+   */
+  cacheId: sha256.optional(),
+  previews: BasisPreviewsSchema.optional(),
 });
 
 export const EditEntrySchema = z.object({
@@ -90,6 +125,13 @@ export const DocStateSchema = z.object({
   edits: z.array(EditEntrySchema).max(256),
   /** Absent in projects saved before the Advanced controls: the defaults. */
   params: EditParamsSchema.optional(),
+  /**
+   * The painted mask (issue 13): the sha256 of its PNG blob (grey level = weight, at the source image's size), listed
+   * in the manifest's `masks`. Absent = no mask. A hash keeps every history entry small, so mask strokes are undoable.
+   */
+  mask: sha256.optional(),
+  /** Apply with masked directions also keeps the picture outside the mask exactly (the edit job's regionBlend). */
+  keepOutside: z.boolean().optional(),
 });
 
 export const HistorySchema = z.object({
@@ -127,6 +169,11 @@ export const AnalysisRefSchema = z.object({
 /** Version 3: version 2 plus the document's geometry analyses. */
 export const ManifestV3Schema = ManifestV2Schema.extend({
   analyses: z.array(AnalysisRefSchema).max(16).optional(),
+  /**
+   * Mask PNG blobs the document refers to (history entries' `mask`, and masked bases' keys `…-m<sha256>`). Optional:
+   * older files have none, so no format version bump.
+   */
+  masks: z.array(sha256).max(48).optional(),
 });
 /** The manifest of the current version: what is saved, and what every file is migrated to. */
 export const ProjectManifestSchema = ManifestV3Schema;
@@ -137,6 +184,7 @@ export type ProjectSource = z.infer<typeof SourceSchema>;
 export type EditEntry = z.infer<typeof EditEntrySchema>;
 export type DocState = z.infer<typeof DocStateSchema>;
 export type BasisRef = z.infer<typeof BasisRefSchema>;
+export type BasisPreviews = z.infer<typeof BasisPreviewsSchema>;
 
 /**
  * Version 1 (Pullback Studio 0.0.x): seed-only projects, edits with `weight` instead of `strength`, one image, no

@@ -20,8 +20,10 @@ import { sha256Hex } from '../bytes';
 import { Autosave } from './autosave';
 import { EditStack, type Applicable } from './edit-stack.svelte';
 import { Galleries, parseBasisKey } from './galleries.svelte';
+import { MaskState } from './mask.svelte';
 import { toShown, type ShownImage } from './images';
 import { JobsState } from './jobs.svelte';
+import { CanvasProgress } from './canvas-progress.svelte';
 import { ModelChoice } from './model.svelte';
 import { Notices } from './notices.svelte';
 import { Project } from './project.svelte';
@@ -60,6 +62,8 @@ export class EditorState {
   readonly guard = new UnsavedGuard();
   readonly local: LocalRecovery;
   readonly jobs: JobsState;
+  /** The canvas's progress overlay for the job that will put a picture there (generate, invert, Apply). */
+  readonly canvasProgress: CanvasProgress;
   readonly notices = new Notices();
   readonly model: ModelChoice;
   readonly source = new Source();
@@ -68,6 +72,8 @@ export class EditorState {
   readonly schedule: Schedule;
   readonly edits: EditStack;
   readonly galleries: Galleries;
+  /** The painted mask (issue 13): masked directions and Apply's region. */
+  readonly mask: MaskState;
   readonly result = new RenderResult();
   readonly autosave: Autosave;
   readonly project: Project;
@@ -90,6 +96,7 @@ export class EditorState {
     this.connection = new Connection(options.connection);
     this.local = new LocalRecovery(options.storage);
     this.jobs = new JobsState(api);
+    this.canvasProgress = new CanvasProgress(this.jobs);
     this.model = new ModelChoice(this.jobs, () => this.#info?.bundledModels ?? []);
     this.schedule = new Schedule(
       () => this.source.steps,
@@ -100,7 +107,19 @@ export class EditorState {
     this.project = new Project(() => this.autosave.touch());
     const changed = () => this.project.markChanged();
     this.edits = new EditStack(this.schedule, changed);
-    this.galleries = new Galleries({ jobs: this.jobs, notices: this.notices, timestep: () => this.edits.timestep, onChange: changed, previewSteps: () => this.edits.params.previewSteps });
+    this.mask = new MaskState({
+      doc: () => this.edits.doc,
+      commit: (label, next) => this.edits.commit(label, next),
+      size: () => (this.source.image ? { width: this.source.image.width, height: this.source.image.height } : null),
+    });
+    this.galleries = new Galleries({
+      jobs: this.jobs,
+      notices: this.notices,
+      timestep: () => this.edits.timestep,
+      onChange: changed,
+      previewSteps: () => this.edits.params.previewSteps,
+      mask: () => this.mask.current?.hash ?? null,
+    });
     this.analysis = new AnalysisState(this.jobs, changed);
     this.globalDirections = new GlobalDirections(this.jobs);
     // Back online: what autosave kept in the page goes to the recovery folder.
@@ -200,6 +219,7 @@ export class EditorState {
     this.result.clear();
     this.galleries.clear();
     this.edits.reset(label);
+    this.mask.reset();
   }
 
   /** Close the document (after keeping unsaved work in recovery): an empty canvas, a fresh history. */
@@ -253,14 +273,17 @@ export class EditorState {
     // Text models: the typed prompt becomes the document's; unconditional models refuse prompt parameters.
     const text = this.model.textConditioned ? this.prompt.take() : undefined;
     try {
-      const out = await this.jobs.run('generate', { modelDir: this.model.dir, seed, steps, provider: this.model.provider, ...text }, `Render seed ${seed}`);
-      await this.files.replaceDocument(() => {
-        this.model.noteProvider(out);
-        this.source.setSeed(seed, toShown(out.images[0]), text);
-        this.prompt.noteInfo(out.prompt);
-        this.#clearDocument(`New from seed ${seed}`);
-        this.project.startNew();
-      });
+      const input = { modelDir: this.model.dir, seed, steps, provider: this.model.provider, ...text };
+      // The overlay stays until the new document (and its picture) is in place.
+      await this.canvasProgress.run('generate', input, `Render seed ${seed}`, (out) =>
+        this.files.replaceDocument(() => {
+          this.model.noteProvider(out);
+          this.source.setSeed(seed, toShown(out.images[0]), text);
+          this.prompt.noteInfo(out.prompt);
+          this.#clearDocument(`New from seed ${seed}`);
+          this.project.startNew();
+        }),
+      );
     } catch (err) {
       // A superseded render's cancel was announced when it was superseded.
       if (this.#rendering === run) this.notices.fail(err, 'Rendering the seed');
@@ -304,16 +327,20 @@ export class EditorState {
     this.galleries.stop('a new image replaces this one');
     try {
       const steps = this.source.steps;
-      const out = await this.jobs.run('invert', { modelDir: this.model.dir, image: bytes as Uint8Array<ArrayBuffer>, steps, provider: this.model.provider }, `Invert ${name}`);
-      const hash = await sha256Hex(bytes);
+      const input = { modelDir: this.model.dir, image: bytes as Uint8Array<ArrayBuffer>, steps, provider: this.model.provider };
       // The invert job takes no prompt (inversion at the empty prompt, the authors' setting): the document's later
       // jobs must walk x_T down at that same conditioning, or x_t would no longer be the picture's.
       const text = this.model.textConditioned ? EMPTY_CONDITIONING : undefined;
-      await this.files.replaceDocument(() => {
-        this.source.setImage({ kind: 'image', name, hash, file: bytes, xT: out.xT, timestep: out.timestep, psnr: out.psnr, poor: out.poor, ...(text ? { text } : {}) }, toShown(out.input), toShown(out.recon));
-        this.prompt.noteInfo(null);
-        this.#clearDocument(`Import ${name}`);
-        this.project.startNew(name.replace(/\.[a-z0-9]+$/i, ''));
+      // The overlay stays until the new document (and its picture) is in place.
+      const out = await this.canvasProgress.run('invert', input, `Invert ${name}`, async (out) => {
+        const hash = await sha256Hex(bytes);
+        await this.files.replaceDocument(() => {
+          this.source.setImage({ kind: 'image', name, hash, file: bytes, xT: out.xT, timestep: out.timestep, psnr: out.psnr, poor: out.poor, ...(text ? { text } : {}) }, toShown(out.input), toShown(out.recon));
+          this.prompt.noteInfo(null);
+          this.#clearDocument(`Import ${name}`);
+          this.project.startNew(name.replace(/\.[a-z0-9]+$/i, ''));
+        });
+        return out;
       });
       if (text && !isUnprompted(this.prompt.typed)) this.notices.notify('info', 'Imported pictures are inverted and edited without a prompt.', 'The prompt fields apply to New from seed.');
       // The engine works at the model's size: say so when the picture was scaled (and cropped), never silently.
@@ -361,7 +388,9 @@ export class EditorState {
   async computeBasis(): Promise<void> {
     const xt = this.source.xt;
     if (!xt || !this.model.dir) return this.notices.notify('warning', 'Start from a seed or import an image first.');
-    await this.galleries.compute({ modelDir: this.model.dir, xt, timestep: this.edits.timestep, steps: this.source.steps, provider: this.model.provider, identity: this.source.identity });
+    // With a painted mask: the basis of J·M, a gallery of its own.
+    const mask = this.mask.current;
+    await this.galleries.compute({ modelDir: this.model.dir, xt, timestep: this.edits.timestep, steps: this.source.steps, provider: this.model.provider, identity: this.source.identity, mask });
   }
 
   // ---------- analysis ----------
@@ -423,9 +452,12 @@ export class EditorState {
     const a = this.edits.applicable;
     if (!xt || !this.model.dir || !a) return null;
     const basis = parseBasisKey(a.edits[0].basisKey);
+    const mask = this.#maskOf(basis.mask);
+    if (mask === null) return null;
     return {
       a,
       request: {
+        ...mask,
         modelDir: this.model.dir,
         source: xt,
         timestep: a.t,
@@ -437,6 +469,18 @@ export class EditorState {
         provider: this.model.provider,
       },
     };
+  }
+
+  /**
+   * Masked directions are applied with their basis's mask (its hash is in the basis key) as the edit's region, not
+   * with whatever is painted now. `{}` for unmasked directions; null when the mask is not known (a notice says so).
+   */
+  #maskOf(hash: string | undefined): { mask?: { png: Uint8Array; keepOutside: boolean } } | null {
+    if (!hash) return {};
+    const png = this.mask.png(hash);
+    if (png) return { mask: { png, keepOutside: this.mask.keepOutside } };
+    this.notices.notify('warning', 'The mask these directions were computed with is missing.', 'Compute the directions again with the mask painted.');
+    return null;
   }
 
   /**
@@ -501,11 +545,11 @@ export class EditorState {
     const a = r.a;
     const input = applyJobInput(r.request);
     // Identity of the render: what the engine would be asked (the edit parameters included).
-    const key = JSON.stringify([this.model.dir, this.source.identity, this.source.steps, a.t, a.edits.map((e) => [e.basisKey, e.index, e.strength]), this.edits.params, this.model.textConditioned]);
+    const key = JSON.stringify([this.model.dir, this.source.identity, this.source.steps, a.t, a.edits.map((e) => [e.basisKey, e.index, e.strength]), this.edits.params, this.model.textConditioned, input.regionBlend ?? null]);
     try {
       const rendered = await this.result.show(key, async () => {
-        const out = await this.jobs.run('edit', input, `Apply ${a.edits.length} edit${a.edits.length === 1 ? '' : 's'}`);
-        return toShown(out.image);
+        // The overlay goes as the render resolves; show() puts the image on the canvas in the same turn.
+        return this.canvasProgress.run('edit', input, `Apply ${a.edits.length} edit${a.edits.length === 1 ? '' : 's'}`, (out) => toShown(out.image));
       });
       this.edits.markApplied();
       if (!rendered) return;
@@ -581,6 +625,8 @@ export class EditorState {
     }
     const frames = stripFrames(p.guidanceSteps);
     const basis = parseBasisKey(a.edits[0].basisKey);
+    const mask = this.#maskOf(basis.mask);
+    if (mask === null) return null;
     const input = (sign: 1 | -1) => ({
       ...applyJobInput({
         modelDir: this.model.dir,
@@ -589,6 +635,7 @@ export class EditorState {
         steps: this.source.steps,
         basis: { k: basis.k, method: basis.method },
         edits: a.edits.map((e) => ({ index: e.index, strength: sign * e.strength })),
+        ...mask,
         params: p,
         textConditioned: this.model.textConditioned,
         provider: this.model.provider,

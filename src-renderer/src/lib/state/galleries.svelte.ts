@@ -17,6 +17,10 @@ import { toShown, type ShownImage } from './images';
 import { clampInt, type XtInput } from './source.svelte';
 import { GALLERY_PREVIEW_STRENGTH, PREVIEW_STRENGTH_LIMITS } from './gallery-strength';
 import { galleryGrid, type GalleryGrid } from './gallery-grid';
+import { restoredGallery } from './gallery-persist';
+import { previewLabel, type GalleryStats } from './gallery-text';
+// Re-exported: components and tests import the gallery's texts from here.
+export { formatStrength, galleryTimingText, previewLabel, type GalleryStats } from './gallery-text';
 
 export type BasisMethodChoice = 'krylov' | 'subspace';
 export const METHOD_LABELS: Record<BasisMethodChoice, string> = { krylov: 'Fast (Krylov)', subspace: "Authors' (subspace iteration)" };
@@ -24,6 +28,8 @@ export const METHOD_LABELS: Record<BasisMethodChoice, string> = { krylov: 'Fast 
 export interface GalleryRow {
   index: number;
   sigma?: number;
+  /** Image change per unit strength (8-bit levels, mean |Δ| of the −/+ previews from the centre; issue 13 item 5). */
+  change?: number;
   minus?: ShownImage;
   plus?: ShownImage;
   /** Per-pixel |v| of the direction, coloured by the engine (where in the image it acts). */
@@ -40,10 +46,14 @@ export interface Gallery {
   center?: ShownImage;
   /** The strength its −/+ previews show (the preview-strength control's value when they were rendered). */
   strength: number;
+  /** DDIM steps its −/+ previews were rendered with (kept in the project with them). */
+  previewSteps?: number;
   status: 'computing' | 'done' | 'cancelled' | 'failed';
   stats?: GalleryStats;
   /** The engine's cache id of this basis: the next gallery of the document warm-starts from it. */
   cacheId?: string;
+  /** Masked basis (of J·M): the mask's hash (mask.svelte.ts); its key ends in `-m<hash>`. */
+  mask?: string;
 }
 
 /**
@@ -61,39 +71,15 @@ export function warmStartSource(galleries: readonly Gallery[], timestep: number,
   return best;
 }
 
-export interface GalleryStats {
-  iterations: number;
-  converged: boolean;
-  residual?: number;
-  /** Seconds the basis took when it was computed (also on a cache hit: the original computation's). */
-  seconds: number;
-  cacheHit: boolean;
-  products?: number;
-  warmStarted?: boolean;
-  /** What the user waited for: from asking to the last preview, queueing included (absent for a restored gallery). */
-  totalSeconds?: number;
+/** A masked basis's key carries its mask's hash: the same timestep with and without a mask are two galleries. */
+export function basisKey(timestep: number, method: string, k: number, mask?: string | null): string {
+  return `t${timestep}-${method}-k${k}${mask ? `-m${mask}` : ''}`;
 }
 
-/**
- * One duration for what the user waited for, and its parts (issue 16: "Computed in 19.9 s" used to be the basis
- * alone, and "From cache" was shown for a job whose previews took minutes).
- */
-export function galleryTimingText(s: GalleryStats): string {
-  const basis = s.cacheHit
-    ? 'basis from the cache'
-    : `basis computed in ${s.seconds.toFixed(1)} s${s.warmStarted ? ' (started from a neighbouring timestep)' : ''}`;
-  if (s.totalSeconds === undefined) return basis.charAt(0).toUpperCase() + basis.slice(1);
-  return `Done in ${s.totalSeconds.toFixed(1)} s: ${basis}, the rest previews`;
-}
-
-export function basisKey(timestep: number, method: string, k: number): string {
-  return `t${timestep}-${method}-k${k}`;
-}
-
-export function parseBasisKey(key: string): { timestep: number; method: BasisMethodChoice; k: number } {
-  const m = /^t(\d+)-(krylov|subspace)-k(\d+)$/.exec(key);
+export function parseBasisKey(key: string): { timestep: number; method: BasisMethodChoice; k: number; mask?: string } {
+  const m = /^t(\d+)-(krylov|subspace)-k(\d+)(?:-m([0-9a-f]{64}))?$/.exec(key);
   if (!m) return { timestep: 0, method: 'krylov', k: 8 };
-  return { timestep: Number(m[1]), method: m[2] as BasisMethodChoice, k: Number(m[3]) };
+  return { timestep: Number(m[1]), method: m[2] as BasisMethodChoice, k: Number(m[3]), ...(m[4] ? { mask: m[4] } : {}) };
 }
 
 /** What a gallery job needs besides the basis choice. */
@@ -107,6 +93,8 @@ export interface GalleryRequest {
   cacheId?: string;
   /** The source's identity (`seed:42`, `image:<sha256>`): with the rest, what makes two requests the same job. */
   identity?: string | null;
+  /** The painted mask: the basis of J·M (the job's `mask`), a gallery of its own (the key names the hash). */
+  mask?: { hash: string; png: Uint8Array } | null;
 }
 
 /** A −/+ preview shown at canvas size against the centre preview (the gallery's enlarge-on-click). */
@@ -116,16 +104,6 @@ export interface EnlargedPreview {
   image: ShownImage;
   /** The unedited preview, rendered like the −/+ ones, so the difference is the edit only. */
   center: ShownImage;
-}
-
-/** "2", "0.5", "1.25": a strength without trailing zeros. */
-export function formatStrength(s: number): string {
-  return String(Number(s.toFixed(2)));
-}
-
-/** The enlarged view's label: "−2 · direction 3" (U+2212 minus, as the previews' labels). */
-export function previewLabel(sign: -1 | 1, strength: number, index: number): string {
-  return `${sign < 0 ? '\u2212' : '+'}${formatStrength(strength)} · direction ${index + 1}`;
 }
 
 /** The gallery job in flight. */
@@ -150,13 +128,20 @@ export class Galleries {
   readonly #notices: Notices;
   readonly #timestep: () => number;
   readonly #onChange: () => void;
+  readonly #mask: () => string | null;
   #k = $state(8);
   #method = $state<BasisMethodChoice>('krylov');
   #list = $state.raw<Gallery[]>([]);
   #running = $state.raw<Running | null>(null);
   #current = $derived.by(() => {
     const t = this.#timestep();
-    return this.#list.find((g) => g.key === basisKey(t, this.#method, this.#k)) ?? this.#list.find((g) => g.timestep === t) ?? null;
+    const mask = this.#mask();
+    return (
+      this.#list.find((g) => g.key === basisKey(t, this.#method, this.#k, mask)) ??
+      this.#list.find((g) => g.timestep === t && (g.mask ?? null) === mask) ??
+      this.#list.find((g) => g.timestep === t) ??
+      null
+    );
   });
   #previewStrength = $state(GALLERY_PREVIEW_STRENGTH);
   /**
@@ -174,11 +159,17 @@ export class Galleries {
     if (!ref || !g?.center || !image) return null;
     return { label: previewLabel(ref.sign, g.strength, ref.index), image, center: g.center };
   });
-  #grid = $derived(galleryGrid(this.#list, this.#method, this.#k));
+  /** One operator per grid (a column never mixes J and J·M): the painted mask's galleries if any, else the unmasked. */
+  #grid = $derived.by(() => {
+    const mask = this.#mask();
+    const same = this.#list.filter((g) => g.mask === (mask ?? undefined));
+    return galleryGrid(same.length ? same : this.#list.filter((g) => !g.mask), this.#method, this.#k);
+  });
 
   /** `timestep`: the picker's; `onChange`: a basis was computed (the document changed). */
-  constructor(deps: { jobs: JobsState; notices: Notices; timestep: () => number; onChange: () => void; previewSteps?: () => number }) {
+  constructor(deps: { jobs: JobsState; notices: Notices; timestep: () => number; onChange: () => void; previewSteps?: () => number; mask?: () => string | null }) {
     this.#previewSteps = deps.previewSteps;
+    this.#mask = deps.mask ?? (() => null);
     this.#jobs = deps.jobs;
     this.#notices = deps.notices;
     this.#timestep = deps.timestep;
@@ -216,8 +207,8 @@ export class Galleries {
 
   /**
    * A new preview strength (clamped to PREVIEW_STRENGTH_LIMITS): the shown gallery's previews are rendered again at it,
-   * from the basis the engine cached (its cacheId), so no Jacobian product is spent. A gallery without a cached basis
-   * (one restored from a project) keeps its σ and gets the new strength when computed.
+   * from the basis the engine cached (its cacheId), so no Jacobian product is spent (a gallery restored from a project
+   * too: it keeps its cache id). One without a cached basis keeps its previews and gets the new strength when computed.
    */
   setPreviewStrength(value: number): Promise<void> {
     const { min, max } = PREVIEW_STRENGTH_LIMITS;
@@ -250,18 +241,13 @@ export class Galleries {
     return this.#grid;
   }
 
-  /** The finished bases, as the project manifest lists them. */
-  get bases(): BasisRef[] {
-    return this.#list.filter((g) => g.status === 'done').map((g) => ({ key: g.key, t: g.timestep, k: g.k, method: g.method, sigmas: g.sigmas }));
-  }
-
   /**
    * Compute the basis at `req.timestep` with the chosen k and method; previews stream into the gallery. The same
    * request while it runs joins the running job; another one cancels it first (saying so).
    */
   compute(req: GalleryRequest): Promise<void> {
     this.#k = clampInt(this.#k, 1, 64, 8);
-    const key = basisKey(req.timestep, this.#method, this.#k);
+    const key = basisKey(req.timestep, this.#method, this.#k, req.mask?.hash);
     const ident = JSON.stringify([
       key,
       req.modelDir,
@@ -298,12 +284,16 @@ export class Galleries {
     const method = this.#method;
     const strength = this.#previewStrength;
     this.#requests.set(key, req);
-    const warmFrom = method === 'krylov' && !req.cacheId ? warmStartSource(this.#list, timestep, k) : null;
+    // Only a basis of the same operator (J, or J·M with the same mask) is a good start.
+    const mask = req.mask?.hash;
+    const sameOperator = this.#list.filter((g) => g.mask === mask);
+    const warmFrom = method === 'krylov' && !req.cacheId ? warmStartSource(sameOperator, timestep, k) : null;
     // The same basis again (a new preview strength, or Compute pressed again): σ and the |v| maps stay shown while
     // the previews render; they belong to the basis, which is the same (the key names it within one document).
     const before = this.#list.find((x) => x.key === key);
     const rows: GalleryRow[] = before?.rows.map((r) => ({ index: r.index, sigma: r.sigma, heat: r.heat })) ?? [];
-    const computing: Gallery = { key, timestep, k, method, rows, sigmas: before?.sigmas ?? [], strength, status: 'computing' };
+    const previewSteps = Math.min(this.previewSteps, req.steps);
+    const computing: Gallery = { key, timestep, k, method, rows, sigmas: before?.sigmas ?? [], strength, previewSteps, status: 'computing', ...(mask ? { mask } : {}) };
     this.#list = [...this.#list.filter((x) => x.key !== key), computing];
     // A job replaced by another of the same key (e.g. other preview settings) must not touch the new job's gallery.
     const replaced = () => this.#running !== run && this.#running?.key === key;
@@ -321,11 +311,12 @@ export class Galleries {
           steps: req.steps,
           k,
           method,
-          previewSteps: Math.min(this.previewSteps, req.steps),
+          previewSteps,
           strength,
           provider: req.provider,
           ...(req.cacheId ? { cacheId: req.cacheId } : {}),
           ...(warmFrom?.cacheId ? { warmFromCacheId: warmFrom.cacheId } : {}),
+          ...(req.mask ? { mask: { image: req.mask.png as Uint8Array<ArrayBuffer> } } : {}),
         },
         `Basis at t = ${timestep} (k = ${k})`,
         (partial) => {
@@ -345,7 +336,7 @@ export class Galleries {
         status: 'done',
         sigmas: out.items.map((i) => i.sigma),
         center: toShown(out.center),
-        rows: out.items.map((i) => ({ index: i.index, sigma: i.sigma, minus: toShown(i.minus), plus: toShown(i.plus), heat: toShown(i.heat) })),
+        rows: out.items.map((i) => ({ index: i.index, sigma: i.sigma, minus: toShown(i.minus), plus: toShown(i.plus), heat: toShown(i.heat), ...(i.change !== undefined ? { change: i.change } : {}) })),
         stats: {
           iterations: out.basis.iterations,
           converged: out.basis.converged,
@@ -354,6 +345,7 @@ export class Galleries {
           cacheHit: out.basis.cacheHit,
           products: out.basis.jacobianProducts.total,
           warmStarted: out.basis.warmStarted ?? false,
+          previewsFromCache: out.previewsFromCache ?? false,
           totalSeconds: (performance.now() - asked) / 1000,
         },
         cacheId: out.basis.cacheId,
@@ -380,23 +372,21 @@ export class Galleries {
   }
 
   /**
-   * The bases of an opened project: σ only (previews are not stored; computing again renders them from the basis
-   * cache). The picker's k and method follow `shown` (the basis the stack uses), else the last one.
+   * The bases of an opened project with the previews its file still holds (`blobs`, gallery-persist.ts), shown at once.
+   * With `request` (the opened document's model and source), a restored basis with a cache id re-renders a new preview
+   * strength from the engine's cached basis. The picker's k and method follow `shown` (the basis the stack uses), else
+   * the last one.
    */
-  restore(bases: BasisRef[], shown?: string): void {
+  restore(bases: BasisRef[], shown?: string, saved: { blobs?: Record<string, Uint8Array>; request?: Omit<GalleryRequest, 'timestep' | 'cacheId'> } = {}): void {
     this.stop('the document was replaced');
     this.#requests.clear();
     this.#enlargedRef = null;
-    this.#list = bases.map((b) => ({
-      key: b.key,
-      timestep: b.t,
-      k: b.k,
-      method: b.method === 'subspace' ? 'subspace' : 'krylov',
-      rows: b.sigmas.map((sigma, index) => ({ index, sigma })),
-      sigmas: b.sigmas,
-      strength: this.#previewStrength,
-      status: 'done',
-    }));
+    this.#list = bases.map((b) => {
+      const mask = parseBasisKey(b.key).mask;
+      // A masked basis needs its mask's PNG in the request; without it the key would name the unmasked gallery.
+      if (saved.request && b.cacheId && !mask) this.#requests.set(b.key, { ...saved.request, timestep: b.t });
+      return { ...restoredGallery(b, saved.blobs ?? {}, this.#previewStrength), ...(mask ? { mask } : {}) };
+    });
     const used = shown ?? bases.at(-1)?.key;
     if (used) this.#choose(used);
   }

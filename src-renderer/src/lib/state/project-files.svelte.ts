@@ -12,7 +12,9 @@ import type { Notices } from './notices.svelte';
 import { nowIso, sha256Hex } from '../bytes';
 import { pngSize, toShown, type ShownImage } from './images';
 import type { EditorState } from './editor.svelte';
+import { galleryRefs } from './gallery-persist';
 import { EMPTY_CONDITIONING, normalizeConditioning, type TextConditioning } from './prompt.svelte';
+import { masksToSave } from './mask-project';
 
 export interface ProjectContent {
   manifest: ProjectManifest;
@@ -65,6 +67,16 @@ export class ProjectFiles {
     for (const [role, a] of [['result', kept.result], ['comparison', kept.comparison]] as const) {
       if (a) analyses.push({ blob: (await put(new TextEncoder().encode(JSON.stringify(a.result))))!, role, label: a.label.slice(0, 200) });
     }
+    // The finished galleries with their cache ids and previews (gallery-persist.ts: preview PNGs within a budget).
+    const { bases, blobs: previews } = await galleryRefs(galleries.list, sha256Hex);
+    Object.assign(blobs, previews);
+    // The mask PNGs the document names (painted masks in its history, masked bases), as content-addressed blobs.
+    const saved = masksToSave(
+      { entries: edits.history.entries, index: edits.history.index },
+      bases.map((b) => b.key),
+      (h) => this.#ed.mask.png(h) !== undefined,
+    );
+    for (const h of saved.masks) await put(this.#ed.mask.png(h));
     const manifest: ProjectManifest = {
       format: PROJECT_FORMAT,
       formatVersion: PROJECT_FORMAT_VERSION,
@@ -80,10 +92,11 @@ export class ProjectFiles {
         ...(s.text ? { prompt: s.text.prompt, negativePrompt: s.text.negativePrompt, guidanceScale: s.text.guidanceScale } : {}),
       },
       state: edits.doc,
-      bases: galleries.bases,
-      history: { entries: edits.history.entries.map((e) => ({ label: e.label.slice(0, 200), state: e.state })), index: edits.history.index },
+      bases,
+      history: { entries: saved.history.entries.map((e) => ({ label: e.label.slice(0, 200), state: e.state })), index: saved.history.index },
       images: { ...(images.source ? { source: images.source } : {}), ...(images.result ? { result: images.result } : {}) },
       ...(analyses.length ? { analyses } : {}),
+      ...(saved.masks.length ? { masks: saved.masks } : {}),
     };
     return { manifest, blobs };
   }
@@ -214,8 +227,14 @@ export class ProjectFiles {
         );
       }
       result.restore(img(m.images.result));
+      // Before the history: its entries name their masks by hash, and the shown mask is decoded from these.
+      this.#ed.mask.reset();
+      for (const h of m.masks ?? []) if (p.blobs[h]) this.#ed.mask.remember(h, p.blobs[h]);
       // Show the gallery of the basis the stack uses (or the last computed one) with its k and method.
-      galleries.restore(m.bases, m.state.edits[0]?.basisKey);
+      // With the saved previews, and what a new preview strength needs to re-render them from the cached basis.
+      const xt = source.xt;
+      const request = xt ? { modelDir: model.dir, xt, steps: source.steps, provider: model.provider, identity: source.identity } : undefined;
+      galleries.restore(m.bases, m.state.edits[0]?.basisKey, { blobs: p.blobs, ...(request ? { request } : {}) });
       edits.load(m.history.entries, m.history.index);
       this.#ed.analysis.restore(readAnalyses(m.analyses ?? [], p.blobs, notices));
       project.opened({ id: p.id, name: p.name, readOnly: p.readOnly, createdAt: m.createdAt });
