@@ -8,7 +8,8 @@ import { createSession, providerWorks, supportedBackends } from './sessions';
 import { loadModelFolder, type ModelFolder } from '../../core/diffusion/model-folder';
 import { ModelFolderError } from '../../core/diffusion/errors';
 import type { Provider, ProviderPreference } from '../../shared/api';
-import { availableProviders, createWithFallback, providerOrder, usableProviders } from './providers';
+import { availableProviders, createWithFallback, missingPrerequisite, providerOrder, usableProviders } from './providers';
+import { existsSync } from 'node:fs';
 import { OrtNoisePredictor } from './ort-predictor';
 import { runTextUnet, TextPipeline } from './text-pipeline';
 import { isTextModel } from '../../core/diffusion/text-model-folder';
@@ -26,7 +27,9 @@ export function availableProvidersHere(): Provider[] {
 
 /** Try each provider the build offers on a tiny graph, once per worker (the worker does this before it says ready). */
 export async function probeProvidersHere(): Promise<Provider[]> {
-  probed ??= await usableProviders(availableProviders(process.platform, process.arch, supportedBackends()), providerWorks);
+  // Providers that cannot work for a missing system library are not even tried (their runtime would print why).
+  const candidates = availableProviders(process.platform, process.arch, supportedBackends()).filter((p) => missingPrerequisite(p, process.platform, existsSync) === null);
+  probed ??= await usableProviders(candidates, providerWorks);
   return probed;
 }
 

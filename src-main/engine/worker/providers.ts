@@ -22,6 +22,26 @@ export function availableProviders(platform: NodeJS.Platform, arch: string, supp
   return [...platformProviders(platform, arch).filter((p) => names.has(ORT_NAME[p])), 'cpu'];
 }
 
+/** Where Linux looks for shared libraries besides LD_LIBRARY_PATH (Debian/Ubuntu multiarch, Fedora, generic). */
+export const LINUX_LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu', '/lib64'];
+
+/**
+ * Why `provider` cannot work here before anything is loaded, or null when it may: on Linux, ORT's WebGPU provider is
+ * Dawn on Vulkan, and Dawn without the Vulkan loader (libvulkan.so.1) prints a native warning to stderr each time it
+ * starts, which no ORT log level silences. So a machine without the loader skips the WebGPU probe quietly.
+ */
+export function missingPrerequisite(
+  provider: Provider,
+  platform: NodeJS.Platform,
+  exists: (path: string) => boolean,
+  libraryDirs: readonly string[] = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LINUX_LIBRARY_DIRS],
+): string | null {
+  if (provider === 'webgpu' && platform === 'linux' && !libraryDirs.some((d) => exists(`${d}/libvulkan.so.1`))) {
+    return 'WebGPU needs the Vulkan loader (libvulkan.so.1), which is not installed';
+  }
+  return null;
+}
+
 /**
  * The providers of `candidates` that `works` (a real session created and run on this machine, sessions.ts
  * providerWorks), in order; CPU always. The Device menu offers only these, so it never lists CUDA or WebGPU where they

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { availableProviders, createWithFallback, platformProviders, providerOrder, usableProviders } from '../../../src-main/engine/worker/providers';
+import { availableProviders, createWithFallback, missingPrerequisite, platformProviders, providerOrder, usableProviders } from '../../../src-main/engine/worker/providers';
 import { toApiError } from '../../../src-main/engine/errors';
 import { ModelFolderError } from '../../../src-main/core/diffusion/errors';
 import { CancelledError } from '../../../src-main/core/progress';
@@ -13,6 +13,16 @@ describe('execution provider selection', () => {
     expect(availableProviders('darwin', 'arm64', [{ name: 'cpu' }, { name: 'coreml' }])).toEqual(['coreml', 'cpu']);
     expect(availableProviders('linux', 'x64', [{ name: 'cpu' }])).toEqual(['cpu']);
     expect(platformProviders('win32', 'x64')).not.toContain('cuda');
+  });
+  it('skips WebGPU on Linux without the Vulkan loader (Dawn would print a native warning), and nothing else', () => {
+    const none = () => false;
+    const only = (path: string) => (p: string) => p === path;
+    expect(missingPrerequisite('webgpu', 'linux', none, ['/usr/lib'])).toMatch(/Vulkan loader/);
+    expect(missingPrerequisite('webgpu', 'linux', only('/usr/lib/libvulkan.so.1'), ['/usr/lib'])).toBeNull();
+    expect(missingPrerequisite('webgpu', 'linux', only('/opt/vk/libvulkan.so.1'), ['/opt/vk', '/usr/lib'])).toBeNull();
+    expect(missingPrerequisite('webgpu', 'win32', none, [])).toBeNull();
+    expect(missingPrerequisite('webgpu', 'darwin', none, [])).toBeNull();
+    expect(missingPrerequisite('cuda', 'linux', none, [])).toBeNull();
   });
   it('orders by preference', () => {
     expect(providerOrder('auto', ['cuda', 'webgpu', 'cpu'])).toEqual(['cuda', 'webgpu', 'cpu']);
