@@ -69,8 +69,27 @@ describe('a gallery you can read', () => {
       [`${MINUS}${s}`, '0', `+${s}`],
     ]);
     await expect(page.getByTestId('gallery-row').first().textContent()).resolves.toMatch(/σ \d/);
+    // Beside σ: the image change per unit strength each direction's previews measured (issue 13 item 5).
+    const changes = (await page.getByTestId('gallery-change').allTextContents()).map((t) => Number(/Δ (\d+\.\d)\/unit/.exec(t)?.[1]));
+    expect(changes).toHaveLength(2);
+    for (const c of changes) expect(c).toBeGreaterThan(0);
     before = await page.getByTestId('thumb-plus').first().screenshot();
     await snap('1-labels', page.getByTestId('preview-label'));
+  });
+
+  it('equal-change units: the stack shows each strength scaled by its direction\'s change relative to the mean', async () => {
+    const changes = (await page.getByTestId('gallery-change').allTextContents()).map((t) => Number(/Δ (\d+\.\d)\/unit/.exec(t)?.[1]));
+    await page.getByTestId('add-direction').first().click();
+    const field = page.getByTestId('stack-strength-value').first();
+    await expect(field.inputValue()).resolves.toBe('1');
+    await page.getByTestId('stack-equal-units').check();
+    // Direction 1's change over the mean of both (the Δ shown are rounded to 0.1, hence 10 %).
+    const expected = changes[0] / ((changes[0] + changes[1]) / 2);
+    expect(Math.abs(Number(await field.inputValue()) - expected)).toBeLessThan(0.1 * expected + 0.01);
+    await expect(page.getByTestId('stack-strength-range').first().textContent()).resolves.toMatch(/applied \+1\)/);
+    await page.getByTestId('stack-equal-units').uncheck();
+    await expect(field.inputValue()).resolves.toBe('1');
+    await page.getByTestId('stack-remove').first().click();
   });
 
   it('another preview strength renders the previews again (they change), from the cached basis', async () => {

@@ -35,6 +35,7 @@ import { Source } from './source.svelte';
 import { EMPTY_CONDITIONING, isUnprompted, PromptFields } from './prompt.svelte';
 import { AnalysisState, type AnalysisSampleEntry } from './analysis.svelte';
 import { GlobalDirections } from './global-directions.svelte';
+import { StrengthUnits } from './strength-units.svelte';
 import { Connection, type ConnectionSource } from './connection.svelte';
 import { UnsavedGuard } from './guard.svelte';
 import { LocalRecovery, type StorageLike } from './local-recovery';
@@ -81,6 +82,8 @@ export class EditorState {
   readonly analysis: AnalysisState;
   /** The Analysis workspace's global directions (one basis shared by its samples). */
   readonly globalDirections: GlobalDirections;
+  /** How the edit stack's strength fields count (real, or equal visual change per unit). */
+  readonly strengthUnits = new StrengthUnits();
   #info = $state.raw<AppInfo | null>(null);
   #pendingRecipe = $state.raw<PendingRecipe | null>(null);
   #shownImage = $derived(this.result.image ?? this.source.image);
