@@ -8,14 +8,16 @@
  *
  * Measuring: the running time (paused time excluded, as the host counts it) between two reports at which units
  * advanced, divided by the units done in between, is one sample of that kind's cost when exactly one kind advanced
- * (a mix is split by the known costs, see #split). A report without work (a phase of unknown
+ * (a mix is split by the known costs, see split). A report without work (a phase of unknown
  * length, such as a basis, lies ahead) ends the measuring stretch, so the time of that phase is never charged to the
  * units after it; a report at which nothing advanced (an x̂₀ preview) does not restart the stretch either. The cost
  * is the mean over the last `window` samples (sum of times / sum of units): the job's own once it has one, else
  * those earlier jobs on the same model left in the shared `UnitCostBook`, so a second render knows its ETA from
  * its first step. Before any measurement, or while a remaining kind has never been measured, the fraction rule.
  *
- * Pure: the caller passes the running time, so tests drive it with a fake clock.
+ * Pure: the caller passes the running time, so tests drive it with a fake clock. TypeScript `private`, not `#fields`:
+ * this file is in Electron main's bundle, and the security scan (electronegativity) cannot parse ES private fields, so
+ * a `#field` there made it miss the window's navigation and permission handlers.
  */
 import type { WorkReport } from '../../core/progress';
 
@@ -42,18 +44,18 @@ function push(list: Sample[], s: Sample, window: number): void {
 
 /** Unit costs measured by earlier jobs, per scope (model and provider) and kind; shared by every job of a host. */
 export class UnitCostBook {
-  readonly #samples = new Map<string, Sample[]>();
+  private readonly samples = new Map<string, Sample[]>();
   constructor(readonly window = 16) {}
 
   add(scope: string, kind: string, s: Sample): void {
     const key = `${scope}\u0000${kind}`;
-    const list = this.#samples.get(key) ?? [];
+    const list = this.samples.get(key) ?? [];
     push(list, s, this.window);
-    this.#samples.set(key, list);
+    this.samples.set(key, list);
   }
 
   cost(scope: string, kind: string): number | undefined {
-    return meanCost(this.#samples.get(`${scope}\u0000${kind}`) ?? []);
+    return meanCost(this.samples.get(`${scope}\u0000${kind}`) ?? []);
   }
 }
 
@@ -65,11 +67,11 @@ export function fractionEta(runningMs: number, fraction: number): number | undef
 
 /** One job's ETA. */
 export class JobEta {
-  #fraction = 0;
-  #remaining: Record<string, number> | null = null;
+  private fraction = 0;
+  private remaining: Record<string, number> | null = null;
   /** Where the current measuring stretch started: running time and units done then. */
-  #mark: { ms: number; done: Record<string, number> } | null = null;
-  readonly #own = new Map<string, Sample[]>();
+  private mark: { ms: number; done: Record<string, number> } | null = null;
+  private readonly own = new Map<string, Sample[]>();
 
   constructor(
     private readonly book: UnitCostBook,
@@ -78,16 +80,16 @@ export class JobEta {
 
   /** A progress report at `runningMs` of the job's running time. */
   observe(runningMs: number, fraction: number, work?: WorkReport): void {
-    this.#fraction = fraction;
+    this.fraction = fraction;
     if (!work) {
-      this.#remaining = null;
-      this.#mark = null;
+      this.remaining = null;
+      this.mark = null;
       return;
     }
-    this.#remaining = work.remaining;
-    const mark = this.#mark;
+    this.remaining = work.remaining;
+    const mark = this.mark;
     if (!mark) {
-      this.#mark = { ms: runningMs, done: { ...work.done } };
+      this.mark = { ms: runningMs, done: { ...work.done } };
       return;
     }
     const advanced = Object.entries(work.done)
@@ -95,52 +97,52 @@ export class JobEta {
       .filter(([, d]) => d > 0);
     if (advanced.length === 0) return;
     const ms = Math.max(0, runningMs - mark.ms);
-    if (advanced.length === 1) this.#record(advanced[0][0], { ms, units: advanced[0][1] });
-    else this.#split(advanced, ms);
-    this.#mark = { ms: runningMs, done: { ...work.done } };
+    if (advanced.length === 1) this.record(advanced[0][0], { ms, units: advanced[0][1] });
+    else this.split(advanced, ms);
+    this.mark = { ms: runningMs, done: { ...work.done } };
   }
 
   /**
    * Several kinds advanced in one stretch (a report was throttled away): all known, the time is split by their
    * costs; one unknown, it gets what the known ones did not take; more unknown, the stretch teaches nothing.
    */
-  #split(advanced: readonly (readonly [string, number])[], ms: number): void {
+  private split(advanced: readonly (readonly [string, number])[], ms: number): void {
     const costs = advanced.map(([kind]) => this.cost(kind));
     const unknown = costs.filter((c) => c === undefined).length;
     if (unknown === 0) {
       const total = advanced.reduce((sum, [, d], i) => sum + d * costs[i]!, 0);
-      if (total > 0) advanced.forEach(([kind, d], i) => this.#record(kind, { ms: (ms * d * costs[i]!) / total, units: d }));
+      if (total > 0) advanced.forEach(([kind, d], i) => this.record(kind, { ms: (ms * d * costs[i]!) / total, units: d }));
     } else if (unknown === 1) {
       const known = advanced.reduce((sum, [, d], i) => sum + (costs[i] === undefined ? 0 : d * costs[i]!), 0);
       const i = costs.indexOf(undefined);
-      if (ms > known) this.#record(advanced[i][0], { ms: ms - known, units: advanced[i][1] });
+      if (ms > known) this.record(advanced[i][0], { ms: ms - known, units: advanced[i][1] });
     }
   }
 
-  #record(kind: string, s: Sample): void {
-    const list = this.#own.get(kind) ?? [];
+  private record(kind: string, s: Sample): void {
+    const list = this.own.get(kind) ?? [];
     push(list, s, this.book.window);
-    this.#own.set(kind, list);
+    this.own.set(kind, list);
     this.book.add(this.scope, kind, s);
   }
 
   /** What one unit of `kind` costs: this job's measurements, else earlier jobs' in the same scope. */
   cost(kind: string): number | undefined {
-    return meanCost(this.#own.get(kind) ?? []) ?? this.book.cost(this.scope, kind);
+    return meanCost(this.own.get(kind) ?? []) ?? this.book.cost(this.scope, kind);
   }
 
   /** Whether the ETA now comes from measured unit costs (else the fraction rule, or nothing). */
   measured(): boolean {
-    return this.#unitEta(0) !== undefined;
+    return this.unitEta(0) !== undefined;
   }
 
   etaMs(runningMs: number): number | undefined {
-    if (this.#fraction >= 1) return 0;
-    return this.#unitEta(runningMs) ?? fractionEta(runningMs, this.#fraction);
+    if (this.fraction >= 1) return 0;
+    return this.unitEta(runningMs) ?? fractionEta(runningMs, this.fraction);
   }
 
-  #unitEta(runningMs: number): number | undefined {
-    const remaining = this.#remaining;
+  private unitEta(runningMs: number): number | undefined {
+    const remaining = this.remaining;
     if (!remaining) return undefined;
     let total = 0;
     for (const [kind, n] of Object.entries(remaining)) {
@@ -150,7 +152,7 @@ export class JobEta {
       total += n * c;
     }
     // The unit in progress has been running since the stretch's mark.
-    const since = this.#mark ? Math.max(0, runningMs - this.#mark.ms) : 0;
+    const since = this.mark ? Math.max(0, runningMs - this.mark.ms) : 0;
     return Math.max(0, total - since);
   }
 }
