@@ -253,6 +253,13 @@ export const GalleryInputSchema = z
     strength: z.number().positive().max(100).default(GALLERY_DEFAULTS.strength),
     /** DDIM steps of the preview renders (cheaper than the final edit). */
     previewSteps: z.number().int().min(1).max(1000).default(GALLERY_DEFAULTS.previewSteps),
+    /**
+     * The picture the canvas shows for the unedited document when it is not the model's own render (an imported
+     * image: the `invert` job's `input` PNG, at the model's image size): the centre is then this picture, byte for
+     * byte, and ± = it + the edit's change between the two preview renders, in 8-bit pixels. Absent: the centre is x_t
+     * rendered with `steps` and η = 0 (a seed document's canvas image).
+     */
+    centerImage: bytes.optional(),
   })
   .superRefine((v, ctx) => oneSourceOneTime(v, ctx));
 /**

@@ -3,7 +3,7 @@
  * PNG the editor shows for a seed document (`generate(seed, steps)`), and each −/+ preview differs from it; (2) a
  * second identical gallery on the cached basis returns the stored previews, byte-identical, without rendering anything
  * (renderFrom is counted through a wrapper of its module); a different strength renders anew; a damaged preview entry
- * is ignored and recomputed.
+ * is ignored and recomputed; (3) an imported image's centre is the canvas picture the client sends (`centerImage`).
  */
 import { readdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -88,5 +88,29 @@ describe('gallery previews: the canvas centre and the preview cache', () => {
     expect(again.previewsFromCache).toBe(false);
     expect(renders.count).toBeGreaterThan(0);
     expect(Buffer.from(again.items[0].minus.bytes).equals(Buffer.from(first.items[0].minus.bytes))).toBe(true);
+  }, 1_800_000);
+
+  it('an imported image: the centre is the canvas picture sent (byte for byte), ± = it + the edit\'s change; a wrong size is refused', async () => {
+    // The imported picture as the editor holds it: the invert job's resized `input` PNG.
+    const inv = await runJobInProcess('invert', { modelDir: base.modelDir, image: (await runJobInProcess('generate', { modelDir: base.modelDir, seed: 9, steps: 20, provider: 'cpu' }, { quiet: true })).images[0].bytes, steps: 20, provider: 'cpu' }, { quiet: true });
+    const picture = inv.input.bytes;
+    const common = { modelDir: base.modelDir, xT: inv.xT, t: 0.6, steps: 20, k: 2, directions: [0], provider: 'cpu' as const, strength: 3 };
+    const rendered = await runJobInProcess('gallery', common, { quiet: true });
+    const given = await runJobInProcess('gallery', { ...common, centerImage: picture }, { quiet: true });
+    expect(Buffer.from(given.center.bytes).equals(Buffer.from(picture))).toBe(true);
+    expect(Buffer.from(rendered.center.bytes).equals(Buffer.from(picture))).toBe(false);
+    // The change laid onto the picture is the one the rendered centre's previews show, up to 8-bit rounding and clamping.
+    const [pic, rc] = [await decodePng(picture), await decodePng(rendered.center.bytes)];
+    for (const sign of ['minus', 'plus'] as const) {
+      const [g, r] = [await decodePng(given.items[0][sign].bytes), await decodePng(rendered.items[0][sign].bytes)];
+      expect(meanAbsDiff(g, pic)).toBeGreaterThan(0.2);
+      let err = 0;
+      for (let i = 0; i < g.pixels.length; i++) err += Math.abs(g.pixels[i] - pic.pixels[i] - (r.pixels[i] - rc.pixels[i]));
+      expect(err / g.pixels.length).toBeLessThan(1.5);
+    }
+    const small = (await runJobInProcess('generate', { modelDir: base.modelDir, seed: 1, steps: 2, provider: 'cpu' }, { quiet: true })).images[0].bytes;
+    const sharp = (await import('sharp')).default;
+    const wrong = new Uint8Array(await sharp(small).resize(32, 32).png().toBuffer());
+    await expect(runJobInProcess('gallery', { ...common, centerImage: wrong }, { quiet: true })).rejects.toThrow(/centerImage is 32×32×3; this model's pictures are 64×64×3/);
   }, 1_800_000);
 });

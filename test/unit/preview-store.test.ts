@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pb-previews-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const ID = 'ab'.repeat(32);
-const params: PreviewParams = { steps: 100, previewSteps: 20, strength: 3, mode: 'guidance', guidanceSteps: 8, scale: 0.2, delta: 1, alpha: 1, boostFraction: 0.2, noiseSeed: 0, directions: [0, 2], pathKey: '' };
+const params: PreviewParams = { steps: 100, previewSteps: 20, strength: 3, mode: 'guidance', guidanceSteps: 8, scale: 0.2, delta: 1, alpha: 1, boostFraction: 0.2, noiseSeed: 0, directions: [0, 2], pathKey: '', editPrompt: null, centerImage: null };
 const img = (v: number, n = 50) => ({ mime: 'image/png' as const, width: 2, height: 3, bytes: new Uint8Array(n).map((_, i) => (v * 13 + i) & 255) });
 const previews: StoredPreviews = {
   center: img(1),

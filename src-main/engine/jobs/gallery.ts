@@ -8,7 +8,9 @@
  * pair is edited (guidance batches x and x ± δv through the U-Net), rendered as one batch with `previewSteps` and the
  * tail noise, and the unedited preview render (same steps, same noise) is subtracted, so
  *   ± = centre + (preview(x_t ± edit) − preview(x_t))
- * differs from the centre by the edit only, as the preview renders see it; the shared noise cancels.
+ * differs from the centre by the edit only, as the preview renders see it; the shared noise cancels. An imported
+ * image's canvas is the picture itself, which no render reproduces: the client sends it (`centerImage`), the centre is
+ * it byte for byte, and ± = its pixels + (preview(x_t ± edit) − preview(x_t)) in decoded 8-bit pixels.
  *
  * Streaming: each direction's |v| heat map as soon as the basis exists ({kind: 'gallery-heat', index, image}), then
  * each thumbnail as soon as it is rendered ({kind: 'gallery-thumb', index, sign, strength, image}), − before +.
@@ -26,6 +28,8 @@ import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
 import { GaussianRng } from '../../core/diffusion/rng';
 import type { EncodedImage, GalleryPartial, JobOutput, JobParsedInput } from '../../shared/api';
 import { decodePng, encodePng } from '../png';
+import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '../../core/diffusion/errors';
 import { changePerUnitStrength } from '../../core/edit/visual-change';
 import { basisRow } from './support/wire-tensors';
 import { basisCache, localBasis } from './support/local-basis';
@@ -58,9 +62,32 @@ function sendThumbs(ctx: JobContext, index: number, s: number, fraction: number,
   }
 }
 
+/** The canvas picture a gallery was given, checked against the model's image size [C, H, W]. */
+async function canvasPicture(bytes: Uint8Array, dims: readonly [number, number, number]): Promise<RawImage> {
+  let img: RawImage;
+  try {
+    img = await decodePng(bytes);
+  } catch (err) {
+    throw new InvalidArgumentError(`centerImage is not a PNG the engine can read (${(err as Error).message})`);
+  }
+  if (img.width !== dims[2] || img.height !== dims[1] || img.channels !== (dims[0] === 1 ? 1 : 3)) {
+    throw new InvalidArgumentError(`centerImage is ${img.width}×${img.height}×${img.channels}; this model's pictures are ${dims[2]}×${dims[1]}×${dims[0]}`);
+  }
+  return img;
+}
+
+/** `canvas` + (`edited` − `base`) per 8-bit sample, clamped: the edit's change laid onto the canvas picture. */
+export function addChange(canvas: RawImage, edited: RawImage, base: RawImage): RawImage {
+  const pixels = new Uint8Array(canvas.pixels.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.max(0, Math.min(255, canvas.pixels[i] + edited.pixels[i] - base.pixels[i]));
+  return { ...canvas, pixels };
+}
+
 /** What besides the basis decides the previews' pixels: equal parameters, equal PNGs. */
 function previewParams(input: JobParsedInput<'gallery'>, indices: number[], pathKey: string): PreviewParams {
   return {
+    editPrompt: input.editPrompt ?? null,
+    centerImage: input.centerImage ? createHash('sha256').update(input.centerImage).digest('hex') : null,
     steps: input.steps,
     previewSteps: input.previewSteps,
     strength: input.strength,
@@ -80,7 +107,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
   name: 'gallery',
   async run(input, ctx) {
     // Text models: previews decode through the VAE (one decoder call per image: 2 per direction plus the centre).
-    const { model, predictor, promptPredictor, start, pathKey, condition, toImage } = await openModel(input, ctx);
+    const { model, predictor, promptPredictor, start, pathKey, condition, toImage, imageDims } = await openModel(input, ctx);
     const encode = async (x: Tensor, index: number) => encodeRaw(await toImage(x, index, ctx.signal));
     const timestep = resolveTimestep(input, model);
     const T = model.scheduler.numTrainTimesteps;
@@ -139,10 +166,13 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
       heats.set(index, heat);
       sendHeat(ctx, index, heat);
     }
-    // The canvas image: the document's schedule, η = 0 to the end (what generate renders).
-    const exact = await renderFrom(stepper, xt, { timestep, schedule: ddimTimesteps(input.steps, T), T, boostFraction: null, signal: ctx.signal });
-    const center = await encode(exact, 0);
+    // The canvas picture given (an imported image's), or the canvas image rendered: the document's schedule, η = 0 to
+    // the end (what generate renders).
+    const canvas = input.centerImage ? await canvasPicture(input.centerImage, imageDims) : null;
+    const exact = canvas ? null : await renderFrom(stepper, xt, { timestep, schedule: ddimTimesteps(input.steps, T), T, boostFraction: null, signal: ctx.signal });
+    const center = canvas ? { mime: 'image/png' as const, width: canvas.width, height: canvas.height, bytes: new Uint8Array(input.centerImage!) } : await encode(exact!, 0);
     const base = await preview(xt);
+    const baseImage = canvas ? await toImage(base, 0, ctx.signal) : null;
     const items: StoredPreviews['items'] = [];
     for (let j = 0; j < indices.length; j++) {
       const index = indices[j];
@@ -152,12 +182,20 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
         edited.push(await editFromRequest(promptPredictor, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal }));
       }
       const x0 = await preview(stackBatch(edited));
-      // centre + the edit's change as the preview renders see it (same steps and noise on both sides).
-      const moved = new Float32Array(x0.data.length);
-      for (let b = 0; b < 2; b++) for (let i = 0; i < n; i++) moved[b * n + i] = exact.data[i] + x0.data[b * n + i] - base.data[i];
-      const both: Tensor = { dims: x0.dims, data: moved };
-      const minus = await encode(both, 0);
-      const plus = await encode(both, 1);
+      let minus: EncodedImage;
+      let plus: EncodedImage;
+      if (canvas) {
+        // A given canvas picture: its pixels + the edit's change in pixels (both previews decoded alike).
+        minus = await encodeRaw(addChange(canvas, await toImage(x0, 0, ctx.signal), baseImage!));
+        plus = await encodeRaw(addChange(canvas, await toImage(x0, 1, ctx.signal), baseImage!));
+      } else {
+        // centre + the edit's change as the preview renders see it (same steps and noise on both sides).
+        const moved = new Float32Array(x0.data.length);
+        for (let b = 0; b < 2; b++) for (let i = 0; i < n; i++) moved[b * n + i] = exact!.data[i] + x0.data[b * n + i] - base.data[i];
+        const both: Tensor = { dims: x0.dims, data: moved };
+        minus = await encode(both, 0);
+        plus = await encode(both, 1);
+      }
       sendThumbs(ctx, index, s, 0.4 + (0.6 * (j + 1)) / indices.length, minus, plus, 'ready');
       items.push({ index, minus, plus, heat: heats.get(index)! });
     }

@@ -42,6 +42,10 @@ export interface PreviewParams {
   directions: number[];
   /** Text models: the path's conditioning (prompt, negative prompt, guidance scale hashes); '' otherwise. */
   pathKey: string;
+  /** Text models: the edit prompt the guidance's ε is taken at (null: the path's prompt). */
+  editPrompt: string | null;
+  /** sha256 of the canvas picture the centre is (an imported image's), or null (the centre is rendered). */
+  centerImage: string | null;
 }
 
 export interface StoredPreviews {

@@ -393,7 +393,25 @@ export class EditorState {
     if (!xt || !this.model.dir) return this.notices.notify('warning', 'Start from a seed or import an image first.');
     // With a painted mask: the basis of J·M, a gallery of its own.
     const mask = this.mask.current;
-    await this.galleries.compute({ modelDir: this.model.dir, xt, timestep: this.edits.timestep, steps: this.source.steps, provider: this.model.provider, identity: this.source.identity, mask });
+    await this.galleries.compute({
+      modelDir: this.model.dir,
+      xt,
+      timestep: this.edits.timestep,
+      steps: this.source.steps,
+      provider: this.model.provider,
+      identity: this.source.identity,
+      mask,
+      ...this.#centerImage(),
+    });
+  }
+
+  /**
+   * An imported image's canvas is the picture itself, which no render reproduces: the gallery's centre is then that
+   * picture and its ± previews add the edit's change to it (the gallery job's `centerImage`). Seeds: nothing to send.
+   */
+  #centerImage(): { centerImage?: Uint8Array<ArrayBuffer> } {
+    const bytes = this.source.current?.kind === 'image' ? this.source.image?.bytes : undefined;
+    return bytes ? { centerImage: bytes as Uint8Array<ArrayBuffer> } : {};
   }
 
   // ---------- analysis ----------
@@ -439,6 +457,7 @@ export class EditorState {
       provider: this.model.provider,
       identity: this.source.identity,
       ...(basis.cacheId ? { cacheId: basis.cacheId } : {}),
+      ...this.#centerImage(),
     });
   }
 

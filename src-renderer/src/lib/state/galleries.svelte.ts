@@ -93,6 +93,8 @@ export interface GalleryRequest {
   cacheId?: string;
   /** The source's identity (`seed:42`, `image:<sha256>`): with the rest, what makes two requests the same job. */
   identity?: string | null;
+  /** An imported image's canvas picture (PNG): the gallery's centre is it, ± are it + the edit's change. */
+  centerImage?: Uint8Array<ArrayBuffer>;
   /** The painted mask: the basis of J·M (the job's `mask`), a gallery of its own (the key names the hash). */
   mask?: { hash: string; png: Uint8Array } | null;
 }
@@ -316,6 +318,7 @@ export class Galleries {
           provider: req.provider,
           ...(req.cacheId ? { cacheId: req.cacheId } : {}),
           ...(warmFrom?.cacheId ? { warmFromCacheId: warmFrom.cacheId } : {}),
+          ...(req.centerImage ? { centerImage: req.centerImage } : {}),
           ...(req.mask ? { mask: { image: req.mask.png as Uint8Array<ArrayBuffer> } } : {}),
         },
         `Basis at t = ${timestep} (k = ${k})`,
