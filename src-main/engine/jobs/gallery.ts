@@ -19,11 +19,13 @@
  * Previews are stored beside a cached basis (support/preview-store.ts): when the basis comes from the cache and an
  * entry with the same preview parameters exists, its PNGs are returned without rendering (`previewsFromCache`).
  */
-import type { EngineJob, JobContext } from './types';
+import type { EngineJob } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
 import type { RawImage } from '../../core/diffusion/image';
 import { directionMagnitudeImage } from '../../core/geometry/magnitude-map';
-import { renderFrom } from '../../core/edit/render';
+import { renderFrom, renderPath } from '../../core/edit/render';
+import type { ProgressFn } from '../../core/progress';
+import { WorkMeter } from './support/work-meter';
 import { sizeOf, stackBatch, type Tensor } from '../../core/tensor';
 import { GaussianRng } from '../../core/diffusion/rng';
 import type { EncodedImage, GalleryPartial, JobOutput, JobParsedInput } from '../../shared/api';
@@ -47,18 +49,18 @@ function copy(image: EncodedImage): EncodedImage {
   return { ...image, bytes: image.bytes.slice() };
 }
 
-function sendHeat(ctx: JobContext, index: number, image: EncodedImage): void {
+function sendHeat(onProgress: ProgressFn, index: number, image: EncodedImage): void {
   const partial: GalleryPartial = { kind: 'gallery-heat', index, image: copy(image) };
-  ctx.onProgress({ fraction: 0.4, message: `direction ${index} found`, partial });
+  onProgress({ fraction: 0.4, message: `direction ${index} found`, partial });
 }
 
-function sendThumbs(ctx: JobContext, index: number, s: number, fraction: number, minus: EncodedImage, plus: EncodedImage, how: string): void {
+function sendThumbs(onProgress: ProgressFn, index: number, s: number, fraction: number, minus: EncodedImage, plus: EncodedImage, how: string): void {
   for (const [sign, image] of [
     [-1, minus],
     [1, plus],
   ] as const) {
     const partial: GalleryPartial = { kind: 'gallery-thumb', index, sign, strength: sign * s, image: copy(image) };
-    ctx.onProgress({ fraction, message: `direction ${index} ${sign < 0 ? '−' : '+'} ${how}`, partial });
+    onProgress({ fraction, message: `direction ${index} ${sign < 0 ? '−' : '+'} ${how}`, partial });
   }
 }
 
@@ -111,8 +113,17 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const encode = async (x: Tensor, index: number) => encodeRaw(await toImage(x, index, ctx.signal));
     const timestep = resolveTimestep(input, model);
     const T = model.scheduler.numTrainTimesteps;
-    const xt = await resolveXt(input, model, predictor, timestep, ctx.signal, subProgress(ctx.onProgress, 0, 0.05), pathKey);
-    const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, subProgress(ctx.onProgress, 0.05, 0.4), condition);
+    // Model calls are counted for the host's measured ETA (work-meter.ts): the basis ahead is of unknown length (the
+    // fraction rule meanwhile), the previews after it are a known plan (galleryPlan).
+    const meter = new WorkMeter(ctx.onProgress);
+    const onProgress = meter.onProgress;
+    const guided = predictor !== promptPredictor;
+    const pathUnit = guided ? 'unet-cfg' : 'unet';
+    const promptUnit = guided ? 'unet' : pathUnit;
+    const path = meter.predictor(predictor, pathUnit);
+    const prompt = meter.predictor(promptPredictor, promptUnit);
+    const xt = await resolveXt(input, model, path, timestep, ctx.signal, subProgress(onProgress, 0, 0.05), pathKey);
+    const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, subProgress(onProgress, 0.05, 0.4), condition);
     const indices = input.directions ?? Array.from({ length: basis.V.dims[0] }, (_, i) => i);
     const s = input.strength;
     const params = previewParams(input, indices, pathKey);
@@ -134,12 +145,22 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const stored = stats.cacheHit ? await store.get(stats.cacheId, params) : null;
     if (stored?.hit) {
       const { items } = stored.previews;
-      for (const it of items) sendHeat(ctx, it.index, it.heat);
-      items.forEach((it, j) => sendThumbs(ctx, it.index, s, 0.4 + (0.6 * (j + 1)) / items.length, it.minus, it.plus, 'from the cache'));
+      for (const it of items) sendHeat(onProgress, it.index, it.heat);
+      items.forEach((it, j) => sendThumbs(onProgress, it.index, s, 0.4 + (0.6 * (j + 1)) / items.length, it.minus, it.plus, 'from the cache'));
       return done(stored.previews, true);
     }
 
-    const stepper = modelStepper(model, predictor, ctx.signal);
+    const stepper = modelStepper(model, path, ctx.signal);
+    const render = (steps: number, boost: number | null) => renderPath({ timestep, schedule: ddimTimesteps(steps, T), T, boostFraction: boost }).length;
+    const previewLength = render(input.previewSteps, input.boostFraction);
+    const guidanceUnits = input.mode === 'move' ? 0 : 2 * input.guidanceSteps;
+    // Each direction: two signs of n guidance steps on the batch [x, x + δv], then one preview render of the batch of
+    // two; before them the unedited preview and (unless the canvas picture was given) the canvas render.
+    const plan: Record<string, number> = {};
+    const add = (unit: string, n: number) => (plan[unit] = (plan[unit] ?? 0) + n);
+    add(pathUnit, (input.centerImage ? 0 : render(input.steps, null)) + previewLength + indices.length * 2 * previewLength);
+    add(promptUnit, indices.length * 2 * guidanceUnits);
+    meter.expect(plan);
     const n = sizeOf(model.unet.sampleDims);
     const preview = (x: Tensor) => {
       // Every item of a batch gets the same η = 1 noise, drawn exactly as renderFrom draws it for one sample
@@ -164,7 +185,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     for (const index of indices) {
       const heat = await encodeRaw(directionMagnitudeImage(basisRow(basis.V, index)));
       heats.set(index, heat);
-      sendHeat(ctx, index, heat);
+      sendHeat(onProgress, index, heat);
     }
     // The canvas picture given (an imported image's), or the canvas image rendered: the document's schedule, η = 0 to
     // the end (what generate renders).
@@ -179,7 +200,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
       const v = basisRow(basis.V, index);
       const edited: Tensor[] = [];
       for (const sign of [-1, 1]) {
-        edited.push(await editFromRequest(promptPredictor, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal }));
+        edited.push(await editFromRequest(prompt, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal }));
       }
       const x0 = await preview(stackBatch(edited));
       let minus: EncodedImage;
@@ -196,7 +217,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
         minus = await encode(both, 0);
         plus = await encode(both, 1);
       }
-      sendThumbs(ctx, index, s, 0.4 + (0.6 * (j + 1)) / indices.length, minus, plus, 'ready');
+      sendThumbs(onProgress, index, s, 0.4 + (0.6 * (j + 1)) / indices.length, minus, plus, 'ready');
       items.push({ index, minus, plus, heat: heats.get(index)! });
     }
     const result = { center, items };
@@ -204,7 +225,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
       await store.put(stats.cacheId, params, result);
     } catch (err) {
       // The previews are shown all the same; only the next visit renders them again.
-      ctx.onProgress({ fraction: 1, message: `previews not cached: ${(err as Error).message}` });
+      onProgress({ fraction: 1, message: `previews not cached: ${(err as Error).message}` });
     }
     return done(result, false);
   },
