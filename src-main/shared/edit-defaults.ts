@@ -75,6 +75,11 @@ export interface EditParams {
   renderSteps: number;
   /** DDIM steps of the gallery's previews (approximate). */
   previewSteps: number;
+  /**
+   * Text-conditioned models: the prompt whose ε x-space guidance follows (the edit job's `editPrompt`; the paper's SD
+   * edits with an edit prompt); null = the document's own prompt. Unconditional models never send it.
+   */
+  editPrompt: string | null;
 }
 
 export const EDIT_PARAMS_DEFAULT: Readonly<EditParams> = {
@@ -86,6 +91,7 @@ export const EDIT_PARAMS_DEFAULT: Readonly<EditParams> = {
   boostFraction: EDIT_DEFAULTS.boostFraction,
   renderSteps: EDIT_DEFAULTS.renderSteps,
   previewSteps: GALLERY_DEFAULTS.previewSteps,
+  editPrompt: null,
 };
 
 /** Saved or partial parameters completed with the defaults (a project saved before these controls has none). */

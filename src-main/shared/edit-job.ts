@@ -49,6 +49,9 @@ export function applyJobInput(r: ApplyRequest): JobInput<'edit'> {
     alpha: r.params.alpha,
     boostFraction: r.textConditioned ? null : r.params.boostFraction,
     renderSteps: r.params.renderSteps,
+    // Text models: guidance along ε at the edit prompt (absent: the document's prompt, as `pullback edit` without
+    // --edit-prompt); an unconditional model would refuse it.
+    ...(r.textConditioned && r.params.editPrompt !== null ? { editPrompt: r.params.editPrompt } : {}),
     provider: r.provider,
   };
 }

@@ -157,6 +157,32 @@ describe('EditorState: edit parameters', () => {
     expect(applyJobInput({ ...base, params: EDIT_PARAMS_DEFAULT, textConditioned: true }).boostFraction).toBeNull();
     expect(applyJobInput({ ...base, params: EDIT_PARAMS_DEFAULT, textConditioned: false }).boostFraction).toBe(0.2);
   });
+
+  it('the edit prompt: sent for text models only, absent when none (the document\'s prompt), one undo step, in recipe and project', async () => {
+    const base = { modelDir: '/m', source: { seed: 1 }, timestep: 555, steps: 10, basis: { k: 2, method: 'krylov' as const }, edits: [{ index: 0, strength: 1 }], provider: 'auto' as const };
+    const withPrompt = { ...EDIT_PARAMS_DEFAULT, editPrompt: 'a smiling face' };
+    expect(applyJobInput({ ...base, params: withPrompt, textConditioned: true }).editPrompt).toBe('a smiling face');
+    expect(applyJobInput({ ...base, params: withPrompt, textConditioned: false })).not.toHaveProperty('editPrompt');
+    expect(applyJobInput({ ...base, params: EDIT_PARAMS_DEFAULT, textConditioned: true })).not.toHaveProperty('editPrompt');
+
+    const { ed } = await started();
+    const steps = ed.edits.history.entries.length;
+    ed.edits.setEditPrompt('  ');
+    expect(ed.edits.history.entries.length).toBe(steps);
+    ed.edits.setEditPrompt('a smiling face');
+    expect(ed.edits.params.editPrompt).toBe('a smiling face');
+    expect(ed.edits.paramsAreDefault).toBe(false);
+    ed.edits.setEditPrompt('');
+    expect(ed.edits.params.editPrompt).toBeNull();
+    ed.undo();
+    expect(ed.edits.params.editPrompt).toBe('a smiling face');
+    const m = ProjectManifestSchema.parse((await ed.files.content())!.manifest);
+    expect(m.state.params).toMatchObject({ editPrompt: 'a smiling face' });
+    await ed.apply();
+    const recipe = parseRecipe(readPngText(ed.exportPng()!.bytes)[RECIPE_KEY])!;
+    expect(recipe.params).toMatchObject({ editPrompt: 'a smiling face' });
+    expect(parseRecipe(JSON.stringify({ ...recipe, params: { editPrompt: 3 } }))).toBeNull();
+  });
 });
 
 describe('EditorState: the authors\' strip of the stack', () => {

@@ -117,6 +117,8 @@ export const EditParamsSchema = z.object({
   boostFraction: finite.min(0).max(1).nullable().optional(),
   renderSteps: int.min(1).max(1000).optional(),
   previewSteps: int.min(1).max(1000).optional(),
+  /** Text models: the edit prompt (null or absent: the document's prompt). */
+  editPrompt: z.string().max(20_000).nullable().optional(),
 });
 
 /** The undoable part of the editor: everything the history restores. */

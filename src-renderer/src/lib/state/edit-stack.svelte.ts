@@ -146,6 +146,13 @@ export class EditStack {
     this.#changed();
   }
 
+  /** Text models: the edit prompt (empty or only spaces: none, the document's prompt). One undo step. */
+  setEditPrompt(text: string): void {
+    const v = text.trim() === '' ? null : text.slice(0, 20_000);
+    if (v === this.params.editPrompt) return;
+    this.commit(v === null ? 'Edit prompt: the image\'s prompt' : `Edit prompt: “${v.slice(0, 40)}”`, { ...this.doc, params: { ...this.params, editPrompt: v } });
+  }
+
   setMode(mode: EditParams['mode']): void {
     if (mode === this.params.mode) return;
     this.commit(`Edit mode: ${mode}`, { ...this.doc, params: { ...this.params, mode } });

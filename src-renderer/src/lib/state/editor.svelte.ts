@@ -401,17 +401,19 @@ export class EditorState {
       provider: this.model.provider,
       identity: this.source.identity,
       mask,
-      ...this.#centerImage(),
+      ...this.#galleryExtras(),
     });
   }
 
   /**
-   * An imported image's canvas is the picture itself, which no render reproduces: the gallery's centre is then that
-   * picture and its ± previews add the edit's change to it (the gallery job's `centerImage`). Seeds: nothing to send.
+   * What a gallery request takes from the document besides its source: an imported image's canvas picture (no render
+   * reproduces it, so the gallery's centre is that picture and its ± previews add the edit's change: `centerImage`;
+   * seeds send nothing) and a text model's edit prompt (previews follow ε at it, as Apply does).
    */
-  #centerImage(): { centerImage?: Uint8Array<ArrayBuffer> } {
+  #galleryExtras(): { centerImage?: Uint8Array<ArrayBuffer>; editPrompt?: string } {
     const bytes = this.source.current?.kind === 'image' ? this.source.image?.bytes : undefined;
-    return bytes ? { centerImage: bytes as Uint8Array<ArrayBuffer> } : {};
+    const editPrompt = this.model.textConditioned ? this.edits.params.editPrompt : null;
+    return { ...(bytes ? { centerImage: bytes as Uint8Array<ArrayBuffer> } : {}), ...(editPrompt !== null ? { editPrompt } : {}) };
   }
 
   // ---------- analysis ----------
@@ -457,7 +459,7 @@ export class EditorState {
       provider: this.model.provider,
       identity: this.source.identity,
       ...(basis.cacheId ? { cacheId: basis.cacheId } : {}),
-      ...this.#centerImage(),
+      ...this.#galleryExtras(),
     });
   }
 

@@ -95,6 +95,8 @@ export interface GalleryRequest {
   identity?: string | null;
   /** An imported image's canvas picture (PNG): the gallery's centre is it, ± are it + the edit's change. */
   centerImage?: Uint8Array<ArrayBuffer>;
+  /** Text models: the document's edit prompt (its previews follow ε at it, as Apply does). */
+  editPrompt?: string;
   /** The painted mask: the basis of J·M (the job's `mask`), a gallery of its own (the key names the hash). */
   mask?: { hash: string; png: Uint8Array } | null;
 }
@@ -259,6 +261,7 @@ export class Galleries {
       req.cacheId ?? null,
       this.previewSteps,
       this.#previewStrength,
+      req.editPrompt ?? null,
     ]);
     const running = this.#running;
     if (running?.ident === ident) return running.promise;
@@ -319,6 +322,7 @@ export class Galleries {
           ...(req.cacheId ? { cacheId: req.cacheId } : {}),
           ...(warmFrom?.cacheId ? { warmFromCacheId: warmFrom.cacheId } : {}),
           ...(req.centerImage ? { centerImage: req.centerImage } : {}),
+          ...(req.editPrompt !== undefined ? { editPrompt: req.editPrompt } : {}),
           ...(req.mask ? { mask: { image: req.mask.png as Uint8Array<ArrayBuffer> } } : {}),
         },
         `Basis at t = ${timestep} (k = ${k})`,

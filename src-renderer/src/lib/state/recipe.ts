@@ -96,12 +96,16 @@ function validText(s: RecipeText): boolean {
   return optional(s.prompt, isString) && optional(s.negativePrompt, isString) && optional(s.guidanceScale, (x) => typeof x === 'number' && Number.isFinite(x));
 }
 
-/** A recipe's params as written by buildRecipe: known keys only, numbers finite, t_boost a number or null. */
+/** A recipe's params as written by buildRecipe: known keys only, numbers finite, t_boost and the edit prompt or null. */
 function validParams(p: unknown): p is Partial<EditParams> {
   if (typeof p !== 'object' || p === null) return false;
   for (const [key, value] of Object.entries(p)) {
     if (!(key in EDIT_PARAMS_DEFAULT)) return false;
-    if (key === 'mode' ? value !== 'guidance' && value !== 'move' : !(value === null ? key === 'boostFraction' : typeof value === 'number' && Number.isFinite(value))) return false;
+    if (key === 'mode') {
+      if (value !== 'guidance' && value !== 'move') return false;
+    } else if (key === 'editPrompt') {
+      if (value !== null && (typeof value !== 'string' || value.length > 20_000)) return false;
+    } else if (!(value === null ? key === 'boostFraction' : typeof value === 'number' && Number.isFinite(value))) return false;
   }
   return true;
 }
