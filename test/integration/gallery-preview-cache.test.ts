@@ -3,7 +3,8 @@
  * PNG the editor shows for a seed document (`generate(seed, steps)`), and each −/+ preview differs from it; (2) a
  * second identical gallery on the cached basis returns the stored previews, byte-identical, without rendering anything
  * (renderFrom is counted through a wrapper of its module); a different strength renders anew; a damaged preview entry
- * is ignored and recomputed; (3) an imported image's centre is the canvas picture the client sends (`centerImage`).
+ * is ignored and recomputed; (3) an imported image's centre is the canvas picture the client sends (`centerImage`);
+ * (4) a masked gallery previews its edits with the mask as the region, as Apply makes them.
  */
 import { readdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -112,5 +113,43 @@ describe('gallery previews: the canvas centre and the preview cache', () => {
     const sharp = (await import('sharp')).default;
     const wrong = new Uint8Array(await sharp(small).resize(32, 32).png().toBuffer());
     await expect(runJobInProcess('gallery', { ...common, centerImage: wrong }, { quiet: true })).rejects.toThrow(/centerImage is 32×32×3; this model's pictures are 64×64×3/);
+  }, 1_800_000);
+
+  it('a masked gallery previews its edits as Apply makes them: with the mask as the region', async () => {
+    const sharp = (await import('sharp')).default;
+    // Left half of the 64×64 picture selected.
+    const px = Buffer.alloc(64 * 64);
+    for (let y = 0; y < 64; y++) px.fill(255, y * 64, y * 64 + 32);
+    const png = new Uint8Array(await sharp(px, { raw: { width: 64, height: 64, channels: 1 } }).png().toBuffer());
+    const common = { modelDir: base.modelDir, seed: 7, t: 0.6, steps: 20, provider: 'cpu' as const };
+    const gallery = await runJobInProcess('gallery', { ...common, k: 2, mask: { image: png }, directions: [0], strength: 3, previewSteps: 5 }, { quiet: true });
+    // The same edit through the edit job (the gallery's n and s, its preview schedule and noise): ± − unedited is the
+    // change the gallery lays onto its centre.
+    const raw = async (bytes: Uint8Array) => new Uint8Array(await sharp(bytes).raw().toBuffer());
+    const edit = async (strength: number, region: boolean) =>
+      raw(
+        (
+          await runJobInProcess(
+            'edit',
+            { ...common, basis: { k: 2, mask: { image: png } }, edits: [{ index: 0, strength }], guidanceSteps: 8, scale: 0.2, renderSteps: 5, ...(region ? { region: { image: png } } : {}) },
+            { quiet: true },
+          )
+        ).image.bytes,
+      );
+    const [center, plus, zero] = [await raw(gallery.center.bytes), await raw(gallery.items[0].plus.bytes), await edit(0, true)];
+    const error = async (region: boolean) => {
+      const e = await edit(3, region);
+      let sum = 0;
+      for (let i = 0; i < plus.length; i++) sum += Math.abs(plus[i] - Math.max(0, Math.min(255, center[i] + e[i] - zero[i])));
+      return sum / plus.length;
+    };
+    const [withRegion, without] = [await error(true), await error(false)];
+    let moved = 0;
+    for (let i = 0; i < plus.length; i++) moved += Math.abs(plus[i] - center[i]);
+    console.log(`[mask] gallery + vs edit: mean |Δ| ${withRegion.toFixed(3)} with the region, ${without.toFixed(3)} without; + vs centre ${(moved / plus.length).toFixed(3)}`);
+    expect(moved / plus.length).toBeGreaterThan(0.2);
+    // 8-bit rounding of three images apart, the gallery's + is the region edit's change laid onto the centre.
+    expect(withRegion).toBeLessThan(1);
+    expect(withRegion).toBeLessThan(without);
   }, 1_800_000);
 });

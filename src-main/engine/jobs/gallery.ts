@@ -38,6 +38,7 @@ import { basisCache, localBasis } from './support/local-basis';
 import { modelStepper, resolveTimestep, resolveXt, openModel } from './support/latent';
 import { subProgress } from './support/progress';
 import { editFromRequest } from './support/edit-request';
+import { resolveRegion } from './support/mask';
 import { PreviewStore, type PreviewParams, type StoredPreviews } from './support/preview-store';
 
 async function encodeRaw(img: RawImage): Promise<EncodedImage> {
@@ -192,6 +193,9 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const canvas = input.centerImage ? await canvasPicture(input.centerImage, imageDims) : null;
     const exact = canvas ? null : await renderFrom(stepper, xt, { timestep, schedule: ddimTimesteps(input.steps, T), T, boostFraction: null, signal: ctx.signal });
     const center = canvas ? { mime: 'image/png' as const, width: canvas.width, height: canvas.height, bytes: new Uint8Array(input.centerImage!) } : await encode(exact!, 0);
+    // A masked basis previews its edits as Apply makes them: every x_t update × M (the edit job's region), so the
+    // guidance's response outside the mask does not show in the previews either.
+    const region = input.mask ? await resolveRegion(input.mask, model.unet.sampleDims) : undefined;
     const base = await preview(xt);
     const baseImage = canvas ? await toImage(base, 0, ctx.signal) : null;
     const items: StoredPreviews['items'] = [];
@@ -200,7 +204,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
       const v = basisRow(basis.V, index);
       const edited: Tensor[] = [];
       for (const sign of [-1, 1]) {
-        edited.push(await editFromRequest(prompt, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal }));
+        edited.push(await editFromRequest(prompt, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal, ...(region ? { region } : {}) }));
       }
       const x0 = await preview(stackBatch(edited));
       let minus: EncodedImage;
