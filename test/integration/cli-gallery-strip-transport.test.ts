@@ -92,6 +92,18 @@ describe('pullback gallery / strip / transport', () => {
     expect(meta.approximate).toMatch(/few DDIM steps/);
   });
 
+  it('gallery --center-image: the centre is that picture, byte for byte; an unreadable one is a usage error', async () => {
+    const picture = join(tmp, 'picture.png');
+    expect((await pullback(['generate', '--seed', '11', '--steps', '4', '--provider', 'cpu', '--out', picture])).code).toBe(0);
+    const out = join(tmp, 'gallery-centered');
+    const r = await pullback(['gallery', ...at, '--k', '2', '--directions', '0', '--preview-steps', '5', '--center-image', picture, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await sameFile(join(out, 'center.png'), picture)).toBe(true);
+    const missing = await inProcess(['gallery', ...at, '--k', '2', '--center-image', join(tmp, 'nope.png'), '--out', join(tmp, 'gx')]);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain('--center-image: cannot read');
+  });
+
   it('strip frames are `pullback edit` with that many guidance steps, bit for bit; strip.png lays out −n … 0 … +n', async () => {
     const out = join(tmp, 'strip');
     const r = await pullback(['strip', ...at, '--k', '2', '--direction', '0', '--n', '4', '--every', '2', '--strength', '1', '--out', out]);

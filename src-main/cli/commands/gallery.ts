@@ -6,7 +6,7 @@
  * `gallery.json` (timestep, basis stats, parameters). Previews render with `--preview-steps` DDIM steps (default 20)
  * and the gallery's n = 8, s = 0.2: approximate, as in the editor; `pullback edit` renders the exact edit.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCliJob } from '../run-job';
@@ -32,7 +32,7 @@ export const galleryCommand: CliCommand = {
   summary:
     'gallery [model-dir] (--seed N | --xt xt.npy) (--t F | --timestep N) [--k K] [--method krylov|subspace] [--directions 0,1,...] ' +
     '[--strength S] [--preview-steps N] [--guidance-steps n] [--scale s] [--delta d] [--boost F|none] [--steps N] ' +
-    '[--mask FILE [--mask-invert]] [--prompt TEXT ...] [--basis-prompt TEXT] [--edit-prompt TEXT] --out <dir>  −/0/+ preview strip per direction (approximate: few render steps), heat maps, sigma.csv',
+    '[--mask FILE [--mask-invert]] [--center-image PNG] [--prompt TEXT ...] [--basis-prompt TEXT] [--edit-prompt TEXT] --out <dir>  −/0/+ preview strip per direction (approximate: few render steps), heat maps, sigma.csv',
   async run(args) {
     const { positionals, values } = parseArgs({
       args,
@@ -48,6 +48,7 @@ export const galleryCommand: CliCommand = {
         directions: { type: 'string' },
         strength: { type: 'string' },
         'preview-steps': { type: 'string' },
+        'center-image': { type: 'string' },
       },
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
@@ -58,6 +59,16 @@ export const galleryCommand: CliCommand = {
     // --mask: the directions of J restricted to the region (J·M), as `pullback basis --mask`; the previews then show
     // edits that live there.
     const mask = await maskArgs(values);
+    // --center-image: the picture the previews are laid onto (e.g. an imported photo at the model's size, as the editor
+    // shows it): the centre is it and ± add the edit's change (the gallery job's centerImage).
+    let centerImage: Uint8Array<ArrayBuffer> | undefined;
+    if (values['center-image'] !== undefined) {
+      try {
+        centerImage = new Uint8Array(await readFile(values['center-image']));
+      } catch {
+        throw new UsageError(`--center-image: cannot read ${values['center-image']}`);
+      }
+    }
     const out = await runCliJob(
       'gallery',
       {
@@ -70,6 +81,7 @@ export const galleryCommand: CliCommand = {
         ...(previewSteps !== undefined ? { previewSteps } : {}),
         ...(values.directions !== undefined ? { directions: directionList(values.directions) } : {}),
         ...(mask ? { mask } : {}),
+        ...(centerImage ? { centerImage } : {}),
         ...providerArg(values.provider),
         ...textArgs(values),
         ...geometryPromptArgs(values),
