@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Download, Page } from 'playwright-core';
-import { OUT, launchChromium, openEditor, screenshot, startSuiteWebMode, until, type WebMode } from './harness';
+import { OUT, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 300_000;
 let web: WebMode;
@@ -24,15 +24,10 @@ async function saved(d: Promise<Download>, name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  ({ web } = await startSuiteWebMode('analysis'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors, { width: 1440, height: 900 });
+  ({ web, browser, page } = await openEditorSuite('analysis', pageErrors, { width: 1440, height: 900 }));
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-});
+afterAll(() => closeEditorSuite({ browser, web }));
 
 describe('Analysis view', () => {
   it('runs a small analysis whose plots appear and fill in while it runs', async () => {

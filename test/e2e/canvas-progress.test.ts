@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { OUT, canvasHash, launchChromium, openEditor, screenshot, startSuiteWebMode, until, type WebMode } from './harness';
+import { OUT, canvasHash, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 
@@ -22,15 +22,10 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   for (const f of readdirSync(OUT)) if (/^canvas-progress-.*\.png$/.test(f)) rmSync(join(OUT, f));
-  ({ web } = await startSuiteWebMode('canvas-progress'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors);
+  ({ web, browser, page } = await openEditorSuite('canvas-progress', pageErrors));
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-});
+afterAll(() => closeEditorSuite({ browser, web }));
 
 describe('canvas progress', () => {
   it('New from seed shows the overlay with an in-progress x̂₀, then the final image without it', async () => {

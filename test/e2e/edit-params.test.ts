@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { readPngText } from '../../src-renderer/src/lib/png-text';
-import { OUT, canvasHash, launchChromium, openEditor, screenshot, startSuiteWebMode, until, type WebMode } from './harness';
+import { OUT, canvasHash, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 let web: WebMode;
@@ -31,15 +31,10 @@ async function setField(testid: string, value: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  ({ web } = await startSuiteWebMode('e2e-params'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors);
+  ({ web, browser, page } = await openEditorSuite('e2e-params', pageErrors));
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-});
+afterAll(() => closeEditorSuite({ browser, web }));
 
 describe('edit stack: Advanced edit parameters', () => {
   it('apply with changed n and δ renders another image; undo restores it; reset returns to the defaults', async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { loadProjectFile } from '../../src-main/core/project';
 import { textFolder } from '../helpers/text-fixtures';
-import { canvasHash, launchChromium, openEditor, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
+import { canvasHash, openEditor, screenshot, until as poll, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 300_000;
 const SD = textFolder('sd1-diffusers');
@@ -49,15 +49,10 @@ async function render(prompt: string, previous: string | null): Promise<string> 
 }
 
 beforeAll(async () => {
-  ({ web, dataDir } = await startSuiteWebMode('prompt'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors);
+  ({ web, dataDir, browser, page } = await openEditorSuite('prompt', pageErrors));
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-});
+afterAll(() => closeEditorSuite({ browser, web }));
 
 describe('editor: prompts on a Stable Diffusion folder', () => {
   let cat = '';

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { OUT, ROOT, launchChromium, screenshot, startSuiteWebMode, until as poll, type WebMode, openEditor, canvasHash as sharedCanvasHash } from './harness';
+import { OUT, ROOT, screenshot, until as poll, type WebMode, canvasHash as sharedCanvasHash, closeEditorSuite, openEditorSuite } from './harness';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const LONG = 240_000;
@@ -58,9 +58,7 @@ async function picture(): Promise<Buffer> {
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   for (const f of readdirSync(OUT)) if (/^reliability-\d\d-.*\.png$/.test(f)) rmSync(join(OUT, f));
-  ({ web, dataDir } = await startSuiteWebMode('reliability'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors);
+  ({ web, dataDir, browser, page } = await openEditorSuite('reliability', pageErrors));
   await page.getByTestId('seed').fill('5');
   await page.getByTestId('steps').fill('11');
   await page.getByTestId('new-from-seed').click();
@@ -68,8 +66,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.close();
+  await closeEditorSuite({ browser, web });
   if (restarted && restarted.exitCode === null) {
     const exited = new Promise((r) => restarted!.once('exit', r));
     restarted.kill('SIGTERM');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
-import { OUT, launchChromium, openEditor, screenshot, startSuiteWebMode, until, type WebMode } from './harness';
+import { OUT, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 
@@ -22,15 +22,10 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  ({ web } = await startSuiteWebMode('e2e-export'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors);
+  ({ web, browser, page } = await openEditorSuite('e2e-export', pageErrors));
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-});
+afterAll(() => closeEditorSuite({ browser, web }));
 
 /** Export through the menu item `testid` (and the dialog's choices), returning the downloaded bytes. */
 async function exportVia(testid: string, name: string, choose?: { scale: number; filter: 'nearest' | 'lanczos' }): Promise<Uint8Array> {

@@ -2,14 +2,15 @@
  * The readable gallery end to end (issue 13 item 6, issue 16 item 7) in headless Chromium against web mode on the
  * bundled model: a k = 2 gallery shows −/0/+ labels at the default preview strength; a new strength re-renders the
  * previews (their pixels change, the labels follow); clicking a preview enlarges it over the canvas with its label
- * ("+1 · direction 1"), Escape and the close button dismiss it; after a second timestep the grid lays both out.
+ * ("+1 · direction 1"), Escape and the close button dismiss it; after a second timestep the grid lays both out; saved
+ * and reopened in a fresh page, the gallery shows its stored previews at once.
  * Screenshots: test-output/gallery-readable-*.png. 11 DDIM steps and k = 2 keep it to a few minutes on two cores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { GALLERY_PREVIEW_STRENGTH } from '../../src-renderer/src/lib/state/gallery-strength';
-import { OUT, launchChromium, openEditor, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
+import { OUT, openEditor, screenshot, until as poll, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 const MINUS = '\u2212';
@@ -39,15 +40,10 @@ async function labels(): Promise<string[][]> {
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
-  ({ web } = await startSuiteWebMode('e2e-gallery'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors);
+  ({ web, browser, page } = await openEditorSuite('e2e-gallery', pageErrors));
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-});
+afterAll(() => closeEditorSuite({ browser, web }));
 
 describe('a gallery you can read', () => {
   let before: Buffer;
@@ -143,4 +139,27 @@ describe('a gallery you can read', () => {
     await until('the grid to close', async () => (await page.getByTestId('gallery-grid').count()) === 0, 5000);
     expect(pageErrors).toEqual([]);
   });
+
+  it('save and reopen: the gallery comes back with its previews at once, without a directions job (issue 16)', async () => {
+    const plusBefore = await page.getByTestId('thumb-plus').first().screenshot();
+    const sigmaBefore = await page.getByTestId('gallery-row').first().textContent();
+    await page.locator('body').click({ position: { x: 5, y: 400 } });
+    await page.keyboard.press('Control+s');
+    await page.getByTestId('project-name').fill('galleries');
+    await page.getByTestId('project-save-confirm').click();
+    await page.getByTestId('project-title').filter({ hasText: 'galleries' }).waitFor();
+    await page.close();
+    page = await openEditor(browser, web.server.url, pageErrors);
+    await page.getByTestId('menu-file').click();
+    await page.getByTestId('menu-open').click();
+    await page.getByTestId('project-item').filter({ hasText: 'galleries' }).click();
+    await page.getByTestId('canvas-image').waitFor({ timeout: LONG });
+    await until('the stored previews', async () => (await page.getByTestId('thumb-plus').count()) === 2, 20_000);
+    // Shown from the project file: no directions job was started to render them.
+    expect(await page.getByTestId('basis-cancel').count()).toBe(0);
+    expect(await page.getByTestId('gallery-row').first().textContent()).toBe(sigmaBefore);
+    expect((await page.getByTestId('thumb-plus').first().screenshot()).equals(plusBefore)).toBe(true);
+    await snap('5-reopened', page.getByTestId('gallery-row'));
+    expect(pageErrors).toEqual([]);
+  }, LONG);
 });

@@ -81,6 +81,28 @@ export async function openEditor(browser: Browser, url: string, errors: string[]
   return page;
 }
 
+/** What most suites run against: web mode, its data folder, Chromium and the editor page. */
+export interface EditorSuite {
+  web: WebMode;
+  dataDir: string;
+  browser: Browser;
+  page: Page;
+}
+
+/** Every editor suite's start: web mode with a fresh data folder, Chromium, and the editor page on it. */
+export async function openEditorSuite(prefix: string, errors: string[], viewport?: { width: number; height: number }): Promise<EditorSuite> {
+  const { web, dataDir } = await startSuiteWebMode(prefix);
+  const browser = await launchChromium();
+  const page = await openEditor(browser, web.server.url, errors, viewport);
+  return { web, dataDir, browser, page };
+}
+
+/** Every suite's end: the browser, then web mode (either may be missing when the start failed). */
+export async function closeEditorSuite(s: { browser?: Browser; web?: WebMode }): Promise<void> {
+  await s.browser?.close();
+  await s.web?.close();
+}
+
 /** sha256 of the PNG bytes the canvas shows (the view puts it on the element once hashed). */
 export async function canvasHash(page: Page): Promise<string> {
   let h = '';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { loadProjectFile } from '../../src-main/core/project';
-import { OUT, canvasHash, launchChromium, openEditor, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
+import { OUT, canvasHash, openEditor, screenshot, until as poll, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 /** Pixels at least this far (in image pixels) from any masked pixel count as "well outside". */
@@ -81,15 +81,10 @@ function wellOutside(mask: (i: number) => number, w: number, h: number): boolean
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
-  ({ web, dataDir } = await startSuiteWebMode('e2e-mask'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors);
+  ({ web, dataDir, browser, page } = await openEditorSuite('e2e-mask', pageErrors));
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-});
+afterAll(() => closeEditorSuite({ browser, web }));
 
 describe('masked directions', () => {
   let maskHash = '';

@@ -15,7 +15,7 @@ import { readPngText } from '../../src-renderer/src/lib/png-text';
 import { TRANSFER_KEY, sharePercent } from '../../src-renderer/src/lib/state/transfer-plan';
 import { defaultModelDir } from '../../src-main/app/bundled-models';
 import { runJobInProcess } from '../../src-main/engine/run-in-process';
-import { OUT, launchChromium, openEditor, screenshot, startSuiteWebMode, until, type WebMode } from './harness';
+import { OUT, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 300_000;
 let web: WebMode;
@@ -32,15 +32,10 @@ async function statuses(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  ({ web } = await startSuiteWebMode('e2e-transfer'));
-  browser = await launchChromium();
-  page = await openEditor(browser, web.server.url, pageErrors);
+  ({ web, browser, page } = await openEditorSuite('e2e-transfer', pageErrors));
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-});
+afterAll(() => closeEditorSuite({ browser, web }));
 
 describe('Transfer edit', () => {
   it('transfers a direction to two seeds, shows the overlap, applies to all and exports two PNGs', async () => {
