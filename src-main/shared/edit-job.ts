@@ -17,7 +17,8 @@ export interface ApplyRequest {
   timestep: number;
   /** DDIM steps of the document's schedule: x_t's path and the timestep picker. */
   steps: number;
-  basis: { k: number; method: 'krylov' | 'subspace' };
+  /** `prompt`: text models, the basis prompt J was taken at (absent: the document's prompt). */
+  basis: { k: number; method: 'krylov' | 'subspace'; prompt?: string };
   edits: { index: number; strength: number }[];
   params: EditParams;
   /** Text-conditioned models have no η = 1 tail (the authors' quality boosting is for unconditional models). */
@@ -52,6 +53,8 @@ export function applyJobInput(r: ApplyRequest): JobInput<'edit'> {
     // Text models: guidance along ε at the edit prompt (absent: the document's prompt, as `pullback edit` without
     // --edit-prompt); an unconditional model would refuse it.
     ...(r.textConditioned && r.params.editPrompt !== null ? { editPrompt: r.params.editPrompt } : {}),
+    // The basis the entries come from, at its own prompt (`pullback basis --basis-prompt`), so Apply loads that basis.
+    ...(r.textConditioned && r.basis.prompt !== undefined ? { basisPrompt: r.basis.prompt } : {}),
     provider: r.provider,
   };
 }

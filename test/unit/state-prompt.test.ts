@@ -272,4 +272,38 @@ describe('EditorState on an unconditional model', () => {
     expect(ed.source.conditioning).toBeNull();
     expect((await ed.files.content())!.manifest.source).toEqual({ kind: 'seed', seed: 3, steps: 50 });
   });
+
+  it('a basis prompt: the gallery takes J there in a gallery of its own; Apply, transport and the project keep it', async () => {
+    const { ed, calls } = await textEditor();
+    await ed.computeBasis();
+    const plainKey = ed.galleries.current!.key;
+    ed.galleries.basisPrompt = '  a painting of a dog ';
+    await ed.computeBasis();
+    const galleries = inputs(calls, 'gallery');
+    expect(galleries[0]).not.toHaveProperty('basisPrompt');
+    expect(galleries[1]).toMatchObject({ basisPrompt: 'a painting of a dog', ...conditioningOf(galleries[0]) });
+    const g = ed.galleries.current!;
+    expect(g.key).not.toBe(plainKey);
+    expect(g.basisPrompt).toBe('a painting of a dog');
+    ed.addDirection(0);
+    await ed.apply();
+    expect(inputs(calls, 'edit').at(-1)).toMatchObject({ basisPrompt: 'a painting of a dog' });
+    const m = ProjectManifestSchema.parse((await ed.files.content())!.manifest);
+    expect(m.bases.find((b) => b.key === g.key)?.basisPrompt).toBe('a painting of a dog');
+    // An empty field is the document's prompt again: its gallery is the one shown.
+    ed.galleries.basisPrompt = ' ';
+    expect(ed.galleries.current!.key).toBe(plainKey);
+  });
+
+  it('an unconditional model never sends a basis prompt', async () => {
+    const f = fakeApi();
+    const ed = new EditorState(f.api);
+    await ed.load();
+    ed.source.seed = 3;
+    ed.source.steps = 10;
+    await ed.newFromSeed();
+    ed.galleries.basisPrompt = 'a dog';
+    await ed.computeBasis();
+    expect(inputs(f.calls, 'gallery')[0]).not.toHaveProperty('basisPrompt');
+  });
 });

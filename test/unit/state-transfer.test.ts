@@ -15,6 +15,8 @@ import {
   TRANSFER_KEY,
   parseSeedList,
   sharePercent,
+  transferEditInput,
+  transportInput,
   type TransferSource,
 } from '../../src-renderer/src/lib/state/transfer-plan';
 import { readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
@@ -126,6 +128,18 @@ function setup(reply: (name: JobName, input: Record<string, unknown>) => Reply =
   const transfer = new TransferState({ jobs, notices, source: () => source });
   return { api, jobs, notices, transfer };
 }
+
+describe('text models: the basis prompt', () => {
+  it('transport takes both bases at A\'s basis prompt; the edits on B carry no basis and no basis prompt', () => {
+    const text: TransferSource = { ...SOURCE, textConditioned: true, basis: { ...SOURCE.basis, prompt: 'a dog' }, params: { ...SOURCE.params, editPrompt: 'smiling' } };
+    expect(transportInput(text, { seed: 5 }, 0)).toMatchObject({ basisPrompt: 'a dog', seedB: 5, index: 0 });
+    expect(transportInput(SOURCE, { seed: 5 }, 0)).not.toHaveProperty('basisPrompt');
+    const edit = transferEditInput(text, { seed: 5 }, [{ v: { dims: [1, 1, 1, 1], data: new Uint8Array(4) }, strength: 1 }], false);
+    expect(edit).not.toHaveProperty('basisPrompt');
+    expect(edit).not.toHaveProperty('basis');
+    expect(edit).toMatchObject({ editPrompt: 'smiling', seed: 5 });
+  });
+});
 
 describe('the target list', () => {
   it('reads seeds and ranges, drops repeats, and names what it cannot read', () => {

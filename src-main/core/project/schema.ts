@@ -92,6 +92,8 @@ export const BasisRefSchema = z.object({
    */
   cacheId: sha256.optional(),
   previews: BasisPreviewsSchema.optional(),
+  /** Text models: the basis prompt J was taken at (the key's `-p` tag); absent: the document's prompt. */
+  basisPrompt: z.string().max(20_000).optional(),
 });
 
 export const EditEntrySchema = z.object({

@@ -410,10 +410,30 @@ export class EditorState {
    * reproduces it, so the gallery's centre is that picture and its ± previews add the edit's change: `centerImage`;
    * seeds send nothing) and a text model's edit prompt (previews follow ε at it, as Apply does).
    */
-  #galleryExtras(): { centerImage?: Uint8Array<ArrayBuffer>; editPrompt?: string } {
+  #galleryExtras(): { centerImage?: Uint8Array<ArrayBuffer>; editPrompt?: string; basisPrompt?: string } {
     const bytes = this.source.current?.kind === 'image' ? this.source.image?.bytes : undefined;
-    const editPrompt = this.model.textConditioned ? this.edits.params.editPrompt : null;
-    return { ...(bytes ? { centerImage: bytes as Uint8Array<ArrayBuffer> } : {}), ...(editPrompt !== null ? { editPrompt } : {}) };
+    const text = this.model.textConditioned;
+    const editPrompt = text ? this.edits.params.editPrompt : null;
+    const basisPrompt = text ? this.galleries.basisPromptOrNull : null;
+    return {
+      ...(bytes ? { centerImage: bytes as Uint8Array<ArrayBuffer> } : {}),
+      ...(editPrompt !== null ? { editPrompt } : {}),
+      ...(basisPrompt !== null ? { basisPrompt } : {}),
+    };
+  }
+
+  /**
+   * The basis an entry's directions come from, as Apply and the strip send it: its k and method, and (text models) the
+   * basis prompt its gallery was computed at, so the edit job loads that basis. Null when the key names a basis prompt
+   * no gallery of the document knows (a notice says so).
+   */
+  #basisOf(key: string): { k: number; method: 'krylov' | 'subspace'; prompt?: string } | null {
+    const b = parseBasisKey(key);
+    if (!b.promptTag) return { k: b.k, method: b.method };
+    const prompt = this.galleries.list.find((g) => g.key === key)?.basisPrompt;
+    if (prompt !== undefined) return { k: b.k, method: b.method, prompt };
+    this.notices.notify('warning', 'The basis prompt these directions were computed at is missing.', 'Compute the directions again with that basis prompt.');
+    return null;
   }
 
   // ---------- analysis ----------
@@ -477,7 +497,8 @@ export class EditorState {
     if (!xt || !this.model.dir || !a) return null;
     const basis = parseBasisKey(a.edits[0].basisKey);
     const mask = this.#maskOf(basis.mask);
-    if (mask === null) return null;
+    const from = this.#basisOf(a.edits[0].basisKey);
+    if (mask === null || from === null) return null;
     return {
       a,
       request: {
@@ -486,7 +507,7 @@ export class EditorState {
         source: xt,
         timestep: a.t,
         steps: this.source.steps,
-        basis: { k: basis.k, method: basis.method },
+        basis: from,
         edits: a.edits,
         params: this.edits.params,
         textConditioned: this.model.textConditioned,
@@ -650,14 +671,15 @@ export class EditorState {
     const frames = stripFrames(p.guidanceSteps);
     const basis = parseBasisKey(a.edits[0].basisKey);
     const mask = this.#maskOf(basis.mask);
-    if (mask === null) return null;
+    const from = this.#basisOf(a.edits[0].basisKey);
+    if (mask === null || from === null) return null;
     const input = (sign: 1 | -1) => ({
       ...applyJobInput({
         modelDir: this.model.dir,
         source: xt,
         timestep: a.t,
         steps: this.source.steps,
-        basis: { k: basis.k, method: basis.method },
+        basis: from,
         edits: a.edits.map((e) => ({ index: e.index, strength: sign * e.strength })),
         ...mask,
         params: p,

@@ -17,13 +17,13 @@ import { toShown, type ShownImage } from './images';
 import { clampInt, type XtInput } from './source.svelte';
 import { GALLERY_PREVIEW_STRENGTH, PREVIEW_STRENGTH_LIMITS } from './gallery-strength';
 import { galleryGrid, type GalleryGrid } from './gallery-grid';
+import { basisKey, parseBasisKey, type BasisMethodChoice } from './basis-key';
+export { basisKey, parseBasisKey, promptTag, METHOD_LABELS, type BasisMethodChoice } from './basis-key';
 import { restoredGallery } from './gallery-persist';
 import { previewLabel, type GalleryStats } from './gallery-text';
 // Re-exported: components and tests import the gallery's texts from here.
 export { formatStrength, galleryTimingText, previewLabel, type GalleryStats } from './gallery-text';
 
-export type BasisMethodChoice = 'krylov' | 'subspace';
-export const METHOD_LABELS: Record<BasisMethodChoice, string> = { krylov: 'Fast (Krylov)', subspace: "Authors' (subspace iteration)" };
 
 export interface GalleryRow {
   index: number;
@@ -54,6 +54,8 @@ export interface Gallery {
   cacheId?: string;
   /** Masked basis (of J·M): the mask's hash (mask.svelte.ts); its key ends in `-m<hash>`. */
   mask?: string;
+  /** Text models: the basis prompt J was taken at (the key's `-p` tag names it); absent: the document's prompt. */
+  basisPrompt?: string;
 }
 
 /**
@@ -72,16 +74,6 @@ export function warmStartSource(galleries: readonly Gallery[], timestep: number,
 }
 
 /** A masked basis's key carries its mask's hash: the same timestep with and without a mask are two galleries. */
-export function basisKey(timestep: number, method: string, k: number, mask?: string | null): string {
-  return `t${timestep}-${method}-k${k}${mask ? `-m${mask}` : ''}`;
-}
-
-export function parseBasisKey(key: string): { timestep: number; method: BasisMethodChoice; k: number; mask?: string } {
-  const m = /^t(\d+)-(krylov|subspace)-k(\d+)(?:-m([0-9a-f]{64}))?$/.exec(key);
-  if (!m) return { timestep: 0, method: 'krylov', k: 8 };
-  return { timestep: Number(m[1]), method: m[2] as BasisMethodChoice, k: Number(m[3]), ...(m[4] ? { mask: m[4] } : {}) };
-}
-
 /** What a gallery job needs besides the basis choice. */
 export interface GalleryRequest {
   modelDir: string;
@@ -99,6 +91,8 @@ export interface GalleryRequest {
   editPrompt?: string;
   /** The painted mask: the basis of J·M (the job's `mask`), a gallery of its own (the key names the hash). */
   mask?: { hash: string; png: Uint8Array } | null;
+  /** Text models: take J at this prompt instead of the document's (the gallery job's `basisPrompt`). */
+  basisPrompt?: string;
 }
 
 /** A −/+ preview shown at canvas size against the centre preview (the gallery's enlarge-on-click). */
@@ -140,14 +134,17 @@ export class Galleries {
   #current = $derived.by(() => {
     const t = this.#timestep();
     const mask = this.#mask();
+    const prompt = this.basisPromptOrNull;
     return (
-      this.#list.find((g) => g.key === basisKey(t, this.#method, this.#k, mask)) ??
-      this.#list.find((g) => g.timestep === t && (g.mask ?? null) === mask) ??
+      this.#list.find((g) => g.key === basisKey(t, this.#method, this.#k, mask, prompt)) ??
+      this.#list.find((g) => g.timestep === t && (g.mask ?? null) === mask && (g.basisPrompt ?? null) === prompt) ??
       this.#list.find((g) => g.timestep === t) ??
       null
     );
   });
   #previewStrength = $state(GALLERY_PREVIEW_STRENGTH);
+  /** The basis-prompt field (text models): empty = the document's prompt. */
+  #basisPrompt = $state('');
   /**
    * The last request each gallery was computed with: a new preview strength re-renders its previews with it. Not
    * reactive on purpose: nothing renders it.
@@ -192,6 +189,18 @@ export class Galleries {
   }
   set method(v: BasisMethodChoice) {
     this.#method = v;
+  }
+  /** The basis-prompt field as typed (text models). */
+  get basisPrompt(): string {
+    return this.#basisPrompt;
+  }
+  set basisPrompt(v: string) {
+    this.#basisPrompt = v.slice(0, 20_000);
+  }
+  /** The basis prompt to compute with: the field trimmed, or null when empty (the document's prompt). */
+  get basisPromptOrNull(): string | null {
+    const v = this.#basisPrompt.trim();
+    return v === '' ? null : v;
   }
   get list(): Gallery[] {
     return this.#list;
@@ -251,7 +260,7 @@ export class Galleries {
    */
   compute(req: GalleryRequest): Promise<void> {
     this.#k = clampInt(this.#k, 1, 64, 8);
-    const key = basisKey(req.timestep, this.#method, this.#k, req.mask?.hash);
+    const key = basisKey(req.timestep, this.#method, this.#k, req.mask?.hash, req.basisPrompt);
     const ident = JSON.stringify([
       key,
       req.modelDir,
@@ -298,7 +307,7 @@ export class Galleries {
     const before = this.#list.find((x) => x.key === key);
     const rows: GalleryRow[] = before?.rows.map((r) => ({ index: r.index, sigma: r.sigma, heat: r.heat })) ?? [];
     const previewSteps = Math.min(this.previewSteps, req.steps);
-    const computing: Gallery = { key, timestep, k, method, rows, sigmas: before?.sigmas ?? [], strength, previewSteps, status: 'computing', ...(mask ? { mask } : {}) };
+    const computing: Gallery = { key, timestep, k, method, rows, sigmas: before?.sigmas ?? [], strength, previewSteps, status: 'computing', ...(mask ? { mask } : {}), ...(req.basisPrompt !== undefined ? { basisPrompt: req.basisPrompt } : {}) };
     this.#list = [...this.#list.filter((x) => x.key !== key), computing];
     // A job replaced by another of the same key (e.g. other preview settings) must not touch the new job's gallery.
     const replaced = () => this.#running !== run && this.#running?.key === key;
@@ -324,6 +333,7 @@ export class Galleries {
           ...(req.centerImage ? { centerImage: req.centerImage } : {}),
           ...(req.editPrompt !== undefined ? { editPrompt: req.editPrompt } : {}),
           ...(req.mask ? { mask: { image: req.mask.png as Uint8Array<ArrayBuffer> } } : {}),
+          ...(req.basisPrompt !== undefined ? { basisPrompt: req.basisPrompt } : {}),
         },
         `Basis at t = ${timestep} (k = ${k})`,
         (partial) => {

@@ -65,7 +65,16 @@ export async function galleryRefs(
     const p = previews.get(g);
     // The engine's ids are sha256 hex; anything else would make the whole save invalid, so it is left out instead.
     const cacheId = g.cacheId && /^[0-9a-f]{64}$/.test(g.cacheId) ? g.cacheId : undefined;
-    return { key: g.key, t: g.timestep, k: g.k, method: g.method, sigmas: g.sigmas, ...(cacheId ? { cacheId } : {}), ...(p ? { previews: p } : {}) };
+    return {
+      key: g.key,
+      t: g.timestep,
+      k: g.k,
+      method: g.method,
+      sigmas: g.sigmas,
+      ...(cacheId ? { cacheId } : {}),
+      ...(p ? { previews: p } : {}),
+      ...(g.basisPrompt !== undefined ? { basisPrompt: g.basisPrompt } : {}),
+    };
   });
   return { bases, blobs };
 }
@@ -101,5 +110,6 @@ export function restoredGallery(b: BasisRef, blobs: Record<string, Uint8Array>, 
     ...(center ? { center } : {}),
     status: 'done',
     ...(b.cacheId ? { cacheId: b.cacheId } : {}),
+    ...(b.basisPrompt !== undefined ? { basisPrompt: b.basisPrompt } : {}),
   };
 }

@@ -33,7 +33,7 @@ export interface TransferSource {
   steps: number;
   /** The entries' timestep (see the header). */
   timestep: number;
-  basis: { k: number; method: 'krylov' | 'subspace' };
+  basis: { k: number; method: 'krylov' | 'subspace'; prompt?: string };
   /** The stack entries Apply renders (enabled, non-zero, first entry's timestep and basis), in stack order. */
   edits: { index: number; strength: number }[];
   /** Enabled entries Apply leaves out too (another timestep or basis). */
@@ -95,6 +95,8 @@ export function transportInput(src: TransferSource, target: TargetXt, index: num
     steps: src.steps,
     k: src.basis.k,
     method: src.basis.method,
+    // Text models: A's and B's bases at the basis prompt A's directions were computed at.
+    ...(src.textConditioned && src.basis.prompt !== undefined ? { basisPrompt: src.basis.prompt } : {}),
     ...b,
     index,
     provider: src.provider,
@@ -120,8 +122,8 @@ export function transferEditInput(src: TransferSource, target: TargetXt, directi
     provider: src.provider,
   };
   // Built from Apply's own function so a parameter Apply gains is transferred too; A's placeholder source and the
-  // basis (edits by direction need none) are dropped.
-  const { seed: _seed, basis: _basis, ...params } = approximate ? livePreviewJobInput(request) : applyJobInput(request);
+  // basis and its prompt (edits by direction need none) are dropped.
+  const { seed: _seed, basis: _basis, basisPrompt: _basisPrompt, ...params } = approximate ? livePreviewJobInput(request) : applyJobInput(request);
   return { ...params, ...target, edits: directions.map((d) => ({ direction: d.v, strength: d.strength })) };
 }
 

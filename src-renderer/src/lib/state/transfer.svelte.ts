@@ -33,13 +33,15 @@ export function transferSource(ed: EditorState): TransferSource | null {
   const a = ed.edits.applicable;
   if (!xt || !ed.model.dir || !a) return null;
   const basis = parseBasisKey(a.edits[0].basisKey);
+  // Text models: A's directions were computed at their gallery's basis prompt (if any); transport takes both bases there.
+  const prompt = basis.promptTag ? ed.galleries.list.find((g) => g.key === a.edits[0].basisKey)?.basisPrompt : undefined;
   return {
     modelDir: ed.model.dir,
     modelName: ed.model.name,
     xt,
     steps: ed.source.steps,
     timestep: a.t,
-    basis: { k: basis.k, method: basis.method },
+    basis: { k: basis.k, method: basis.method, ...(prompt !== undefined ? { prompt } : {}) },
     edits: a.edits.map((e) => ({ index: e.index, strength: e.strength })),
     skipped: a.skipped,
     params: ed.edits.params,
