@@ -7,6 +7,10 @@
  * One gallery job at a time: asking again for the one that runs joins it (pressing B twice must not queue the same
  * minutes-long job twice), asking for another one supersedes it (cancelled, with a notice saying so), and replacing
  * the document stops it the same way, so no result is computed only to be thrown away unseen.
+ *
+ * Just over 400 lines: keys (basis-key.ts), texts (gallery-text.ts), persistence (gallery-persist.ts) and the grid
+ * live apart already; what stays is the one job's lifecycle and the choice of the shown gallery (timestep, k, method,
+ * mask, basis prompt), which read best together.
  */
 import { GALLERY_DEFAULTS } from '../../../../src-main/shared/edit-defaults';
 import type { GalleryPartial, ProviderPreference } from '../../../../src-main/shared/api';
