@@ -398,14 +398,27 @@ export class Galleries {
    * strength from the engine's cached basis. The picker's k and method follow `shown` (the basis the stack uses), else
    * the last one.
    */
-  restore(bases: BasisRef[], shown?: string, saved: { blobs?: Record<string, Uint8Array>; request?: Omit<GalleryRequest, 'timestep' | 'cacheId'> } = {}): void {
+  restore(
+    bases: BasisRef[],
+    shown?: string,
+    saved: { blobs?: Record<string, Uint8Array>; request?: Omit<GalleryRequest, 'timestep' | 'cacheId'>; maskPng?: (hash: string) => Uint8Array | undefined } = {},
+  ): void {
     this.stop('the document was replaced');
     this.#requests.clear();
     this.#enlargedRef = null;
     this.#list = bases.map((b) => {
       const mask = parseBasisKey(b.key).mask;
-      // A masked basis needs its mask's PNG in the request; without it the key would name the unmasked gallery.
-      if (saved.request && b.cacheId && !mask) this.#requests.set(b.key, { ...saved.request, timestep: b.t });
+      // The request a new preview strength re-renders with: a masked basis needs its mask's PNG (without it the key
+      // would name the unmasked gallery), a basis prompt its prompt.
+      const png = mask ? saved.maskPng?.(mask) : undefined;
+      if (saved.request && b.cacheId && (!mask || png)) {
+        this.#requests.set(b.key, {
+          ...saved.request,
+          timestep: b.t,
+          ...(mask && png ? { mask: { hash: mask, png } } : {}),
+          ...(b.basisPrompt !== undefined ? { basisPrompt: b.basisPrompt } : {}),
+        });
+      }
       return { ...restoredGallery(b, saved.blobs ?? {}, this.#previewStrength), ...(mask ? { mask } : {}) };
     });
     const used = shown ?? bases.at(-1)?.key;

@@ -233,8 +233,11 @@ export class ProjectFiles {
       // Show the gallery of the basis the stack uses (or the last computed one) with its k and method.
       // With the saved previews, and what a new preview strength needs to re-render them from the cached basis.
       const xt = source.xt;
-      const request = xt ? { modelDir: model.dir, xt, steps: source.steps, provider: model.provider, identity: source.identity } : undefined;
-      galleries.restore(m.bases, m.state.edits[0]?.basisKey, { blobs: p.blobs, ...(request ? { request } : {}) });
+      const picture = source.current?.kind === 'image' ? source.image?.bytes : undefined;
+      const request = xt
+        ? { modelDir: model.dir, xt, steps: source.steps, provider: model.provider, identity: source.identity, ...(picture ? { centerImage: picture as Uint8Array<ArrayBuffer> } : {}) }
+        : undefined;
+      galleries.restore(m.bases, m.state.edits[0]?.basisKey, { blobs: p.blobs, ...(request ? { request } : {}), maskPng: (h) => this.#ed.mask.png(h) });
       edits.load(m.history.entries, m.history.index);
       this.#ed.analysis.restore(readAnalyses(m.analyses ?? [], p.blobs, notices));
       project.opened({ id: p.id, name: p.name, readOnly: p.readOnly, createdAt: m.createdAt });
