@@ -18,6 +18,9 @@ import type { DocState } from '../../src-main/shared/project-manifest';
 import { ProjectManifestSchema } from '../../src-main/shared/project-manifest';
 import { decodeProject, encodeProject } from '../../src-main/core/project';
 import { fakeApi, seededEditor } from './state-fake-api';
+import { EditorState } from '../../src-renderer/src/lib/state/editor.svelte';
+import { parseRecipe, recipeMaskPng } from '../../src-renderer/src/lib/state/recipe';
+import { addPngText, readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
 
 const W = 32;
 
@@ -234,5 +237,41 @@ describe('EditorState with a mask', () => {
     expect(await ed2.files.open('id-masked')).toBe(true);
     expect(ed2.mask.current).toEqual(m);
     expect(ed2.galleries.list.some((g) => g.mask === m.hash)).toBe(true);
+  });
+
+  it('the exported recipe carries the mask: restoring it applies the masked directions with the mask and keep-outside', async () => {
+    const f = fakeApi();
+    const ed = await seededEditor(f.api);
+    ed.mask.begin(0.5, 0.5);
+    await ed.mask.end();
+    const m = ed.mask.current!;
+    ed.galleries.k = 2;
+    await ed.computeBasis();
+    ed.addDirection(0);
+    ed.mask.setKeepOutside(true);
+    await ed.apply();
+    const out = ed.exportPng()!;
+    const recipe = parseRecipe(readPngText(out.bytes)[RECIPE_KEY])!;
+    expect(recipe.mask?.keepOutside).toBe(true);
+    expect(recipeMaskPng(recipe)).toEqual(m.png);
+
+    const g = fakeApi();
+    const fresh = new EditorState(g.api);
+    await fresh.load();
+    await fresh.importFile('masked.png', out.bytes);
+    await fresh.restoreRecipe();
+    const edit = g.calls.filter((c) => c.name === 'edit').at(-1)!.input as Record<string, unknown>;
+    expect((edit.region as { image: Uint8Array }).image).toEqual(m.png);
+    expect(edit.regionBlend).toBe(true);
+    expect(fresh.mask.current?.hash).toBe(m.hash);
+    // A recipe whose mask is not the one its key names is not trusted with it: no edit, a notice instead.
+    const tampered = { ...recipe, mask: { png: Buffer.from(encodeMaskPng({ width: 2, height: 2, data: new Uint8Array([255, 0, 0, 255]) })).toString('base64'), keepOutside: true } };
+    const h = fakeApi();
+    const other = new EditorState(h.api);
+    await other.load();
+    await other.importFile('tampered.png', addPngText(out.bytes, { [RECIPE_KEY]: JSON.stringify(tampered) }));
+    await other.restoreRecipe();
+    expect(h.calls.filter((c) => c.name === 'edit')).toHaveLength(0);
+    expect(other.notices.list.map((n) => n.text).join(' ')).toContain('mask these directions were computed with is missing');
   });
 });

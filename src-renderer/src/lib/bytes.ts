@@ -11,6 +11,14 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+/** base64 → bytes (throws on text that is not base64). */
+export function fromBase64(text: string): Uint8Array {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
 /** The current time as ISO 8601 (kept out of .svelte.ts files: a timestamp is a value, not reactive state). */
 export function nowIso(): string {
   return new Date().toISOString();

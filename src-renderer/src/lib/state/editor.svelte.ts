@@ -19,7 +19,7 @@ import { addPngText, readPngText, RECIPE_KEY } from '../png-text';
 import { sha256Hex } from '../bytes';
 import { Autosave } from './autosave';
 import { EditStack, type Applicable } from './edit-stack.svelte';
-import { Galleries, parseBasisKey } from './galleries.svelte';
+import { Galleries, parseBasisKey, promptTag } from './galleries.svelte';
 import { MaskState } from './mask.svelte';
 import { toShown, type ShownImage } from './images';
 import { JobsState } from './jobs.svelte';
@@ -28,7 +28,7 @@ import { ModelChoice } from './model.svelte';
 import { Notices } from './notices.svelte';
 import { Project } from './project.svelte';
 import { ProjectFiles } from './project-files.svelte';
-import { buildRecipe, describeSource, parseRecipe, recipeConditioning, recipeEdits, recipeText, softwareName, type Recipe } from './recipe';
+import { buildRecipe, describeSource, parseRecipe, recipeConditioning, recipeEdits, recipeMaskPng, recipeText, softwareName, type Recipe } from './recipe';
 import { RenderResult } from './result.svelte';
 import { Schedule } from './schedule.svelte';
 import { Source } from './source.svelte';
@@ -382,7 +382,19 @@ export class EditorState {
     if (edits.length) {
       this.galleries.k = r.edits[0].k;
       this.galleries.method = r.edits[0].method === 'subspace' ? 'subspace' : 'krylov';
-      this.edits.commit('Restore recipe', { timestep: edits[0].t, edits, ...(r.params ? { params: resolveEditParams(r.params) } : {}) });
+      // A masked basis: its mask (by the hash its key names) and "Keep outside"; a basis prompt: into the field.
+      const maskHash = parseBasisKey(edits[0].basisKey).mask;
+      const carried = recipeMaskPng(r);
+      // Only the PNG the key names: a recipe edited by hand must not put another mask under that hash.
+      const png = carried && maskHash && (await sha256Hex(carried)) === maskHash ? carried : null;
+      if (maskHash && png) this.mask.remember(maskHash, png);
+      if (r.basisPrompt !== undefined) this.galleries.basisPrompt = r.basisPrompt;
+      this.edits.commit('Restore recipe', {
+        timestep: edits[0].t,
+        edits,
+        ...(r.params ? { params: resolveEditParams(r.params) } : {}),
+        ...(maskHash && png ? { mask: maskHash, keepOutside: r.mask?.keepOutside ?? false } : {}),
+      });
       await this.apply();
     }
   }
@@ -430,7 +442,10 @@ export class EditorState {
   #basisOf(key: string): { k: number; method: 'krylov' | 'subspace'; prompt?: string } | null {
     const b = parseBasisKey(key);
     if (!b.promptTag) return { k: b.k, method: b.method };
-    const prompt = this.galleries.list.find((g) => g.key === key)?.basisPrompt;
+    // The gallery that computed it knows its prompt; a restored recipe's basis has no gallery yet, but the field holds
+    // the recipe's basis prompt (its tag must be the key's).
+    const field = this.galleries.basisPromptOrNull;
+    const prompt = this.galleries.list.find((g) => g.key === key)?.basisPrompt ?? (field !== null && promptTag(field) === b.promptTag ? field : undefined);
     if (prompt !== undefined) return { k: b.k, method: b.method, prompt };
     this.notices.notify('warning', 'The basis prompt these directions were computed at is missing.', 'Compute the directions again with that basis prompt.');
     return null;
@@ -621,7 +636,16 @@ export class EditorState {
   recipe(): Recipe | null {
     const s = this.source.current;
     if (!s) return null;
-    return buildRecipe({ name: this.model.name, dir: this.model.dir }, s, this.source.steps, this.edits.applicable?.edits ?? [], this.edits.params);
+    const applied = this.edits.applicable?.edits ?? [];
+    // The applied entries' basis: its mask PNG and basis prompt travel with the recipe, so restoring it edits alike.
+    const key = applied[0]?.basisKey;
+    const maskHash = key ? parseBasisKey(key).mask : undefined;
+    const png = maskHash ? this.mask.png(maskHash) : undefined;
+    const basisPrompt = key ? this.galleries.list.find((g) => g.key === key)?.basisPrompt : undefined;
+    return buildRecipe({ name: this.model.name, dir: this.model.dir }, s, this.source.steps, applied, this.edits.params, {
+      ...(png ? { mask: { png, keepOutside: this.mask.keepOutside } } : {}),
+      ...(basisPrompt !== undefined ? { basisPrompt } : {}),
+    });
   }
 
   /** The PNG to export: the shown image with the recipe in tEXt chunks. */

@@ -9,6 +9,7 @@ import { basisKey, parseBasisKey } from './galleries.svelte';
 import type { ModelRef } from './model.svelte';
 import type { SourceData } from './source.svelte';
 import { normalizeConditioning, type TextConditioning } from './prompt.svelte';
+import { fromBase64, toBase64 } from '../bytes';
 
 /** Text models: the conditioning the source was made with (absent for unconditional models and older recipes). */
 type RecipeText = Partial<TextConditioning>;
@@ -21,6 +22,16 @@ export interface Recipe {
   edits: { t: number; basis: string; k: number; method: string; index: number; strength: number }[];
   /** Apply's edit parameters; absent in recipes written before the Advanced controls (= the defaults). */
   params?: EditParams;
+  /** Masked directions: the mask PNG (base64; its sha256 is in the edits' basis key) and "Keep outside exactly". */
+  mask?: { png: string; keepOutside: boolean };
+  /** Text models: the basis prompt the edits' basis was computed at (its tag is in the basis key). */
+  basisPrompt?: string;
+}
+
+/** What the recipe carries besides the stack: the mask and basis prompt of the applied entries' basis, if any. */
+export interface RecipeBasisExtras {
+  mask?: { png: Uint8Array; keepOutside: boolean };
+  basisPrompt?: string;
 }
 
 /** The `Software` text of exported PNGs. */
@@ -28,9 +39,11 @@ export function softwareName(version: string | undefined): string {
   return `Pullback Studio ${version ?? ''}`.trim();
 }
 
-export function buildRecipe(model: ModelRef, source: SourceData, steps: number, applied: EditEntry[], params: EditParams): Recipe {
+export function buildRecipe(model: ModelRef, source: SourceData, steps: number, applied: EditEntry[], params: EditParams, extras: RecipeBasisExtras = {}): Recipe {
   return {
     params: { ...params },
+    ...(extras.mask ? { mask: { png: toBase64(extras.mask.png), keepOutside: extras.mask.keepOutside } } : {}),
+    ...(extras.basisPrompt !== undefined ? { basisPrompt: extras.basisPrompt } : {}),
     app: 'Pullback Studio',
     model: { name: model.name, dir: model.dir },
     source: {
@@ -68,9 +81,26 @@ export function recipeText(r: Recipe, version: string | undefined): Record<strin
   };
 }
 
-/** The recipe's edits as stack entries (all enabled). */
+/**
+ * The recipe's edits as stack entries (all enabled). The basis key keeps what it named when it was written (a mask's
+ * hash, a basis prompt's tag) when it agrees with the entry's t, k and method; else the plain key of those.
+ */
 export function recipeEdits(r: Recipe): EditEntry[] {
-  return r.edits.map((e, i) => ({ id: `r${i + 1}`, basisKey: basisKey(e.t, e.method, e.k), index: e.index, t: e.t, strength: e.strength, enabled: true }));
+  return r.edits.map((e, i) => {
+    const b = typeof e.basis === 'string' ? parseBasisKey(e.basis) : null;
+    const key = b && b.timestep === e.t && b.k === e.k && b.method === e.method ? e.basis : basisKey(e.t, e.method, e.k);
+    return { id: `r${i + 1}`, basisKey: key, index: e.index, t: e.t, strength: e.strength, enabled: true };
+  });
+}
+
+/** The recipe's mask PNG (decoded from base64), or null without one or when it is not base64. */
+export function recipeMaskPng(r: Recipe): Uint8Array | null {
+  if (!r.mask) return null;
+  try {
+    return fromBase64(r.mask.png);
+  } catch {
+    return null;
+  }
 }
 
 /** A recipe from a PNG text chunk, or null when absent or malformed (never throws). */
@@ -83,6 +113,8 @@ export function parseRecipe(text: string | undefined): Recipe | null {
     for (const e of r.edits) if (![e.t, e.k, e.index, e.strength].every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
     if (r.params !== undefined && !validParams(r.params)) return null;
     if (!validText(r.source)) return null;
+    if (r.mask !== undefined && (typeof r.mask?.png !== 'string' || typeof r.mask.keepOutside !== 'boolean')) return null;
+    if (r.basisPrompt !== undefined && typeof r.basisPrompt !== 'string') return null;
     return r;
   } catch {
     return null;
