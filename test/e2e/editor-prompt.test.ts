@@ -4,8 +4,8 @@
  * fields appear only for the text model, a prompt renders, another prompt renders a different image from the same
  * seed, the tokenization is shown, and a gallery (k = 2) and an applied edit run on the document's prompt while the
  * fields hold another one; the saved project keeps the document's prompt, and reopening it in a fresh page brings back
- * the model, the prompt fields and the image. Screenshots in test-output/prompt-*.png. 11 DDIM steps keep it short on
- * two cores.
+ * the model, the prompt fields and the image; a basis prompt computes its own gallery, whose direction applies.
+ * Screenshots in test-output/prompt-*.png. 11 DDIM steps keep it short on two cores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -129,6 +129,27 @@ describe('editor: prompts on a Stable Diffusion folder', () => {
     expect(await page.getByTestId('negative-prompt').inputValue()).toBe('blurry');
     expect(await page.getByTestId('model-select').inputValue()).toBe(SD);
     await screenshot(page, 'prompt-05-reopened.png', page.getByTestId('prompt-fields'));
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a basis prompt: the directions of J at it in a gallery of their own, applied at that basis', async () => {
+    await page.getByTestId('basis-k').fill('2');
+    await page.getByTestId('basis-prompt').fill('a photo of a cat');
+    await page.getByTestId('basis-compute').click();
+    await page.getByTestId('basis-cancel').waitFor();
+    await page.getByTestId('basis-compute').waitFor({ timeout: LONG });
+    await expect(page.getByTestId('gallery-basis-prompt').textContent()).resolves.toContain('a photo of a cat');
+    expect(await page.getByTestId('thumb-plus').count()).toBe(2);
+    const before = await canvasHash(page);
+    await page.getByTestId('stack-remove').first().click();
+    await page.getByTestId('add-direction').first().click();
+    await page.getByTestId('stack-strength-value').fill('3');
+    await page.getByTestId('stack-strength-value').press('Enter');
+    await page.getByTestId('apply').click();
+    await idle();
+    expect(await canvasHash(page)).not.toBe(before);
+    await screenshot(page, 'prompt-06-basis-prompt.png', page.getByTestId('gallery-basis-prompt'));
+    expect(await errorNotices()).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
