@@ -21,7 +21,10 @@ export function inProcessApi(modelDir: string, modelName = 'avatars64'): Pullbac
     startJob: async (name: JobName, input: unknown) => {
       const jobId = `j${++n}`;
       lane = lane.then(() =>
-        runJobInProcess(name, input as never, { quiet: true, onProgress: (p) => emit({ type: 'progress', jobId, fraction: p.fraction, message: p.message }) }).then(
+        runJobInProcess(name, input as never, {
+          quiet: true,
+          onProgress: (p) => emit({ type: 'progress', jobId, fraction: p.fraction, message: p.message, ...(p.partial !== undefined ? { partial: p.partial } : {}) }),
+        }).then(
           (output) => emit({ type: 'done', jobId, name, output }),
           (err: unknown) => emit({ type: 'error', jobId, error: toApiError(err) }),
         ),

@@ -10,39 +10,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EditorState } from '../../src-renderer/src/lib/state/editor.svelte';
 import { defaultModelDir } from '../../src-main/app/bundled-models';
-import { runJobInProcess } from '../../src-main/engine/run-in-process';
-import { toApiError } from '../../src-main/engine/errors';
-import type { JobEvent, JobName, PullbackApi } from '../../src-main/shared/api';
+import { inProcessApi } from '../helpers/in-process-api';
 import { pullbackCli } from '../helpers/cli';
 import { useTempDataDir } from './basis-fixture';
 
 const tmp = useTempDataDir('apply-vs-cli');
 const pullback = pullbackCli(() => join(tmp.root, 'data'));
-
-/** A PullbackApi whose jobs run on the engine in this process (one at a time, as the worker's lane runs them). */
-function inProcessApi(modelDir: string): PullbackApi {
-  const listeners = new Set<(e: JobEvent) => void>();
-  const emit = (e: JobEvent) => listeners.forEach((l) => l(e));
-  let n = 0;
-  let lane: Promise<unknown> = Promise.resolve();
-  return {
-    getAppInfo: async () => ({ version: 'test', mode: 'web', bundledModels: [{ name: 'avatars64', dir: modelDir }], canPickFolder: false, providers: ['cpu'] }),
-    pickModelFolder: async () => null,
-    cancelJob: async () => undefined,
-    onJobEvent: (l) => (listeners.add(l), () => listeners.delete(l)),
-    project: async (req) => (req.op === 'recovery.list' ? [] : null),
-    startJob: async (name: JobName, input: unknown) => {
-      const jobId = `j${++n}`;
-      lane = lane.then(() =>
-        runJobInProcess(name, input as never, { quiet: true, onProgress: (p) => emit({ type: 'progress', jobId, fraction: p.fraction, message: p.message, ...(p.partial !== undefined ? { partial: p.partial } : {}) }) }).then(
-          (output) => emit({ type: 'done', jobId, name, output }),
-          (err: unknown) => emit({ type: 'error', jobId, error: toApiError(err) }),
-        ),
-      );
-      return { jobId };
-    },
-  };
-}
 
 describe('Apply = pullback edit', () => {
   it('same PNG bytes in guidance and move mode with n, s, δ, t_boost and render steps changed', async () => {
@@ -93,7 +66,7 @@ describe('Apply = pullback edit', () => {
     // The comparison can fail: a parameter the editor would drop changes the CLI's bytes.
     const otherDelta = await cli(['--direction', '1', '--strength', '1.5', '--guidance-steps', '6', '--scale', '0.15', '--delta', '1', '--boost', '0.3'], 'other.png');
     expect(Buffer.from(guided).equals(Buffer.from(otherDelta))).toBe(false);
-  });
+  }, 600_000); // a basis, the editor's renders and the CLI's on two shared cores
 
   it('masked directions with "keep outside exactly": the painted mask as a file gives pullback basis/edit --mask --mask-blend the same bytes', async () => {
     const modelDir = defaultModelDir();
