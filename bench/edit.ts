@@ -78,8 +78,11 @@ export async function main(args: string[]): Promise<void> {
     await measure('first preview (idle)', preview);
     await measure('Apply, 50 render steps (idle)', apply(50));
     await measure('Apply, 100 render steps (idle)', apply(100));
+    // The editor sends the canvas image it shows (the seed's generate PNG) as the gallery's centre (centerImage), so
+    // the gallery renders only the previews; the editor has that image already, so it is made outside the timing.
+    const canvas = ((await submit('generate', { modelDir, seed: 0, steps: 100, provider: 'cpu' }).done) as { images: { bytes: Uint8Array }[] }).images[0].bytes;
     await measure('± pair: gallery thumbnails of one direction (idle)', (i) =>
-      timed('gallery', { modelDir, seed: 0, timestep: 595, steps: 100, k: 2, directions: [0], strength: strengthOf(i), provider: 'cpu' }),
+      timed('gallery', { modelDir, seed: 0, timestep: 595, steps: 100, k: 2, directions: [0], strength: strengthOf(i), provider: 'cpu', centerImage: canvas }),
     );
     const analysis = submit('analyze', {
       modelDir,

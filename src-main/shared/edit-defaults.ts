@@ -94,6 +94,15 @@ export const EDIT_PARAMS_DEFAULT: Readonly<EditParams> = {
   editPrompt: null,
 };
 
+/**
+ * The authors' Stable Diffusion settings (method.md §4; the paper's SD edits): guidance scale s = 1 with n = 16 steps,
+ * or n = 64 with an edit prompt, and no η = 1 tail. Offered as a one-click preset for text-conditioned models; the
+ * defaults above stay the unconditional ones, so a document's missing parameters keep meaning what they meant.
+ */
+export function sdEditPreset(withEditPrompt: boolean): Pick<EditParams, 'mode' | 'guidanceSteps' | 'scale' | 'boostFraction'> {
+  return { mode: 'guidance', guidanceSteps: withEditPrompt ? 64 : 16, scale: 1, boostFraction: null };
+}
+
 /** Saved or partial parameters completed with the defaults (a project saved before these controls has none). */
 export function resolveEditParams(p: Partial<EditParams> | undefined): EditParams {
   const out: EditParams = { ...EDIT_PARAMS_DEFAULT };

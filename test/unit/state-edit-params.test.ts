@@ -158,6 +158,23 @@ describe('EditorState: edit parameters', () => {
     expect(applyJobInput({ ...base, params: EDIT_PARAMS_DEFAULT, textConditioned: false }).boostFraction).toBe(0.2);
   });
 
+  it('the authors\' SD preset: s = 1, n = 16 (64 with an edit prompt), no tail, in one undo step', async () => {
+    const { ed, edits } = await started();
+    const steps = ed.edits.history.entries.length;
+    ed.edits.applySdPreset();
+    expect(ed.edits.params).toMatchObject({ mode: 'guidance', scale: 1, guidanceSteps: 16, boostFraction: null });
+    expect(ed.edits.history.entries.length).toBe(steps + 1);
+    ed.edits.applySdPreset();
+    expect(ed.edits.history.entries.length).toBe(steps + 1);
+    ed.edits.setEditPrompt('a smiling face');
+    ed.edits.applySdPreset();
+    expect(ed.edits.params.guidanceSteps).toBe(64);
+    await ed.apply();
+    expect(edits().at(-1)).toMatchObject({ scale: 1, guidanceSteps: 64, boostFraction: null });
+    ed.undo();
+    expect(ed.edits.params.guidanceSteps).toBe(16);
+  });
+
   it('the edit prompt: sent for text models only, absent when none (the document\'s prompt), one undo step, in recipe and project', async () => {
     const base = { modelDir: '/m', source: { seed: 1 }, timestep: 555, steps: 10, basis: { k: 2, method: 'krylov' as const }, edits: [{ index: 0, strength: 1 }], provider: 'auto' as const };
     const withPrompt = { ...EDIT_PARAMS_DEFAULT, editPrompt: 'a smiling face' };

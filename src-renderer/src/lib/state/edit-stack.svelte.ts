@@ -9,7 +9,7 @@
  * per distinct set, which is not what Apply (or `pullback edit`) computes.
  */
 import type { DocState, EditEntry } from '../../../../src-main/shared/project-manifest';
-import { EDIT_LIMITS, EDIT_PARAMS_DEFAULT, isDefaultEditParams, resolveEditParams, type EditParams } from '../../../../src-main/shared/edit-defaults';
+import { EDIT_LIMITS, EDIT_PARAMS_DEFAULT, isDefaultEditParams, resolveEditParams, sdEditPreset, type EditParams } from '../../../../src-main/shared/edit-defaults';
 import { History, type HistoryEntry } from './history.svelte';
 import { DEFAULT_FRACTION, type Schedule } from './schedule.svelte';
 
@@ -156,6 +156,13 @@ export class EditStack {
   setMode(mode: EditParams['mode']): void {
     if (mode === this.params.mode) return;
     this.commit(`Edit mode: ${mode}`, { ...this.doc, params: { ...this.params, mode } });
+  }
+
+  /** The authors' Stable Diffusion settings for the current edit prompt (sdEditPreset), as one undo step. */
+  applySdPreset(): void {
+    const preset = sdEditPreset(this.params.editPrompt !== null);
+    if ((Object.keys(preset) as (keyof typeof preset)[]).every((k) => this.params[k] === preset[k])) return;
+    this.commit(`Stable Diffusion settings (s = ${preset.scale}, n = ${preset.guidanceSteps})`, { ...this.doc, params: { ...this.params, ...preset } });
   }
 
   /** Back to the authors' defaults (one undo step; nothing when already there). */

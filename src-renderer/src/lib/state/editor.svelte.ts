@@ -418,12 +418,13 @@ export class EditorState {
   }
 
   /**
-   * What a gallery request takes from the document besides its source: an imported image's canvas picture (no render
-   * reproduces it, so the gallery's centre is that picture and its ± previews add the edit's change: `centerImage`;
-   * seeds send nothing) and a text model's edit prompt (previews follow ε at it, as Apply does).
+   * What a gallery request takes from the document besides its source: the canvas picture (`centerImage`: the
+   * gallery's centre is it and its ± previews add the edit's change; an imported image's no render reproduces, and a
+   * seed's would cost a full render again), the basis prompt and a text model's edit prompt (previews follow ε at it).
    */
   #galleryExtras(): { centerImage?: Uint8Array<ArrayBuffer>; editPrompt?: string; basisPrompt?: string } {
-    const bytes = this.source.current?.kind === 'image' ? this.source.image?.bytes : undefined;
+    // Seeds too: the canvas image is generate's PNG, which the gallery would otherwise render again (a full render).
+    const bytes = this.source.current ? this.source.image?.bytes : undefined;
     const text = this.model.textConditioned;
     const editPrompt = text ? this.edits.params.editPrompt : null;
     const basisPrompt = text ? this.galleries.basisPromptOrNull : null;

@@ -233,7 +233,7 @@ export class ProjectFiles {
       // Show the gallery of the basis the stack uses (or the last computed one) with its k and method.
       // With the saved previews, and what a new preview strength needs to re-render them from the cached basis.
       const xt = source.xt;
-      const picture = source.current?.kind === 'image' ? source.image?.bytes : undefined;
+      const picture = source.current ? source.image?.bytes : undefined;
       const request = xt
         ? { modelDir: model.dir, xt, steps: source.steps, provider: model.provider, identity: source.identity, ...(picture ? { centerImage: picture as Uint8Array<ArrayBuffer> } : {}) }
         : undefined;
