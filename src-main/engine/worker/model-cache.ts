@@ -20,16 +20,25 @@ import { currentJobId } from './scheduling';
 
 let probed: Provider[] | null = null;
 
-/** Providers this machine can use, best first, CPU last: the probed list once probeProvidersHere ran, else the build's. */
+/**
+ * The build's providers for this platform minus those whose system library is missing: their runtime would print
+ * why at every try (Dawn's "Couldn't load Vulkan" on Linux without the loader) and then fail anyway.
+ */
+function installableProviders(): Provider[] {
+  return availableProviders(process.platform, process.arch, supportedBackends()).filter((p) => missingPrerequisite(p, process.platform, existsSync) === null);
+}
+
+/**
+ * Providers this machine can use, best first, CPU last: the probed list once probeProvidersHere ran (the worker),
+ * else the installable ones (the CLI runs jobs in-process without the probe).
+ */
 export function availableProvidersHere(): Provider[] {
-  return probed ?? availableProviders(process.platform, process.arch, supportedBackends());
+  return probed ?? installableProviders();
 }
 
 /** Try each provider the build offers on a tiny graph, once per worker (the worker does this before it says ready). */
 export async function probeProvidersHere(): Promise<Provider[]> {
-  // Providers that cannot work for a missing system library are not even tried (their runtime would print why).
-  const candidates = availableProviders(process.platform, process.arch, supportedBackends()).filter((p) => missingPrerequisite(p, process.platform, existsSync) === null);
-  probed ??= await usableProviders(candidates, providerWorks);
+  probed ??= await usableProviders(installableProviders(), providerWorks);
   return probed;
 }
 
