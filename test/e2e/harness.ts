@@ -112,3 +112,27 @@ export async function canvasHash(page: Page): Promise<string> {
   }, 10_000);
   return h;
 }
+
+export interface Rgba {
+  width: number;
+  height: number;
+  data: number[];
+}
+
+/** An element's pixels as the page decodes them: an <img> drawn on a canvas at its natural size, or a <canvas> itself. */
+export async function elementPixels(page: Page, selector: string, index = 0): Promise<Rgba> {
+  const json = await page.evaluate(`(async () => {
+    const el = document.querySelectorAll(${JSON.stringify(selector)})[${index}];
+    let c = el;
+    if (el instanceof HTMLImageElement) {
+      await el.decode();
+      c = document.createElement('canvas');
+      c.width = el.naturalWidth;
+      c.height = el.naturalHeight;
+      c.getContext('2d').drawImage(el, 0, 0);
+    }
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    return JSON.stringify({ width: c.width, height: c.height, data: Array.from(d.data) });
+  })()`);
+  return JSON.parse(String(json)) as Rgba;
+}

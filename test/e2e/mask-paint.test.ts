@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { loadProjectFile } from '../../src-main/core/project';
-import { OUT, canvasHash, openEditor, screenshot, until as poll, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
+import { OUT, canvasHash, elementPixels, openEditor, screenshot, until as poll, type Rgba, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 /** Pixels at least this far (in image pixels) from any masked pixel count as "well outside". */
@@ -36,30 +36,6 @@ const until = (what: string, cond: () => Promise<boolean>, timeout = LONG) => po
 
 async function idle(): Promise<void> {
   await until('the jobs to finish', async () => (await page.getByTestId('statusbar').locator('button').count()) === 0);
-}
-
-interface Rgba {
-  width: number;
-  height: number;
-  data: number[];
-}
-
-/** An element's pixels as the page decodes them: an <img> drawn on a canvas, or a <canvas> itself. */
-async function pixels(selector: string, index = 0): Promise<Rgba> {
-  const json = await page.evaluate(`(async () => {
-    const el = document.querySelectorAll(${JSON.stringify(selector)})[${index}];
-    let c = el;
-    if (el instanceof HTMLImageElement) {
-      await el.decode();
-      c = document.createElement('canvas');
-      c.width = el.naturalWidth;
-      c.height = el.naturalHeight;
-      c.getContext('2d').drawImage(el, 0, 0);
-    }
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    return JSON.stringify({ width: c.width, height: c.height, data: Array.from(d.data) });
-  })()`);
-  return JSON.parse(String(json)) as Rgba;
 }
 
 /** Pixels whose distance to every masked pixel (level > 0) is at least MARGIN. */
@@ -114,7 +90,7 @@ describe('masked directions', () => {
     await page.mouse.up();
     await until('the stroke committed', async () => /^[0-9a-f]{64}$/.test((await page.getByTestId('mask-overlay').getAttribute('data-mask-hash')) ?? ''), 10_000);
     maskHash = (await page.getByTestId('mask-overlay').getAttribute('data-mask-hash'))!;
-    const overlay = await pixels('[data-testid="mask-overlay"]');
+    const overlay = await elementPixels(page, '[data-testid="mask-overlay"]');
     expect([overlay.width, overlay.height]).toEqual([width, width]);
     maskAlpha = overlay.data.filter((_, i) => i % 4 === 3);
     const inside = maskAlpha.filter((a) => a > 0).length / maskAlpha.length;
@@ -137,7 +113,7 @@ describe('masked directions', () => {
     await expect(page.getByTestId('gallery-masked').textContent()).resolves.toMatch(/Masked directions/);
     expect(await page.getByTestId('heat-map').count()).toBe(2);
     for (let i = 0; i < 2; i++) {
-      const heat = await pixels('[data-testid="heat-map"]', i);
+      const heat = await elementPixels(page, '[data-testid="heat-map"]', i);
       expect([heat.width, heat.height]).toEqual([width, width]);
       // The engine's colour map: red = 30 + 225·|v|/max, so (red − 30)/225 is the normalised |v|.
       let inside = 0;
@@ -164,7 +140,7 @@ describe('masked directions', () => {
       await page.getByTestId('apply').click();
       await idle();
       await until('the applied image', async () => (await canvasHash(page)) !== before, 60_000);
-      renders.push(await pixels('[data-testid="canvas-image"]'));
+      renders.push(await elementPixels(page, '[data-testid="canvas-image"]'));
     }
     const far = wellOutside((i) => maskAlpha[i], width, width);
     expect(far.filter(Boolean).length).toBeGreaterThan(width * width * 0.4);
