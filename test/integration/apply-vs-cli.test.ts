@@ -8,9 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EditorState } from '../../src-renderer/src/lib/state/editor.svelte';
 import { defaultModelDir } from '../../src-main/app/bundled-models';
-import { inProcessApi } from '../helpers/in-process-api';
+import { seededInProcessEditor } from '../helpers/seeded-editor';
 import { pullbackCli } from '../helpers/cli';
 import { useTempDataDir } from './basis-fixture';
 
@@ -20,13 +19,8 @@ const pullback = pullbackCli(() => join(tmp.root, 'data'));
 describe('Apply = pullback edit', () => {
   it('same PNG bytes in guidance and move mode with n, s, δ, t_boost and render steps changed', async () => {
     const modelDir = defaultModelDir();
-    const ed = new EditorState(inProcessApi(modelDir));
-    await ed.load();
+    const ed = await seededInProcessEditor(modelDir, { seed: 3, steps: 10 });
     expect(ed.model.dir).toBe(modelDir);
-    ed.model.provider = 'cpu';
-    ed.source.seed = 3;
-    ed.source.steps = 10;
-    await ed.newFromSeed();
     ed.galleries.k = 2;
     ed.edits.setParam('previewSteps', 2); // the gallery only has to exist; its previews are not compared
     await ed.computeBasis();
@@ -70,12 +64,7 @@ describe('Apply = pullback edit', () => {
 
   it('masked directions with "keep outside exactly": the painted mask as a file gives pullback basis/edit --mask --mask-blend the same bytes', async () => {
     const modelDir = defaultModelDir();
-    const ed = new EditorState(inProcessApi(modelDir));
-    await ed.load();
-    ed.model.provider = 'cpu';
-    ed.source.seed = 3;
-    ed.source.steps = 10;
-    await ed.newFromSeed();
+    const ed = await seededInProcessEditor(modelDir, { seed: 3, steps: 10 });
     // One soft stroke across the upper left of the 64 × 64 picture, as a mouse would paint it.
     ed.mask.size = 20;
     ed.mask.feather = 0.5;

@@ -5,14 +5,13 @@
  * the exact render differs from the unedited target (the transferred direction did something).
  */
 import { describe, expect, it } from 'vitest';
-import { EditorState } from '../../src-renderer/src/lib/state/editor.svelte';
 import { basisKey } from '../../src-renderer/src/lib/state/galleries.svelte';
 import { TransferState, transferSource } from '../../src-renderer/src/lib/state/transfer.svelte';
 import { sharePercent, transportInput } from '../../src-renderer/src/lib/state/transfer-plan';
 import { pngSize } from '../../src-renderer/src/lib/state/images';
 import { defaultModelDir } from '../../src-main/app/bundled-models';
 import { runJobInProcess } from '../../src-main/engine/run-in-process';
-import { inProcessApi } from '../helpers/in-process-api';
+import { seededInProcessEditor } from '../helpers/seeded-editor';
 import { useTempDataDir } from './basis-fixture';
 
 useTempDataDir('transfer-share');
@@ -20,12 +19,7 @@ useTempDataDir('transfer-share');
 describe('Transfer edit on the bundled model', () => {
   it('shows the transport job’s captured per target and direction, and renders each target', async () => {
     const modelDir = defaultModelDir();
-    const ed = new EditorState(inProcessApi(modelDir));
-    await ed.load();
-    ed.model.provider = 'cpu';
-    ed.source.seed = 3;
-    ed.source.steps = 10;
-    await ed.newFromSeed();
+    const ed = await seededInProcessEditor(modelDir, { seed: 3, steps: 10 });
     const t = ed.edits.timestep;
     // The stack as the gallery's "+" makes it (the transport computes the bases itself, so no gallery is needed).
     ed.edits.add({ key: basisKey(t, 'krylov', 2), timestep: t }, 1);
