@@ -14,6 +14,7 @@
  * seed's k = directions krylov basis at t = 0.6·T), and the median seconds of one image on this CPU.
  */
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { markdownTable } from './lib/table';
 import { benchOption, BUNDLED_MODEL, hasBundledModel, loadBenchModel } from './lib/model';
 import { JacobianSessions } from '../src-main/engine/worker/jacobian-operator';
@@ -39,6 +40,7 @@ interface Variant {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function main(args: string[]): Promise<void> {
+  if (args.includes('--vae-decode')) return vaeDecodeRows(args);
   const seeds = Number(benchOption(args, '--seeds') ?? 16);
   const directions = Number(benchOption(args, '--directions') ?? 4);
   const strengths = (benchOption(args, '--strengths') ?? '1,3').split(',').map(Number);
@@ -103,5 +105,44 @@ export async function main(args: string[]): Promise<void> {
         ...variants.map((v, i) => [v.name, median(times[i + 1]).toFixed(2), fmt(psnrs[i]), Math.min(...psnrs[i]).toFixed(1)]),
       ],
     )}\n`,
+  );
+}
+
+/**
+ * `npm run bench -- preview --vae-decode [text-model-dir] [--repeats 20]`: the gallery's VAE decode of text models
+ * (text-pipeline.ts batches the previews asked for together): milliseconds per image for 1, 2, 4 and 8 images per
+ * decoder call, median of `--repeats` rounds of 8 images. Defaults to the tiny sd1-diffusers fixture (64² images): its
+ * numbers say what batching saves in per-call overhead, not what a real SD decoder (≈ 50 GFLOP per 512² image) takes.
+ */
+async function vaeDecodeRows(args: string[]): Promise<void> {
+  const { ModelCache } = await import('../src-main/engine/worker/model-cache');
+  const dir = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--'))) ?? join(import.meta.dirname, '..', 'test', 'fixtures', 'text-pipelines', 'sd1-diffusers');
+  const repeats = Number(benchOption(args, '--repeats') ?? 20);
+  const models = new ModelCache();
+  const text = (await models.load(dir, 'cpu')).text;
+  if (!text) throw new Error(`${dir} is not a text-conditioned (Stable Diffusion) model folder`);
+  const [C, h, w] = text.model.unet.sampleDims;
+  const images = 8;
+  const latents: Tensor = { dims: [images, C, h, w], data: Float32Array.from({ length: images * C * h * w }, (_, i) => Math.sin(i * 0.7)) };
+  const limit = text.model.text.vae.decoder.batch ?? Infinity;
+  const rows: string[][] = [];
+  let perImageAtOne = 0;
+  await text.decode(latents); // warm-up: session initialisation and first-run allocations
+  for (const batch of [1, 2, 4, 8].filter((b) => b <= limit)) {
+    text.decodeBatch = batch;
+    const ms: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const started = performance.now();
+      await text.decode(latents);
+      ms.push((performance.now() - started) / images);
+    }
+    const perImage = median(ms);
+    if (batch === 1) perImageAtOne = perImage;
+    rows.push([String(batch), String(images / batch), perImage.toFixed(2), (perImageAtOne / perImage).toFixed(2)]);
+  }
+  await models.release();
+  process.stdout.write(
+    `VAE decode: ${dir}, ${h * text.model.text.vae.downscale}×${w * text.model.text.vae.downscale} images, ${images} per round, median of ${repeats} rounds, ` +
+      `CPU onnxruntime-node, ${cpus().length} cores\n\n${markdownTable(['images per call', 'calls per round', 'ms per image', 'speed-up vs 1'], rows)}\n`,
   );
 }

@@ -13,10 +13,12 @@
  * - unet/model.onnx: inputs "sample" [batch, 4, h, w], "timestep" (float in the diffusers converter, int64 in
  *   Optimum; rank 0 or 1), "encoder_hidden_states" [batch, seq, hidden]; first output ("out_sample" in both).
  *   Weights in `weights.pb` (diffusers) or `model.onnx_data` (Optimum): whatever the graph's external_data names.
- * - vae_decoder/model.onnx: input "latent_sample", first output ("sample") = the image in [-1, 1].
+ * - vae_decoder/model.onnx: input "latent_sample", first output ("sample") = the image in [-1, 1]. Its batch axis is
+ *   dynamic in both exporters; a static one (a hand-made batch-1 export) is kept so decodes are never batched past it.
  * - vae_encoder/model.onnx: input "sample"; output "latent_sample" (diffusers: a posterior *draw*, RandomNormalLike
- *   in the graph) or "latent_parameters" (Optimum: mean ‖ logvar on the channel axis). Optional: only image import
- *   needs it, and it says so when missing.
+ *   in the graph; image import opens a copy whose output is the mean, core/onnx/mean-encoder.ts) or
+ *   "latent_parameters" (Optimum: mean ‖ logvar on the channel axis). Optional: only image import needs it, and it
+ *   says so when missing.
  * - vae_decoder/config.json or vae_encoder/config.json `scaling_factor` (Optimum writes them); without a config
  *   (diffusers' ONNX layout) diffusers' AutoencoderKL default 0.18215, the SD 1.x/2.x value.
  * - tokenizer/: vocab.json + merges.txt (the slow CLIP files, both layouts) or tokenizer.json (Optimum);
@@ -66,7 +68,8 @@ export interface TokenizerFiles {
 }
 
 export interface VaeSignature {
-  decoder: { file: string; input: string; output: string; dtype: FloatElemType };
+  /** `batch`: the static batch size of the decoder's input (1 in a batch-1 export), null when the axis is dynamic. */
+  decoder: { file: string; input: string; output: string; dtype: FloatElemType; batch: number | null };
   /** Null when the folder has no vae_encoder (generation works; image import says what is missing). */
   encoder: { file: string; input: string; output: string; dtype: FloatElemType; kind: 'sample' | 'parameters' } | null;
   encoderFile: string;
@@ -327,14 +330,14 @@ export function checkTextUnet(
   };
 }
 
-function vaePart(file: string, sig: OnnxSignature, input: string, outputs: string[], what: string): { input: string; output: OnnxValueInfo; dtype: FloatElemType } {
+function vaePart(file: string, sig: OnnxSignature, input: string, outputs: string[], what: string): { input: string; output: OnnxValueInfo; dtype: FloatElemType; batch: number | null } {
   const inp = sig.inputs.find((i) => i.name === input);
   if (!inp || sig.inputs.length !== 1) {
     throw new ModelFolderError('wrong-inputs', file, `${what} needs the one input "${input}"; it has ${sig.inputs.map((i) => `"${i.name}"`).join(', ') || '(none)'}`);
   }
   if (inp.dims.length !== 4) throw new ModelFolderError('wrong-inputs', file, `input "${input}" must have rank 4, it has rank ${inp.dims.length}`);
   const out = sig.outputs.find((o) => outputs.includes(o.name)) ?? sig.outputs[0];
-  return { input, output: out, dtype: floatType(file, inp, 'input') };
+  return { input, output: out, dtype: floatType(file, inp, 'input'), batch: staticDim(inp.dims[0]) };
 }
 
 async function readVae(fr: FolderRoot): Promise<VaeSignature> {
@@ -372,7 +375,24 @@ async function readVae(fr: FolderRoot): Promise<VaeSignature> {
     if (Array.isArray(blocks) && blocks.length > 0) downscale = 2 ** (blocks.length - 1);
     break;
   }
-  return { decoder: { file: decFile, input: dec.input, output: dec.output.name, dtype: dec.dtype }, encoder, encoderFile: encFile, scalingFactor, scalingFactorSource, downscale };
+  return { decoder: { file: decFile, input: dec.input, output: dec.output.name, dtype: dec.dtype, batch: dec.batch }, encoder, encoderFile: encFile, scalingFactor, scalingFactorSource, downscale };
+}
+
+/**
+ * Image pixels one batched VAE decode may hold: one 512×512 image. A decoder's activations grow with batch × pixels
+ * (the SD decoder's last blocks hold 128 channels at full resolution, hundreds of MB per 512² image in float32), so
+ * SD at 512² keeps decoding one image per call, as diffusers' `enable_vae_slicing` does; smaller images batch up to
+ * MAX_DECODE_BATCH.
+ */
+const DECODE_PIXEL_BUDGET = 512 * 512;
+const MAX_DECODE_BATCH = 8;
+
+/** Images per VAE decoder call: the export's static batch, else as many as DECODE_PIXEL_BUDGET allows (1–8). */
+export function decodeBatchFor(vae: VaeSignature, latentDims: readonly number[]): number {
+  if (vae.decoder.batch !== null) return vae.decoder.batch;
+  const [, h, w] = latentDims;
+  const pixels = h * vae.downscale * w * vae.downscale;
+  return Math.max(1, Math.min(MAX_DECODE_BATCH, Math.floor(DECODE_PIXEL_BUDGET / pixels)));
 }
 
 /**

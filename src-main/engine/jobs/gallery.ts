@@ -21,6 +21,7 @@
  */
 import type { EngineJob } from './types';
 import { ddimTimesteps } from '../../core/diffusion/ddim';
+import { decodeBatchFor } from '../../core/diffusion/text-model-folder';
 import type { RawImage } from '../../core/diffusion/image';
 import { directionMagnitudeImage } from '../../core/geometry/magnitude-map';
 import { renderFrom, renderPath } from '../../core/edit/render';
@@ -109,7 +110,7 @@ function previewParams(input: JobParsedInput<'gallery'>, indices: number[], path
 export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
   name: 'gallery',
   async run(input, ctx) {
-    // Text models: previews decode through the VAE (one decoder call per image: 2 per direction plus the centre).
+    // Text models: previews decode through the VAE (2 images per direction plus the centre, batched below).
     const { model, predictor, promptPredictor, start, pathKey, condition, toImage, imageDims } = await openModel(input, ctx);
     const encode = async (x: Tensor, index: number) => encodeRaw(await toImage(x, index, ctx.signal));
     const timestep = resolveTimestep(input, model);
@@ -199,30 +200,39 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const base = await preview(xt);
     const baseImage = canvas ? await toImage(base, 0, ctx.signal) : null;
     const items: StoredPreviews['items'] = [];
-    for (let j = 0; j < indices.length; j++) {
-      const index = indices[j];
-      const v = basisRow(basis.V, index);
-      const edited: Tensor[] = [];
-      for (const sign of [-1, 1]) {
-        edited.push(await editFromRequest(prompt, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal, ...(region ? { region } : {}) }));
+    // Text models decode previews through the VAE in batches (text-pipeline.ts queues the toImage calls made together):
+    // the −/+ pairs of `perDecode` directions are rendered, then decoded at once, then streamed. Pixel models' toImage
+    // is a copy: one direction at a time, as soon as it is rendered.
+    const perDecode = model.text ? Math.max(1, Math.floor(decodeBatchFor(model.text.vae, model.unet.sampleDims) / 2)) : 1;
+    for (let first = 0; first < indices.length; first += perDecode) {
+      const group: { index: number; latents: Tensor }[] = [];
+      for (const index of indices.slice(first, first + perDecode)) {
+        const v = basisRow(basis.V, index);
+        const edited: Tensor[] = [];
+        for (const sign of [-1, 1]) {
+          edited.push(await editFromRequest(prompt, xt, [{ v, strength: sign * s }], timestep, input, { signal: ctx.signal, ...(region ? { region } : {}) }));
+        }
+        const x0 = await preview(stackBatch(edited));
+        if (canvas) {
+          // A given canvas picture: its pixels + the edit's change in pixels (both previews decoded alike).
+          group.push({ index, latents: x0 });
+        } else {
+          // centre + the edit's change as the preview renders see it (same steps and noise on both sides).
+          const moved = new Float32Array(x0.data.length);
+          for (let b = 0; b < 2; b++) for (let i = 0; i < n; i++) moved[b * n + i] = exact!.data[i] + x0.data[b * n + i] - base.data[i];
+          group.push({ index, latents: { dims: x0.dims, data: moved } });
+        }
       }
-      const x0 = await preview(stackBatch(edited));
-      let minus: EncodedImage;
-      let plus: EncodedImage;
-      if (canvas) {
-        // A given canvas picture: its pixels + the edit's change in pixels (both previews decoded alike).
-        minus = await encodeRaw(addChange(canvas, await toImage(x0, 0, ctx.signal), baseImage!));
-        plus = await encodeRaw(addChange(canvas, await toImage(x0, 1, ctx.signal), baseImage!));
-      } else {
-        // centre + the edit's change as the preview renders see it (same steps and noise on both sides).
-        const moved = new Float32Array(x0.data.length);
-        for (let b = 0; b < 2; b++) for (let i = 0; i < n; i++) moved[b * n + i] = exact!.data[i] + x0.data[b * n + i] - base.data[i];
-        const both: Tensor = { dims: x0.dims, data: moved };
-        minus = await encode(both, 0);
-        plus = await encode(both, 1);
+      // All of the group's images asked for together: one decoder batch (cancellable before it runs).
+      const images = await Promise.all(group.flatMap((g) => [toImage(g.latents, 0, ctx.signal), toImage(g.latents, 1, ctx.signal)]));
+      for (let k = 0; k < group.length; k++) {
+        const { index } = group[k];
+        const [minusRaw, plusRaw] = [images[2 * k], images[2 * k + 1]];
+        const minus = await encodeRaw(canvas ? addChange(canvas, minusRaw, baseImage!) : minusRaw);
+        const plus = await encodeRaw(canvas ? addChange(canvas, plusRaw, baseImage!) : plusRaw);
+        sendThumbs(onProgress, index, s, 0.4 + (0.6 * (first + k + 1)) / indices.length, minus, plus, 'ready');
+        items.push({ index, minus, plus, heat: heats.get(index)! });
       }
-      sendThumbs(onProgress, index, s, 0.4 + (0.6 * (j + 1)) / indices.length, minus, plus, 'ready');
-      items.push({ index, minus, plus, heat: heats.get(index)! });
     }
     const result = { center, items };
     try {

@@ -8,6 +8,13 @@
  * CFG is applied to the U-Net's raw output before converting it to ε (diffusers: noise_pred_uncond + g·(text −
  * uncond), then the scheduler's conversion); for v-prediction the conversion is affine in the output with weights
  * that sum to one across the guidance, so this equals guiding the converted ε.
+ *
+ * VAE decodes are batched: every decode call queues its items, and the items queued in the same turn of the event
+ * loop (a gallery asking for several previews at once with Promise.all) go through the decoder together, up to
+ * `decodeBatch` per call. Batching never changes an image (test/integration/text-decode-batch.test.ts: bytes equal).
+ *
+ * Image import inverts the posterior *mean*: Optimum's encoder returns it (latent_parameters); diffusers' converter
+ * bakes a draw into the graph, so the encoder session opens a copy whose output is the mean (mean-encoder-cache.ts).
  */
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
@@ -18,12 +25,13 @@ import { floatToHalfArray, halfToFloatArray } from '../../core/tensor/half';
 import type { NoisePredictor } from '../../core/diffusion/generate';
 import { toEpsilon } from '../../core/diffusion/scheduler';
 import { ModelFolderError, InvalidArgumentError } from '../../core/diffusion/errors';
-import type { TextModelFolder, FloatElemType } from '../../core/diffusion/text-model-folder';
+import { decodeBatchFor, type TextModelFolder, type FloatElemType, type VaeSignature } from '../../core/diffusion/text-model-folder';
 import { loadClipTokenizer, type ClipTokenizer, type TokenizedPrompt } from '../../core/diffusion/tokenizer';
 import { readRegularFile } from '../../core/fs/regular-file';
-import { throwIfCancelled } from '../../core/progress';
+import { CancelledError, throwIfCancelled } from '../../core/progress';
 import { createSession } from './sessions';
 import { timestepTensor } from './ort-predictor';
+import { meanEncoderFile } from './mean-encoder-cache';
 
 export interface PromptEmbedding {
   prompt: string;
@@ -42,6 +50,15 @@ export interface Guidance {
 /** Tokenizer files are small JSON/text; the cap only keeps a crafted folder from exhausting memory. */
 const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
 const EMBEDDING_CACHE = 32;
+
+/** One latent waiting for the VAE decoder (already divided by the scaling factor). */
+interface DecodeRequest {
+  z: Float32Array;
+  itemDims: readonly number[];
+  signal?: AbortSignal;
+  resolve(image: Float32Array, imageDims: number[]): void;
+  reject(err: unknown): void;
+}
 
 export function floatTensor(data: Float32Array, dims: readonly number[], dtype: FloatElemType): ort.Tensor {
   return dtype === 'float16' ? new ort.Tensor('float16', floatToHalfArray(data), [...dims]) : new ort.Tensor('float32', data, [...dims]);
@@ -95,6 +112,14 @@ export async function runTextUnet(unet: ort.InferenceSession, model: TextModelFo
 export class TextPipeline {
   private readonly embeddings = new Map<string, Promise<PromptEmbedding>>();
   private encoder: Promise<ort.InferenceSession> | null = null;
+  private readonly decodeQueue: DecodeRequest[] = [];
+  private draining = false;
+  /** Images per VAE decoder call (decodeBatchFor; the bench and tests set other sizes, never above a static batch). */
+  decodeBatch: number;
+  /** Told the number of images of each VAE decoder call before it runs (tests watch the batching through it). */
+  onDecoderCall: ((images: number) => void) | null = null;
+  /** Where the posterior-mean encoder copy is cached (the app's data folder unless given). */
+  cacheRoot: string | undefined;
 
   private constructor(
     readonly model: TextModelFolder,
@@ -103,7 +128,9 @@ export class TextPipeline {
     private readonly vaeDecoder: ort.InferenceSession,
     readonly tokenizer: ClipTokenizer,
     private readonly provider: string,
-  ) {}
+  ) {
+    this.decodeBatch = decodeBatchFor(model.text.vae, model.unet.sampleDims);
+  }
 
   /** Tokenizer, text encoder and VAE decoder of a folder, on the U-Net's provider. The VAE encoder opens on first use. */
   static async open(model: TextModelFolder, unet: ort.InferenceSession, provider: string): Promise<TextPipeline> {
@@ -195,48 +222,100 @@ export class TextPipeline {
     };
   }
 
-  /** Latents (already × scaling factor, as the U-Net sees them) [B, 4, h, w] → images [B, 3, H, W] in [-1, 1]. */
+  /**
+   * Latents (already × scaling factor, as the U-Net sees them) [B, 4, h, w] → images [B, 3, H, W] in [-1, 1]. The
+   * items join the decode queue: with those of other decode calls made in the same turn they are decoded up to
+   * `decodeBatch` per decoder call; a cancelled signal rejects its items before their batch runs.
+   */
   async decode(latents: Tensor, signal?: AbortSignal): Promise<Tensor> {
-    const vae = this.model.text.vae;
-    const s = vae.scalingFactor;
+    throwIfCancelled(signal);
+    const s = this.model.text.vae.scalingFactor;
     const B = latents.dims[0];
-    const per = sizeOf(latents.dims.slice(1));
-    const parts: Float32Array[] = [];
-    let dims: number[] = [];
-    for (let b = 0; b < B; b++) {
-      throwIfCancelled(signal);
-      // One item per call: a decoder's activations at 512 px are large; latency is dominated by the convs anyway.
+    if (!(B >= 1)) throw new InvalidArgumentError(`decode needs a batch of latents [B ≥ 1, C, h, w], got [${latents.dims.join(', ')}]`);
+    const itemDims = latents.dims.slice(1);
+    const per = sizeOf(itemDims);
+    const items = Array.from({ length: B }, (_, b) => {
       const z = new Float32Array(per);
       const src = latents.data.subarray(b * per, (b + 1) * per);
       for (let i = 0; i < per; i++) z[i] = src[i] / s;
-      const out = await this.vaeDecoder.run({ [vae.decoder.input]: floatTensor(z, [1, ...latents.dims.slice(1)], vae.decoder.dtype) });
-      const y = out[vae.decoder.output];
-      parts.push(floatData(y, vae.decoder.file, vae.decoder.output));
-      dims = [...(y!.dims as readonly number[])];
+      return new Promise<{ image: Float32Array; dims: number[] }>((resolve, reject) => {
+        this.decodeQueue.push({ z, itemDims, signal, resolve: (image, dims) => resolve({ image, dims }), reject });
+      });
+    });
+    if (!this.draining) {
+      this.draining = true;
+      void this.drainDecodes();
     }
-    if (dims.length !== 4 || dims[1] !== 3) {
-      throw new ModelFolderError('wrong-inputs', vae.decoder.file, `output "${vae.decoder.output}" must be an RGB image [1, 3, H, W], got [${dims.join(', ')}]`);
+    const done = await Promise.all(items);
+    const data = new Float32Array(done.reduce((a, d) => a + d.image.length, 0));
+    done.forEach((d, b) => data.set(d.image, b * d.image.length));
+    return { dims: [B, ...done[0].dims], data };
+  }
+
+  /** Decode queued items in batches until the queue is empty (one drain at a time: decoder calls never overlap). */
+  private async drainDecodes(): Promise<void> {
+    // One microtask: decode calls made in the same synchronous run as the first one join its batch.
+    await Promise.resolve();
+    while (this.decodeQueue.length > 0) {
+      // Cancelled items leave before their batch is formed, so they neither run nor hold a place in it.
+      for (let i = this.decodeQueue.length - 1; i >= 0; i--) {
+        if (this.decodeQueue[i].signal?.aborted) this.decodeQueue.splice(i, 1)[0].reject(new CancelledError());
+      }
+      if (this.decodeQueue.length === 0) break;
+      const dims = this.decodeQueue[0].itemDims;
+      const same = (r: DecodeRequest) => r.itemDims.length === dims.length && r.itemDims.every((d, i) => d === dims[i]);
+      const staticBatch = this.model.text.vae.decoder.batch;
+      const cap = Math.max(1, staticBatch === null ? this.decodeBatch : Math.min(this.decodeBatch, staticBatch));
+      let n = 0;
+      while (n < this.decodeQueue.length && n < cap && same(this.decodeQueue[n])) n++;
+      const batch = this.decodeQueue.splice(0, n);
+      try {
+        const images = await this.runDecoder(batch.map((r) => r.z), dims);
+        batch.forEach((r, b) => r.resolve(images.data.subarray(b * images.per, (b + 1) * images.per), images.itemDims));
+      } catch (err) {
+        for (const r of batch) r.reject(err);
+      }
     }
-    const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      data.set(p, o);
-      o += p.length;
+    this.draining = false;
+  }
+
+  /** One VAE decoder call on `zs` (each one latent [C, h, w], already ÷ scaling factor); a static batch is zero-padded. */
+  private async runDecoder(zs: Float32Array[], itemDims: readonly number[]): Promise<{ data: Float32Array; per: number; itemDims: number[] }> {
+    const vae = this.model.text.vae;
+    const batchRows = Math.max(zs.length, vae.decoder.batch ?? 0);
+    const per = sizeOf(itemDims);
+    const z = new Float32Array(batchRows * per);
+    zs.forEach((item, b) => z.set(item, b * per));
+    this.onDecoderCall?.(zs.length);
+    const out = await this.vaeDecoder.run({ [vae.decoder.input]: floatTensor(z, [batchRows, ...itemDims], vae.decoder.dtype) });
+    const y = out[vae.decoder.output];
+    const data = floatData(y, vae.decoder.file, vae.decoder.output);
+    const dims = [...(y!.dims as readonly number[])];
+    if (dims.length !== 4 || dims[0] !== batchRows || dims[1] !== 3) {
+      throw new ModelFolderError('wrong-inputs', vae.decoder.file, `output "${vae.decoder.output}" must be RGB images [${batchRows}, 3, H, W] for ${batchRows} latents, got [${dims.join(', ')}]`);
     }
-    return { dims: [B, ...dims.slice(1)], data };
+    return { data, per: sizeOf(dims.slice(1)), itemDims: dims.slice(1) };
   }
 
   /**
-   * Images [1, 3, H, W] in [-1, 1] → the latent the U-Net sees: the posterior mean × scaling factor when the encoder
-   * returns the parameters (Optimum); its draw × scaling factor when the export baked the draw into the graph
-   * (diffusers' converter: `vae.encode(x).latent_dist.sample()`), which is what that pipeline itself uses.
+   * Images [1, 3, H, W] in [-1, 1] → the latent the U-Net sees: the posterior mean × scaling factor. Optimum's encoder
+   * returns the posterior's parameters (mean = channels 0..C−1); diffusers' converter bakes a draw into the graph
+   * (`vae.encode(x).latent_dist.sample()`), so its session is opened on a copy whose output is the mean
+   * (mean-encoder-cache.ts): an import is deterministic either way (`fromMean` is always true).
    */
   async encodeImage(image: Tensor, signal?: AbortSignal): Promise<{ latent: Tensor; fromMean: boolean }> {
     const vae = this.model.text.vae;
     if (!vae.encoder) throw new ModelFolderError('missing-file', vae.encoderFile, 'importing an image needs the VAE encoder (vae_encoder/model.onnx)');
     const enc = vae.encoder;
     throwIfCancelled(signal);
-    this.encoder ??= createSession(enc.file, { executionProvider: this.provider });
+    if (!this.encoder) {
+      const opening = this.openEncoder(enc);
+      this.encoder = opening;
+      // A failed opening (unrecognised draw, ORT refusal) is not kept: the next import says why again.
+      opening.catch(() => {
+        if (this.encoder === opening) this.encoder = null;
+      });
+    }
     const session = await this.encoder;
     const out = await session.run({ [enc.input]: floatTensor(image.data, image.dims, enc.dtype) });
     const y = out[enc.output];
@@ -250,7 +329,14 @@ export class TextPipeline {
     const n = C * h * w;
     const latent = new Float32Array(n);
     for (let i = 0; i < n; i++) latent[i] = data[i] * vae.scalingFactor; // parameters: channels 0..C−1 are the mean
-    return { latent: { dims: [1, C, h, w], data: latent }, fromMean: enc.kind === 'parameters' };
+    return { latent: { dims: [1, C, h, w], data: latent }, fromMean: true };
+  }
+
+  /** The encoder session: the export itself when it returns the parameters, else its posterior-mean copy. */
+  private async openEncoder(enc: NonNullable<VaeSignature['encoder']>): Promise<ort.InferenceSession> {
+    if (enc.kind === 'parameters') return createSession(enc.file, { executionProvider: this.provider });
+    const mean = await meanEncoderFile(enc.file, enc.output, this.model.dir, this.cacheRoot);
+    return createSession(mean.file, { executionProvider: this.provider, externalDataFolder: mean.externalDataFolder });
   }
 
   async release(): Promise<void> {
