@@ -71,6 +71,11 @@ export const ModelInfoSchema = z.object({
       canEncode: z.boolean(),
     })
     .optional(),
+  /**
+   * Asked with a `provider`: the mean time of one U-Net evaluation (one sample) that this engine's jobs measured on
+   * this model under that preference, and over how many evaluations. Absent before any was measured.
+   */
+  forwardCost: z.object({ msPerForward: z.number().nonnegative(), forwards: z.number().nonnegative() }).optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 
@@ -444,7 +449,8 @@ export const GlobalBasisOutputSchema = z.object({
 /** Every engine job: name → input and output schemas. */
 export const JOBS = {
   'model.info': {
-    input: z.object({ modelDir }),
+    /** `provider`: also report `forwardCost` measured under this device preference (the editor's basis estimate). */
+    input: z.object({ modelDir, provider: ProviderPreferenceSchema.optional() }),
     output: ModelInfoSchema,
   },
   generate: {

@@ -89,4 +89,8 @@ export const BasisStatsSchema = z.object({
   warmStarted: z.boolean().optional(),
   /** Masked bases only: sha256 of the mask's weights on the latent grid (after resampling and invert). */
   maskHash: z.string().optional(),
+  /** The execution provider the Jacobian graphs ran on (absent on a cache hit: nothing ran). */
+  jacobianProvider: ProviderSchema.optional(),
+  /** Why the providers before it in the order were skipped ("cuda: first run failed: …"), when any was. */
+  jacobianFallbackReason: z.string().optional(),
 });

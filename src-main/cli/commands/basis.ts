@@ -73,6 +73,9 @@ export const basisCommand: CliCommand = {
       singular_values: Array.from(fromPayload(out.S, 'S').data),
       seconds: out.seconds,
       h_tensor: out.hTensor,
+      // the execution provider the Jacobian graphs ran on, and why the ones before it were skipped (null: cache hit)
+      jacobian_provider: out.jacobianProvider ?? null,
+      jacobian_fallback_reason: out.jacobianFallbackReason ?? null,
       model_hash: out.modelHash,
       xt_sha256: tensorSha256(xt),
       cache_hit: out.cacheHit,

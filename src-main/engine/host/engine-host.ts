@@ -28,7 +28,7 @@ import { ApiError, type ApiErrorPayload } from '../../shared/errors';
 import { encodeRawImages } from './encode-images';
 import { toApiError } from '../errors';
 import type { HostToWorker, WorkerToHost } from '../messages';
-import { JobEta, UnitCostBook } from './eta';
+import { costScope, forwardCost, JobEta, UnitCostBook } from './eta';
 
 export interface EngineHostOptions {
   /** Path of the worker entry. Default: worker.js beside the built host, or worker.ts (via tsx) from source. */
@@ -331,7 +331,9 @@ export class EngineHost {
   private async finish(job: HostJob, result: unknown): Promise<void> {
     let event: JobEvent;
     try {
-      const output = await encodeRawImages(result);
+      const encoded = await encodeRawImages(result);
+      // model.info asked with a device preference also says what a U-Net call measured there (the basis estimate).
+      const output = job.name === 'model.info' ? this.withForwardCost(job.input, encoded) : encoded;
       const checked = JOBS[job.name].output.safeParse(output);
       if (!checked.success) throw new Error(`job ${job.name} produced an output that does not match its schema`);
       event = { type: 'done', jobId: job.jobId, name: job.name, output: checked.data };
@@ -340,6 +342,13 @@ export class EngineHost {
       event = { type: 'error', jobId: job.jobId, error };
     }
     this.emit(event);
+  }
+
+  /** A model.info reply with `forwardCost` when its input names a provider and a job measured U-Net calls there. */
+  private withForwardCost(input: unknown, info: unknown): unknown {
+    if ((input as { provider?: unknown }).provider === undefined) return info;
+    const cost = forwardCost(this.unitCosts, costScope(input));
+    return cost ? { ...(info as object), forwardCost: cost } : info;
   }
 
   /** Start the best queued job when it ranks above every job in the worker (see the header). */
@@ -360,12 +369,6 @@ export class EngineHost {
       this.emitProgress(best);
     }
   }
-}
-
-/** Unit costs are shared by the jobs on one model and provider (a job without a model gets its own scope). */
-function costScope(input: unknown): string {
-  const i = input as { modelDir?: unknown; provider?: unknown };
-  return typeof i.modelDir === 'string' ? `${i.modelDir}|${String(i.provider ?? '')}` : '';
 }
 
 function byRankThenSeq(a: HostJob, b: HostJob): number {

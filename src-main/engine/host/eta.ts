@@ -57,6 +57,34 @@ export class UnitCostBook {
   cost(scope: string, kind: string): number | undefined {
     return meanCost(this.samples.get(`${scope}\u0000${kind}`) ?? []);
   }
+
+  /**
+   * The measured cost of one `kind` unit in `scope` and how many units that mean covers, or undefined before any
+   * job measured one: what the editor's basis estimate multiplies (shared/basis-estimate.ts), never a guess.
+   */
+  measured(scope: string, kind: string): { msPerUnit: number; units: number } | undefined {
+    const list = this.samples.get(`${scope}\u0000${kind}`) ?? [];
+    const msPerUnit = meanCost(list);
+    return msPerUnit === undefined ? undefined : { msPerUnit, units: list.reduce((n, s) => n + s.units, 0) };
+  }
+}
+
+/**
+ * What one U-Net evaluation of one sample measured in `scope`: 'unet' units, else guided 'unet-cfg' steps, each of
+ * which evaluates the U-Net twice (conditional and unconditional, canvas-job.ts), so half a step.
+ */
+export function forwardCost(book: UnitCostBook, scope: string): { msPerForward: number; forwards: number } | undefined {
+  const unet = book.measured(scope, 'unet');
+  if (unet && unet.msPerUnit > 0) return { msPerForward: unet.msPerUnit, forwards: unet.units };
+  const cfg = book.measured(scope, 'unet-cfg');
+  if (cfg && cfg.msPerUnit > 0) return { msPerForward: cfg.msPerUnit / 2, forwards: 2 * cfg.units };
+  return undefined;
+}
+
+/** Unit costs are shared by the jobs on one model and device preference (a job without a model gets its own scope). */
+export function costScope(input: unknown): string {
+  const i = input as { modelDir?: unknown; provider?: unknown };
+  return typeof i.modelDir === 'string' ? `${i.modelDir}|${String(i.provider ?? '')}` : '';
 }
 
 /** The fraction rule: time so far × what is left / what is done. */

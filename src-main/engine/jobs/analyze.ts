@@ -127,7 +127,17 @@ export const analyzeJob: EngineJob<'analyze'> = {
           model,
           xts.get(timestep)!,
           timestep,
-          { k: input.k, method: input.method, tol, basisSeed: input.basisSeed, h: input.h, ...(warmStart ? { warmStart } : {}), ...(input.mask ? { mask: input.mask } : {}) },
+          {
+            k: input.k,
+            method: input.method,
+            tol,
+            basisSeed: input.basisSeed,
+            h: input.h,
+            provider: input.provider,
+            forwardProvider: loaded.provider,
+            ...(warmStart ? { warmStart } : {}),
+            ...(input.mask ? { mask: input.mask } : {}),
+          },
           ctx.signal,
           subProgress(
             (p) => ctx.onProgress({ ...p, message: `basis ${done + 1}/${total} (sample ${s + 1}, timestep ${timestep}): ${p.message}` }),

@@ -80,7 +80,7 @@ export const editJob: EngineJob<'edit', EditResult> = {
     if (!needsBasis) job.meter.expect(plan(true));
     const xt = await resolveXt(input, model, job.path, timestep, ctx.signal, subProgress(job.onProgress, 0, 0.1), pathKey);
     const basisResult = needsBasis
-      ? await localBasis(ctx.jacobians, model, xt, timestep, input.basis!, ctx.signal, subProgress(job.onProgress, 0.1, 0.4), condition)
+      ? await localBasis(ctx.jacobians, model, xt, timestep, { ...input.basis!, provider: input.provider, forwardProvider: opened.forwardProvider }, ctx.signal, subProgress(job.onProgress, 0.1, 0.4), condition)
       : null;
     job.meter.expect(plan(false));
     const n = sizeOf(model.unet.sampleDims);

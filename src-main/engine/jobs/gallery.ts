@@ -111,7 +111,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
   name: 'gallery',
   async run(input, ctx) {
     // Text models: previews decode through the VAE (2 images per direction plus the centre, batched below).
-    const { model, predictor, promptPredictor, start, pathKey, condition, toImage, imageDims } = await openModel(input, ctx);
+    const { model, predictor, promptPredictor, start, pathKey, condition, toImage, imageDims, forwardProvider } = await openModel(input, ctx);
     const encode = async (x: Tensor, index: number) => encodeRaw(await toImage(x, index, ctx.signal));
     const timestep = resolveTimestep(input, model);
     const T = model.scheduler.numTrainTimesteps;
@@ -125,7 +125,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const path = meter.predictor(predictor, pathUnit);
     const prompt = meter.predictor(promptPredictor, promptUnit);
     const xt = await resolveXt(input, model, path, timestep, ctx.signal, subProgress(onProgress, 0, 0.05), pathKey);
-    const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, input, ctx.signal, subProgress(onProgress, 0.05, 0.4), condition);
+    const { basis, stats } = await localBasis(ctx.jacobians, model, xt, timestep, { ...input, forwardProvider }, ctx.signal, subProgress(onProgress, 0.05, 0.4), condition);
     const indices = input.directions ?? Array.from({ length: basis.V.dims[0] }, (_, i) => i);
     const s = input.strength;
     const params = previewParams(input, indices, pathKey);

@@ -16,7 +16,7 @@ import { toPayload } from './support/wire-tensors';
 export const globalBasisJob: EngineJob<'global-basis', JobOutput<'global-basis'>> = {
   name: 'global-basis',
   async run(input, ctx) {
-    const { model, predictor, pathKey, condition } = await openModel(input, ctx);
+    const { model, predictor, pathKey, condition, forwardProvider } = await openModel(input, ctx);
     const timestep = resolveTimestep(input, model);
     const sources = input.seeds ? input.seeds.map((seed) => ({ seed, steps: input.steps })) : input.xts!.map((xt) => ({ xt, steps: input.steps }));
     const bases = [];
@@ -30,7 +30,7 @@ export const globalBasisJob: EngineJob<'global-basis', JobOutput<'global-basis'>
         model,
         xt,
         timestep,
-        input,
+        { ...input, forwardProvider },
         ctx.signal,
         (p) => ctx.onProgress({ fraction: span(p.fraction), message: `sample ${i + 1}/${sources.length} (${label}): ${p.message}` }),
         condition,

@@ -13,6 +13,9 @@
  *
  * - A float16 U-Net is differentiated through a float32 copy made once under <data dir>/fp32/<model hash>/ (the
  *   weights' values unchanged, every activation and tangent in float32); the forward pass stays the fp16 export.
+ * - Sessions run on the forward's execution provider (the spec's device preference, the forward's provider first,
+ *   CPU last; providers.ts createWithFallback): a GPU provider that fails to create a graph's session or fails its
+ *   first run (a zero-tangent call) falls back to the next, and the operator reports what each graph ran on and why.
  *
  * The data folder is app/data-dir.ts's (PULLBACK_DATA_DIR or the OS convention); the basis cache lives there too.
  */
@@ -20,7 +23,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createSession } from './sessions';
+import { createSession, type SessionOptions } from './sessions';
+import { createWithFallback, jacobianProviderOrder, providerOrder, type FallbackResult } from './providers';
+import { availableProvidersHere } from './model-cache';
+import type { Provider, ProviderPreference } from '../../shared/api';
 import { timestepTensor } from './ort-predictor';
 import type { ModelFolder } from '../../core/diffusion/model-folder';
 import { ModelFolderError } from '../../core/diffusion/errors';
@@ -45,6 +51,27 @@ export interface JacobianSpec {
   h?: string;
   /** Tangent columns per call (static in the graphs). Default 8 (PULLBACK_JACOBIAN_K overrides). */
   K?: number;
+  /** The job's device preference, as the forward's (default 'cpu': the graphs run where the caller says). */
+  provider?: ProviderPreference;
+  /** The provider the forward U-Net actually runs on, when the caller knows it: tried first. */
+  forwardProvider?: Provider;
+}
+
+/** What the operator needs of a session: ORT's InferenceSession (tests inject fakes through the factory). */
+export type DerivedSession = Pick<ort.InferenceSession, 'run' | 'release'>;
+export type DerivedSessionFactory = (file: string, o: SessionOptions) => Promise<DerivedSession>;
+
+export interface JacobianSessionsOptions {
+  /** Creates a graph's session; default sessions.ts createSession (the one place ORT sessions are made). */
+  createSession?: DerivedSessionFactory;
+  /** Providers this process can use, best first, CPU last; default the worker's probed list. */
+  availableProviders?: () => Provider[];
+}
+
+/** The provider a derived graph runs on, and why the ones before it in the order were skipped. */
+export interface JacobianProviderReport {
+  provider: Provider;
+  fallbackReason?: string;
 }
 
 interface GraphSet {
@@ -52,7 +79,8 @@ interface GraphSet {
   dir: string;
   info: DeriveInfo;
   modelDir: string;
-  sessions: Partial<Record<DerivedKind, Promise<ort.InferenceSession>>>;
+  /** Per kind and provider order ("pullback|cuda,cpu"): two device preferences may share one set of graphs. */
+  sessions: Map<string, Promise<FallbackResult<DerivedSession>>>;
 }
 
 /** Largest tangent count per derived-graph call (PULLBACK_JACOBIAN_K, default 8). */
@@ -70,7 +98,21 @@ export class JacobianSessions {
   /** How many times graphs were derived (not loaded from disk) in this process: for tests and the bench. */
   derivations = 0;
 
-  constructor(private readonly root: () => string = dataDir) {}
+  private readonly create: DerivedSessionFactory;
+  private readonly available: () => Provider[];
+
+  constructor(
+    private readonly root: () => string = dataDir,
+    options: JacobianSessionsOptions = {},
+  ) {
+    this.create = options.createSession ?? createSession;
+    this.available = options.availableProviders ?? availableProvidersHere;
+  }
+
+  /** The providers a spec's graphs try, in order (see jacobianProviderOrder). */
+  providerOrder(spec: Pick<JacobianSpec, 'provider' | 'forwardProvider'>): Provider[] {
+    return jacobianProviderOrder(providerOrder(spec.provider ?? 'cpu', this.available()), spec.forwardProvider);
+  }
 
   async graphs(spec: JacobianSpec, signal?: AbortSignal): Promise<GraphSet> {
     const modelHash = await modelContentHash(spec.model);
@@ -89,7 +131,7 @@ export class JacobianSessions {
       const dir = join(this.root(), 'derived', key.slice(0, 32));
       const source = isFloat16(spec.model) ? await this.float32Source(spec.model, modelHash, signal) : { file: spec.model.unet.file, dir: dirname(spec.model.unet.file) };
       const info = await this.loadOrDerive(dir, source.file, spec.model, { h, K, H, W, ...(cond ? { inputDims: { [cond.name]: cond.dims } } : {}) });
-      return { key, dir, info, modelDir: source.dir, sessions: {} };
+      return { key, dir, info, modelDir: source.dir, sessions: new Map() };
     };
     try {
       return await this.sets.get(key, create, currentJobId());
@@ -186,13 +228,24 @@ export class JacobianSessions {
     return info as DeriveInfo;
   }
 
-  session(set: GraphSet, kind: DerivedKind): Promise<ort.InferenceSession> {
-    let s = set.sessions[kind];
+  /**
+   * The session of one derived graph on the first provider of `order` that creates it and survives a first call
+   * (zero tangents at a zero primal point, on GPU providers only, as the forward's warm-up in model-cache.ts).
+   */
+  session(set: GraphSet, kind: DerivedKind, order: readonly Provider[] = ['cpu']): Promise<FallbackResult<DerivedSession>> {
+    const slot = `${kind}|${order.join(',')}`;
+    let s = set.sessions.get(slot);
     if (!s) {
-      s = createSession(join(set.dir, `${kind}.onnx`), { executionProvider: 'cpu', externalDataFolder: set.modelDir });
-      set.sessions[kind] = s;
+      const file = join(set.dir, `${kind}.onnx`);
+      s = createWithFallback(order, (ep) => this.create(file, { executionProvider: ep, externalDataFolder: set.modelDir }), {
+        firstRun: async (session) => {
+          await session.run(warmUpFeeds(set.info, kind));
+        },
+        release: (session) => session.release(),
+      });
+      set.sessions.set(slot, s);
       s.catch(() => {
-        if (set.sessions[kind] === s) delete set.sessions[kind];
+        if (set.sessions.get(slot) === s) set.sessions.delete(slot);
       });
     }
     return s;
@@ -205,14 +258,14 @@ export class JacobianSessions {
   /** The operator J at (x [1, ...x], timestep[, condition = a prompt embedding [1, L, D] for text models]). */
   async operator(spec: JacobianSpec, x: Tensor, timestep: number, signal?: AbortSignal, condition?: Tensor): Promise<OrtJacobianOperator> {
     const set = await this.graphs(spec, signal);
-    return new OrtJacobianOperator(this, set, spec.model, x, timestep, condition);
+    return new OrtJacobianOperator(this, set, spec.model, x, timestep, condition, this.providerOrder(spec));
   }
 }
 
 async function releaseSet(set: GraphSet): Promise<void> {
-  for (const s of Object.values(set.sessions)) {
+  for (const s of set.sessions.values()) {
     try {
-      await (await s).release();
+      await (await s).session.release();
     } catch {
       // creation failed or already released
     }
@@ -221,6 +274,34 @@ async function releaseSet(set: GraphSet): Promise<void> {
 
 /** ONNX element types a timestep input can have. */
 const ONNX_TIMESTEP: Record<number, TimestepElemType> = { 1: 'float32', 6: 'int32', 7: 'int64', 10: 'float16', 11: 'float64' };
+
+/** A zero tensor of an ONNX element type (the types a derived graph's primal inputs can have). */
+function zeroTensor(dtype: number, dims: readonly number[]): ort.Tensor {
+  const n = sizeOf(dims);
+  switch (dtype) {
+    case 1:
+      return new ort.Tensor('float32', new Float32Array(n), dims);
+    case 6:
+      return new ort.Tensor('int32', new Int32Array(n), dims);
+    case 7:
+      return new ort.Tensor('int64', new BigInt64Array(n), dims);
+    case 10:
+      return new ort.Tensor('float16', new Uint16Array(n), dims);
+    case 11:
+      return new ort.Tensor('float64', new Float64Array(n), dims);
+    default:
+      throw new GeometryError('bad-option', `derived graph input of ONNX element type ${dtype} cannot be warmed up`);
+  }
+}
+
+/** Feeds of a first call that checks a provider: every primal input and the tangent block at zero. */
+export function warmUpFeeds(info: DeriveInfo, kind: DerivedKind): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const inp of info.inputs) feeds[inp.name] = zeroTensor(inp.dtype, inp.dims);
+  if (kind === 'vjp') feeds.cotangent = zeroTensor(1, info.cotangentShape);
+  else feeds.tangent = zeroTensor(1, info.tangentShape);
+  return feeds;
+}
 
 /** Whether the U-Net takes float16 samples (an fp16 export). */
 function isFloat16(model: ModelFolder): boolean {
@@ -234,6 +315,8 @@ export class OrtJacobianOperator implements JacobianOperator {
   readonly hTensor: string;
   /** Graph calls made (each runs K columns). */
   calls = 0;
+  /** What the derived graphs ran on (the last graph session used; absent before the first call). */
+  provider?: JacobianProviderReport;
   private readonly feeds: Record<string, ort.Tensor>;
 
   constructor(
@@ -243,6 +326,8 @@ export class OrtJacobianOperator implements JacobianOperator {
     x: Tensor,
     readonly timestep: number,
     condition?: Tensor,
+    /** Providers the graphs try, in order (JacobianSessions.providerOrder). */
+    private readonly providers: readonly Provider[] = ['cpu'],
   ) {
     const info = set.info;
     this.K = info.K;
@@ -281,7 +366,8 @@ export class OrtJacobianOperator implements JacobianOperator {
     if (!Number.isInteger(rows) || rows < 1) {
       throw new GeometryError('bad-shape', `${inName} block has ${input.data.length} values, not a multiple of ${rowIn}`);
     }
-    const session = await this.owner.session(this.set, kind);
+    const { session, provider, fallbackReason } = await this.owner.session(this.set, kind, this.providers);
+    this.provider = { provider, ...(fallbackReason ? { fallbackReason } : {}) };
     const results = outs.map((o) => new Float32Array(rows * sizeOf(o.dims)));
     const K = this.K;
     for (let start = 0; start < rows; start += K) {

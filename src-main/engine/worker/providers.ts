@@ -70,22 +70,60 @@ export interface FallbackResult<S> {
   fallbackReason?: string;
 }
 
-/** Create a session with the first provider that works. Throws the CPU error if even CPU fails. */
+/**
+ * A run a GPU session must survive before it is used: GPU providers can create a session and still fail on the first
+ * run (missing kernels, driver problems), and that must fall back like a failed creation, not fail the user's job.
+ */
+export interface FirstRunCheck<S> {
+  firstRun: (session: S) => Promise<void>;
+  /** Frees a session whose first run failed (its provider is skipped). */
+  release: (session: S) => Promise<void>;
+}
+
+/** Keep a reason short: ORT messages carry source paths and lambdas that mean nothing to a user. */
+function shortReason(err: unknown): string {
+  const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return msg.length > 160 ? `${msg.slice(0, 157)}...` : msg;
+}
+
+/**
+ * Create a session with the first provider that works: it is created and, with `check`, survives its first run (CPU
+ * is not checked: it is the last resort, and its errors are the model's). Each provider is tried once. Throws the
+ * CPU error if even CPU fails.
+ */
 export async function createWithFallback<S>(
   order: readonly Provider[],
   create: (ortProvider: string) => Promise<S>,
+  check?: FirstRunCheck<S>,
 ): Promise<FallbackResult<S>> {
   const reasons: string[] = [];
   for (const p of order) {
+    let stage = 'session creation';
     try {
       const session = await create(ORT_NAME[p]);
+      if (check && p !== 'cpu') {
+        stage = 'first run';
+        try {
+          await check.firstRun(session);
+        } catch (err) {
+          await check.release(session).catch(() => undefined);
+          throw err;
+        }
+      }
       return { session, provider: p, ...(reasons.length ? { fallbackReason: reasons.join('; ') } : {}) };
     } catch (err) {
       if (p === 'cpu') throw err;
-      // Keep the reason short: ORT messages carry source paths and lambdas that mean nothing to a user.
-      const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      reasons.push(`${p}: ${msg.length > 160 ? `${msg.slice(0, 157)}...` : msg}`);
+      reasons.push(stage === 'first run' ? `${p}: first run failed: ${shortReason(err)}` : `${p}: ${shortReason(err)}`);
     }
   }
   throw new Error('no execution provider to try');
+}
+
+/**
+ * The order the derived Jacobian graphs try: the provider the forward U-Net runs on first (the user's device choice,
+ * already proven on this model), then the rest of the forward's order, CPU last. Each provider once.
+ */
+export function jacobianProviderOrder(forwardOrder: readonly Provider[], forwardProvider?: Provider): Provider[] {
+  const order = [...(forwardProvider ? [forwardProvider] : []), ...forwardOrder].filter((p) => p !== 'cpu');
+  return [...new Set(order), 'cpu'];
 }

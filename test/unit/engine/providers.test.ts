@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { availableProviders, createWithFallback, missingPrerequisite, platformProviders, providerOrder, usableProviders } from '../../../src-main/engine/worker/providers';
+import { availableProviders, createWithFallback, jacobianProviderOrder, missingPrerequisite, platformProviders, providerOrder, usableProviders } from '../../../src-main/engine/worker/providers';
 import { toApiError } from '../../../src-main/engine/errors';
 import { ModelFolderError } from '../../../src-main/core/diffusion/errors';
 import { CancelledError } from '../../../src-main/core/progress';
@@ -43,6 +43,28 @@ describe('execution provider selection', () => {
     const ok = await createWithFallback(['webgpu', 'cpu'], async (ep) => ({ ep }));
     expect(ok).toEqual({ session: { ep: 'webgpu' }, provider: 'webgpu' });
     await expect(createWithFallback(['cpu'], async () => Promise.reject(new Error('cpu broke')))).rejects.toThrow('cpu broke');
+  });
+  it('falls back when a GPU session fails its first run, releases it, and never checks CPU', async () => {
+    const events: string[] = [];
+    const check = {
+      firstRun: async (s: { ep: string }) => {
+        events.push(`run ${s.ep}`);
+        if (s.ep === 'cuda') throw new Error('no kernel for Einsum\nat onnxruntime/core/...');
+      },
+      release: async (s: { ep: string }) => void events.push(`release ${s.ep}`),
+    };
+    const r = await createWithFallback(['cuda', 'webgpu', 'cpu'], async (ep) => ({ ep }), check);
+    expect(r).toEqual({ session: { ep: 'webgpu' }, provider: 'webgpu', fallbackReason: 'cuda: first run failed: no kernel for Einsum' });
+    expect(events).toEqual(['run cuda', 'release cuda', 'run webgpu']);
+    events.length = 0;
+    expect((await createWithFallback(['cpu'], async (ep) => ({ ep }), check)).provider).toBe('cpu');
+    expect(events).toEqual([]);
+  });
+  it('orders the Jacobian providers: the forward one first, the rest of its order, CPU last, each once', () => {
+    expect(jacobianProviderOrder(['cuda', 'webgpu', 'cpu'])).toEqual(['cuda', 'webgpu', 'cpu']);
+    expect(jacobianProviderOrder(['cuda', 'webgpu', 'cpu'], 'webgpu')).toEqual(['webgpu', 'cuda', 'cpu']);
+    expect(jacobianProviderOrder(['cpu'], 'cpu')).toEqual(['cpu']);
+    expect(jacobianProviderOrder(['dml', 'cpu'], 'cpu')).toEqual(['dml', 'cpu']);
   });
 });
 

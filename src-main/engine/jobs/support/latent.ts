@@ -13,7 +13,7 @@ import { ddimDenoise, snapToSchedule } from '../../../core/diffusion/inversion';
 import type { ModelFolder } from '../../../core/diffusion/model-folder';
 import type { DdimStepper } from '../../../core/edit/render';
 import type { ProgressFn } from '../../../core/progress';
-import type { Float32TensorPayload, PromptInfo, ProviderPreference } from '../../../shared/api';
+import type { Float32TensorPayload, PromptInfo, Provider, ProviderPreference } from '../../../shared/api';
 import type { JobContext, LoadedModel } from '../types';
 import { sampleToImage, type RawImage } from '../../../core/diffusion/image';
 import type { BasisCondition } from './local-basis';
@@ -184,6 +184,8 @@ export function modelStepper(model: ModelFolder, predictor: NoisePredictor, sign
 export interface OpenedModel extends Conditioning {
   model: ModelFolder;
   start: number;
+  /** The provider the forward runs on: the Jacobian graphs try it first (local-basis.ts BasisRequest). */
+  forwardProvider: Provider;
 }
 
 /** The text parameters of a job (shared/api.ts textParams, and basisPrompt / editPrompt where the job takes them). */
@@ -289,5 +291,5 @@ export async function openModel(input: { modelDir: string; provider: ProviderPre
   if (c.prompt?.truncated) {
     ctx.onProgress({ fraction: 0, message: `prompt truncated: ${c.prompt.tokens} tokens, the text encoder reads the first ${c.prompt.maxTokens}` });
   }
-  return { model: loaded.model, ...c, start: performance.now() };
+  return { model: loaded.model, ...c, start: performance.now(), forwardProvider: loaded.provider };
 }

@@ -12,7 +12,7 @@ import { computeLocalBasis } from '../../../core/geometry/basis';
 import type { BasisMethod, LocalBasis } from '../../../core/geometry/types';
 import { defaultOversampling } from '../../../core/geometry/krylov';
 import type { ProgressFn } from '../../../core/progress';
-import type { Float32TensorPayload } from '../../../shared/api';
+import type { Float32TensorPayload, Provider, ProviderPreference } from '../../../shared/api';
 import { dataDir } from '../../../app/data-dir';
 import { defaultJacobianK, type JacobianSessions } from '../../worker/jacobian-operator';
 import { modelContentHash } from '../../worker/model-hash';
@@ -35,6 +35,10 @@ export interface BasisRequest {
   warmFromCacheId?: string;
   /** Masked directions: the basis of J·M (core/geometry/mask.ts); the mask's content hash joins the cache key. */
   mask?: MaskRequest;
+  /** The job's device preference: the Jacobian graphs run where the forward does (absent: CPU). */
+  provider?: ProviderPreference;
+  /** The provider the forward actually runs on, when the job knows it: the graphs try it first. */
+  forwardProvider?: Provider;
 }
 
 /** The prompt a text model's Jacobian is taken at. */
@@ -61,6 +65,9 @@ export interface BasisStats {
   cacheId: string;
   /** Masked bases: sha256 of the mask's effective weights on the latent grid. */
   maskHash?: string;
+  /** What the Jacobian graphs ran on, and why earlier providers were skipped (computed bases only). */
+  jacobianProvider?: Provider;
+  jacobianFallbackReason?: string;
 }
 
 /**
@@ -104,7 +111,8 @@ export async function localBasis(
   const modelHash = await modelContentHash(model);
   const tol = req.tol ?? defaultTol(req.method);
   onProgress?.({ fraction: 0, message: 'preparing Jacobian graphs' });
-  const op = await jacobians.operator({ model, h: req.h, K: jacobianK(req.method, req.k) }, xt, timestep, signal, condition?.embedding);
+  const device = { ...(req.provider ? { provider: req.provider } : {}), ...(req.forwardProvider ? { forwardProvider: req.forwardProvider } : {}) };
+  const op = await jacobians.operator({ model, h: req.h, K: jacobianK(req.method, req.k), ...device }, xt, timestep, signal, condition?.embedding);
   const key: BasisCacheKey = {
     modelHash,
     xtHash: tensorSha256({ dims: [1, ...model.unet.sampleDims], data: xt.data }),
@@ -177,7 +185,14 @@ export async function localBasis(
   return {
     basis: b,
     lookup: result.lookup,
-    stats: { ...stats, ...(mask ? { maskHash: mask.hash } : {}), ...(warm ? { warmStarted: true } : {}) },
+    stats: {
+      ...stats,
+      ...(mask ? { maskHash: mask.hash } : {}),
+      ...(warm ? { warmStarted: true } : {}),
+      // op.provider is set once a graph ran: a cache hit ran none and reports no provider.
+      ...(op.provider && !result.lookup.hit ? { jacobianProvider: op.provider.provider } : {}),
+      ...(op.provider?.fallbackReason && !result.lookup.hit ? { jacobianFallbackReason: op.provider.fallbackReason } : {}),
+    },
   };
 }
 
