@@ -389,11 +389,17 @@ export const TransportInputSchema = z
     seedB: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     xtB: Float32TensorSchema.optional(),
     /** Direction u_{A,index} of A's basis to move to B. */
-    index: z.number().int().min(0),
+    index: z.number().int().min(0).optional(),
+    /**
+     * Or an explicit x-space direction (a global direction; [1, …x] or […x]) projected onto B's local basis in x
+     * (core/geometry/transport.ts projectOntoLocalBasis): A's basis is not computed, so A's source is optional.
+     */
+    direction: Float32TensorSchema.optional(),
   })
   .superRefine((v, ctx) => {
-    oneSourceOneTime(v, ctx);
+    oneSourceOneTime(v, ctx, v.direction === undefined);
     if ((v.seedB === undefined) === (v.xtB === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of seedB, xtB' });
+    if ((v.index === undefined) === (v.direction === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of index, direction' });
   });
 export const TransportOutputSchema = z.object({
   timestep: z.number().int(),
@@ -401,7 +407,8 @@ export const TransportOutputSchema = z.object({
   v: Float32TensorSchema,
   coefficients: z.array(z.number()),
   captured: z.number(),
-  basisA: BasisStatsSchema,
+  /** Absent when the input gave an explicit `direction` (A's basis is not computed then). */
+  basisA: BasisStatsSchema.optional(),
   basisB: BasisStatsSchema,
 });
 

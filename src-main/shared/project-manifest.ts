@@ -12,5 +12,6 @@ export {
   MAX_PREVIEW_BLOBS,
   type DocState,
   type EditEntry,
+  type GlobalBasisRef,
   type ProjectManifest,
 } from '../core/project/schema';

@@ -1,15 +1,15 @@
 /**
  * The Analysis workspace end to end in headless Chromium against web mode on the bundled model: a small analysis
  * (2 seeds × t = 0.2, 0.6, 1.0, k = 2, 11 DDIM steps) whose plots appear and grow while it runs, hover values on the
- * plots, the exports (CSV, report, plot PNG), and a click on a basis that opens it in the gallery from the cache.
- * Screenshots in test-output/analysis-*.png.
+ * plots, the exports (CSV, report, plot PNG), a click on a basis that opens it in the gallery from the cache, and
+ * global directions (previewed on both samples, then one added to the document's edit stack and applied). Screenshots in test-output/analysis-*.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Download, Page } from 'playwright-core';
-import { OUT, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
+import { OUT, canvasHash, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 300_000;
 let web: WebMode;
@@ -115,6 +115,21 @@ describe('Analysis view', () => {
     await until('the previews', async () => (await page.locator('[data-testid="global-preview"] img').count()) === 2 * 2 * 2, LONG);
     await until('the unedited renders', async () => (await page.locator('[data-testid="global-grid"] > .head img').count()) === 2, LONG);
     await screenshot(page, 'analysis-06-global-directions.png', page.getByTestId('global-grid'));
+  }, LONG);
+
+  it('"Add to edit" puts a global direction into the document’s edit stack, and Apply edits the canvas with it', async () => {
+    // The document is seed 1 (opened from the analysis above); its stack is empty.
+    await page.getByTestId('global-add-to-edit').first().click();
+    await page.getByTestId('workspace-edit').click();
+    const before = await canvasHash(page);
+    await expect(page.getByTestId('stack-entry-name').allTextContents()).resolves.toEqual(['Global direction 1']);
+    await expect(page.getByTestId('stack-entry-detail').allTextContents()).resolves.toEqual(['(karcher, x, 2 samples) · t\u00a0=\u00a0599']);
+    await expect(page.getByTestId('stack-entry-name').getAttribute('title')).resolves.toBe('Global direction 1 (karcher, x, 2 samples)');
+    await expect(page.getByTestId('timestep-label').textContent()).resolves.toMatch(/t = 599/);
+    await page.getByTestId('apply').click();
+    await until('the edited canvas', async () => (await canvasHash(page)) !== before, LONG, 200);
+    expect(await page.getByTestId('stack-entry').count()).toBe(1);
+    await screenshot(page, 'analysis-07-global-in-stack.png', page.getByTestId('stack-entry'));
   }, LONG);
 
   it('logged no page errors', () => {

@@ -6,6 +6,10 @@
  * For A = B the coordinates are e_i (U's rows are orthonormal for exact singular vectors), so u_{A,i} comes
  * back as v_{A,i}.
  *
+ * An explicit x-space direction v (a global direction, shared by many samples) has no u_A: it is projected onto B's
+ * local latent basis in x instead, v_B ∝ V_Bᵀ (V_B v) (V_B as rows, so V_B v are the coordinates c_i = v_{B,i}·v), and
+ * `captured` = ‖V_B v‖ / ‖v‖ is the share of v that B's directions span (projectOntoLocalBasis).
+ *
  * Global basis over samples: the leading right singular vectors of the stacked local bases M = [w_{s,i} v_{s,i}]
  * (rows). They are computed from the small Gram matrix M Mᵀ (K_total × K_total, K_total = Σ k_s) in float64:
  * M Mᵀ = Y Λ Yᵀ gives the right singular vectors Mᵀ y_j / √λ_j. That is exactly the SVD of M (singular
@@ -52,6 +56,30 @@ export function transportDirection(uA: Tensor, basisB: { V: Tensor; U: Tensor })
     coefficients,
     captured: nu > 0 ? norm(projected.data) / nu : 0,
   };
+}
+
+/**
+ * Project an explicit x-space direction v onto sample B's local latent basis: c = V_B v, v_B = V_Bᵀ c / ‖V_Bᵀ c‖,
+ * captured = ‖c‖ / ‖v‖ (V_B's rows are orthonormal, so ‖V_Bᵀ c‖ = ‖c‖). If v lies in B's span, v_B = v / ‖v‖ and
+ * captured = 1. Zero-safe like transportDirection: v orthogonal to every row of V_B gives v_B = 0 and captured = 0
+ * (the caller shows a 0 % share rather than failing); a zero v, which has no direction to keep, is a 'bad-option'
+ * GeometryError. `v` may be [1, …x] or […x]: only its size must match a row of V_B.
+ */
+export function projectOntoLocalBasis(direction: Tensor, basisB: { V: Tensor }): TransportResult {
+  const n = sizeOf(basisB.V.dims.slice(1));
+  if (direction.data.length !== n) throw new GeometryError('bad-shape', `the direction has ${direction.data.length} values, rows of V_B have ${n}`);
+  const V = rowsFromTensor(basisB.V, n);
+  const v = Float64Array.from(direction.data);
+  const nv = norm(v);
+  if (!(nv > 0) || !Number.isFinite(nv)) throw new GeometryError('bad-option', 'the direction to project is zero (or not finite): it has no direction to keep');
+  const coefficients: number[] = [];
+  for (let i = 0; i < V.count; i++) coefficients.push(dot(row(V, i), v));
+  const projected = combine(V, new Matrix(coefficients.map((x) => [x])));
+  const np = norm(projected.data);
+  if (np > 0) for (let t = 0; t < n; t++) projected.data[t] /= np;
+  // ‖c‖ / ‖v‖ ≤ 1 for orthonormal rows; float32 rows are orthonormal to ~1e-7, which must not show as a share over 1.
+  const captured = Math.min(1, norm(Float64Array.from(coefficients)) / nv);
+  return { v: { dims: [1, ...basisB.V.dims.slice(1)], data: Float32Array.from(projected.data) }, coefficients, captured };
 }
 
 export type GlobalWeighting = 'uniform' | 'sigma';

@@ -44,13 +44,15 @@ export function referencedBlobs(m: ProjectManifest): string[] {
 }
 
 /**
- * The galleries' preview PNGs (issue 16) not already among the referenced blobs: optional extras. Saving leaves out
- * one it was not given; opening skips a missing or damaged one, so it costs that preview only, never the document.
+ * The optional blobs not already among the referenced ones: the global bases' directions (first, so the cap never drops
+ * them for thumbnails) and the galleries' preview PNGs (issue 16). Saving leaves out one it was not given; opening
+ * skips a missing or damaged one, so it costs that preview (or that global basis's entries) only, never the document.
  * At most MAX_PREVIEW_BLOBS of them are written or read, whatever a (hostile) manifest lists.
  */
 export function previewBlobs(m: ProjectManifest): string[] {
   const required = new Set(referencedBlobs(m));
   const out = new Set<string>();
+  for (const g of (m.globalBases ?? []).slice(0, MAX_PREVIEW_BLOBS)) if (!required.has(g.blob)) out.add(g.blob);
   for (const b of m.bases) {
     const p = b.previews;
     if (!p) continue;

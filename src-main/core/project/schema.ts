@@ -178,6 +178,12 @@ export const ManifestV3Schema = ManifestV2Schema.extend({
    * older files have none, so no format version bump.
    */
   masks: z.array(sha256).max(48).optional(),
+  /**
+   * Global bases the document's edit entries use (issue 13; entries name them by `key`, `global-…`): each a blob of
+   * its directions (renderer state/global-entries.ts). Optional blobs, like the previews: a missing or damaged one costs
+   * its entries, never the document. Older files have none, so no format version bump.
+   */
+  globalBases: z.array(z.object({ key: z.string().min(1).max(256), blob: sha256 })).max(32).optional(),
 });
 /** The manifest of the current version: what is saved, and what every file is migrated to. */
 export const ProjectManifestSchema = ManifestV3Schema;
@@ -188,6 +194,7 @@ export type ProjectSource = z.infer<typeof SourceSchema>;
 export type EditEntry = z.infer<typeof EditEntrySchema>;
 export type DocState = z.infer<typeof DocStateSchema>;
 export type BasisRef = z.infer<typeof BasisRefSchema>;
+export type GlobalBasisRef = NonNullable<ProjectManifest['globalBases']>[number];
 export type BasisPreviews = z.infer<typeof BasisPreviewsSchema>;
 
 /**

@@ -102,11 +102,11 @@ export class EditStack {
     this.#onChange();
   }
 
-  /** Add direction `index` of a computed basis at its timestep. */
-  add(basis: { key: string; timestep: number }, index: number): void {
+  /** Add direction `index` of a computed basis at its timestep (`label`: the undo step's, when not a gallery's direction). */
+  add(basis: { key: string; timestep: number }, index: number, label = `Add direction ${index + 1} at t = ${basis.timestep}`): void {
     const id = `e${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     const entry: EditEntry = { id, basisKey: basis.key, index, t: basis.timestep, strength: 1, enabled: true };
-    this.commit(`Add direction ${index + 1} at t = ${basis.timestep}`, { ...this.doc, timestep: basis.timestep, edits: [...this.doc.edits, entry] });
+    this.commit(label, { ...this.doc, timestep: basis.timestep, edits: [...this.doc.edits, entry] });
   }
 
   /** During a drag call with `dragging = true`; the whole drag is one undo step. */

@@ -19,7 +19,8 @@ import { addPngText, readPngText, RECIPE_KEY } from '../png-text';
 import { sha256Hex } from '../bytes';
 import { Autosave } from './autosave';
 import { EditStack, type Applicable } from './edit-stack.svelte';
-import { Galleries, parseBasisKey, promptTag } from './galleries.svelte';
+import { Galleries, basisKey, parseBasisKey, promptTag } from './galleries.svelte';
+import { BasisEstimates, measuredBases } from './basis-estimate.svelte';
 import { MaskState } from './mask.svelte';
 import { toShown, type ShownImage } from './images';
 import { JobsState } from './jobs.svelte';
@@ -35,6 +36,8 @@ import { Source } from './source.svelte';
 import { EMPTY_CONDITIONING, isUnprompted, PromptFields } from './prompt.svelte';
 import { AnalysisState, type AnalysisSampleEntry } from './analysis.svelte';
 import { GlobalDirections } from './global-directions.svelte';
+import { GlobalBases, globalDirection, globalEntryName, globalEntryParts, isGlobalBasisKey } from './global-entries';
+import { withExplicitDirections, type ExplicitEdit } from '../../../../src-main/shared/global-edit-job';
 import { StrengthUnits } from './strength-units.svelte';
 import { Connection, type ConnectionSource } from './connection.svelte';
 import { UnsavedGuard } from './guard.svelte';
@@ -73,6 +76,8 @@ export class EditorState {
   readonly schedule: Schedule;
   readonly edits: EditStack;
   readonly galleries: Galleries;
+  /** The estimate asked about before a long basis starts (issue 11 item 8). */
+  readonly basisEstimate: BasisEstimates;
   /** The painted mask (issue 13): masked directions and Apply's region. */
   readonly mask: MaskState;
   readonly result = new RenderResult();
@@ -82,6 +87,8 @@ export class EditorState {
   readonly analysis: AnalysisState;
   /** The Analysis workspace's global directions (one basis shared by its samples). */
   readonly globalDirections: GlobalDirections;
+  /** The global bases the document's stack uses (global-entries.ts): saved with the project. */
+  readonly globalBases = new GlobalBases();
   /** How the edit stack's strength fields count (real, or equal visual change per unit). */
   readonly strengthUnits = new StrengthUnits();
   #info = $state.raw<AppInfo | null>(null);
@@ -123,6 +130,7 @@ export class EditorState {
       previewSteps: () => this.edits.params.previewSteps,
       mask: () => this.mask.current?.hash ?? null,
     });
+    this.basisEstimate = new BasisEstimates(api);
     this.analysis = new AnalysisState(this.jobs, changed);
     this.globalDirections = new GlobalDirections(this.jobs);
     // Back online: what autosave kept in the page goes to the recovery folder.
@@ -223,6 +231,7 @@ export class EditorState {
     this.galleries.clear();
     this.edits.reset(label);
     this.mask.reset();
+    this.globalBases.reset();
   }
 
   /** Close the document (after keeping unsaved work in recovery): an empty canvas, a fresh history. */
@@ -405,6 +414,19 @@ export class EditorState {
     if (!xt || !this.model.dir) return this.notices.notify('warning', 'Start from a seed or import an image first.');
     // With a painted mask: the basis of J·M, a gallery of its own.
     const mask = this.mask.current;
+    // A long basis is announced with its estimate first and starts only on "Compute anyway" (basis-estimate.svelte.ts);
+    // one already computed or running has nothing to wait for.
+    const key = basisKey(this.edits.timestep, this.galleries.method, this.galleries.k, mask?.hash, this.#galleryExtras().basisPrompt);
+    const go = await this.basisEstimate.confirm({
+      modelDir: this.model.dir,
+      provider: this.model.provider,
+      providerInUse: this.model.providerInUse,
+      method: this.galleries.method,
+      k: this.galleries.k,
+      history: measuredBases(this.galleries.list),
+      cached: this.galleries.running?.key === key || this.galleries.list.some((g) => g.key === key && g.status === 'done'),
+    });
+    if (!go) return;
     await this.galleries.compute({
       modelDir: this.model.dir,
       xt,
@@ -505,18 +527,65 @@ export class EditorState {
     if (g) this.edits.add(g, index);
   }
 
+  /**
+   * Add direction `index` of the Global directions panel's x-space basis to the document's stack at the basis's
+   * timestep (one undo step). The basis is kept with the document (global-entries.ts), so the entry applies its exact
+   * vector, transfers, and is saved with the project.
+   */
+  async addGlobalDirection(index: number): Promise<void> {
+    if (!this.source.current) return this.notices.notify('warning', 'Open an image first.', 'A global direction is added to the edit stack of the image in the editor.');
+    const shown = this.globalDirections.result;
+    if (shown && shown.modelDir !== this.model.dir) return this.notices.notify('warning', 'These global directions belong to another model.', 'Compute them again with the model of this image.');
+    const record = await this.globalDirections.record();
+    if (!record) return this.notices.notify('warning', 'Only global directions in x edit an image.', 'Compute the global basis with space x.');
+    if (!globalDirection(record, index)) return;
+    this.globalBases.add(record);
+    this.edits.add({ key: record.key, timestep: record.timestep }, index, `Add global direction ${index + 1} at t = ${record.timestep}`);
+  }
+
+  /** How the stack names an entry: "Direction 3", or a global one's "Global direction 2 (karcher, x, 3 samples)". */
+  entryName(e: { basisKey: string; index: number }): string {
+    return isGlobalBasisKey(e.basisKey) ? globalEntryName(this.globalBases.get(e.basisKey), e.index) : `Direction ${e.index + 1}`;
+  }
+  /** entryName in two parts (the stack's row is narrow): the name, and for a global entry what its basis is. */
+  entryNameParts(e: { basisKey: string; index: number }): { name: string; detail?: string } {
+    return isGlobalBasisKey(e.basisKey) ? globalEntryParts(this.globalBases.get(e.basisKey), e.index) : { name: `Direction ${e.index + 1}` };
+  }
+
+  /**
+   * Entries of a global basis as explicit edits (the vectors the document keeps); undefined for a computed basis's
+   * entries; null when the global basis is not in the document (a notice says so).
+   */
+  #explicitEdits(edits: readonly { basisKey: string; index: number; strength: number }[], sign: 1 | -1 = 1): ExplicitEdit[] | null | undefined {
+    if (!edits.length || !isGlobalBasisKey(edits[0].basisKey)) return undefined;
+    const record = this.globalBases.get(edits[0].basisKey);
+    const out: ExplicitEdit[] = [];
+    for (const e of edits) {
+      const direction = record && globalDirection(record, e.index);
+      if (!direction) {
+        this.notices.notify('warning', 'The global basis of these directions is not in this document.', 'Compute it again in Analyze › Global directions and add its directions with “Add to edit”.');
+        return null;
+      }
+      out.push({ direction, strength: sign * e.strength });
+    }
+    return out;
+  }
+
   /** Render the stack at full quality (or show the render made for this stack before). */
   /** What Apply would render for the stack now (applyJobInput's request), or null without a source or edits. */
-  #applyRequest(): { request: ApplyRequest; a: Applicable } | null {
+  #applyRequest(): { request: ApplyRequest; a: Applicable; explicit?: ExplicitEdit[] } | null {
     const xt = this.source.xt;
     const a = this.edits.applicable;
     if (!xt || !this.model.dir || !a) return null;
     const basis = parseBasisKey(a.edits[0].basisKey);
     const mask = this.#maskOf(basis.mask);
     const from = this.#basisOf(a.edits[0].basisKey);
-    if (mask === null || from === null) return null;
+    // Global entries: their own vectors replace the indexed edits (a global key names no mask or basis prompt).
+    const explicit = this.#explicitEdits(a.edits);
+    if (mask === null || from === null || explicit === null) return null;
     return {
       a,
+      ...(explicit ? { explicit } : {}),
       request: {
         ...mask,
         modelDir: this.model.dir,
@@ -578,7 +647,8 @@ export class EditorState {
           return;
         }
         try {
-          const out = await this.jobs.run('edit', livePreviewJobInput(r.request), 'Live preview', undefined, { priority: 'preview', coalesceKey: 'live-preview' });
+          const preview = livePreviewJobInput(r.request);
+          const out = await this.jobs.run('edit', r.explicit ? withExplicitDirections(preview, r.explicit) : preview, 'Live preview', undefined, { priority: 'preview', coalesceKey: 'live-preview' });
           // Shown only if nothing newer (a later drag value, the release, the exact render) came since it was asked.
           if (seq === this.#previewSeq) this.result.showPreview(toShown(out.image));
         } catch (err) {
@@ -604,7 +674,7 @@ export class EditorState {
       return;
     }
     const a = r.a;
-    const input = applyJobInput(r.request);
+    const input = r.explicit ? withExplicitDirections(applyJobInput(r.request), r.explicit) : applyJobInput(r.request);
     // Identity of the render: what the engine would be asked (the edit parameters included).
     const key = JSON.stringify([this.model.dir, this.source.identity, this.source.steps, a.t, a.edits.map((e) => [e.basisKey, e.index, e.strength]), this.edits.params, this.model.textConditioned, input.regionBlend ?? null]);
     try {
@@ -697,9 +767,11 @@ export class EditorState {
     const basis = parseBasisKey(a.edits[0].basisKey);
     const mask = this.#maskOf(basis.mask);
     const from = this.#basisOf(a.edits[0].basisKey);
-    if (mask === null || from === null) return null;
+    const plus = this.#explicitEdits(a.edits, 1);
+    if (mask === null || from === null || plus === null) return null;
+    const minus = this.#explicitEdits(a.edits, -1);
     const input = (sign: 1 | -1) => ({
-      ...applyJobInput({
+      ...withExplicitOrIndexed(sign > 0 ? plus : minus, applyJobInput({
         modelDir: this.model.dir,
         source: xt,
         timestep: a.t,
@@ -710,7 +782,7 @@ export class EditorState {
         params: p,
         textConditioned: this.model.textConditioned,
         provider: this.model.provider,
-      }),
+      })),
       frames,
     });
     try {
@@ -724,7 +796,7 @@ export class EditorState {
       const images = [...frames.slice(1).reverse().map((m) => frame(minus, m)), frame(plus, 0), ...frames.slice(1).map((m) => frame(plus, m))];
       const text = {
         ...recipeText(recipe, this.#info?.version),
-        Directions: `${a.edits.map((e) => `#${e.index + 1} × ${e.strength}`).join(', ')} (negated on the left), after ${frames.join(', ')} guidance steps (n = ${p.guidanceSteps}, s = ${p.scale}, δ = ${p.delta})`,
+        Directions: `${a.edits.map((e) => `${isGlobalBasisKey(e.basisKey) ? 'global ' : ''}#${e.index + 1} × ${e.strength}`).join(', ')} (negated on the left), after ${frames.join(', ')} guidance steps (n = ${p.guidanceSteps}, s = ${p.scale}, δ = ${p.delta})`,
       };
       return { name: `${this.project.name || 'pullback'}-t${a.t}-guidance-strip.png`, images, text };
     } catch (err) {
@@ -732,4 +804,9 @@ export class EditorState {
       return null;
     }
   }
+}
+
+/** An indexed job input as it is, or with a global basis's explicit directions (guidanceStrip's two signs). */
+function withExplicitOrIndexed(explicit: ExplicitEdit[] | null | undefined, input: ReturnType<typeof applyJobInput>): ReturnType<typeof applyJobInput> {
+  return explicit ? withExplicitDirections(input, explicit) : input;
 }

@@ -53,7 +53,8 @@ export interface Gallery {
   /** DDIM steps its −/+ previews were rendered with (kept in the project with them). */
   previewSteps?: number;
   status: 'computing' | 'done' | 'cancelled' | 'failed';
-  stats?: GalleryStats;
+  /** With what its Jacobians ran on and why earlier providers were skipped (computed bases of this session). */
+  stats?: GalleryStats & { jacobianProvider?: string; jacobianFallbackReason?: string };
   /** The engine's cache id of this basis: the next gallery of the document warm-starts from it. */
   cacheId?: string;
   /** Masked basis (of J·M): the mask's hash (mask.svelte.ts); its key ends in `-m<hash>`. */
@@ -368,6 +369,8 @@ export class Galleries {
           warmStarted: out.basis.warmStarted ?? false,
           previewsFromCache: out.previewsFromCache ?? false,
           totalSeconds: (performance.now() - asked) / 1000,
+          ...(out.basis.jacobianProvider ? { jacobianProvider: out.basis.jacobianProvider } : {}),
+          ...(out.basis.jacobianFallbackReason ? { jacobianFallbackReason: out.basis.jacobianFallbackReason } : {}),
         },
         cacheId: out.basis.cacheId,
       }));

@@ -7,6 +7,9 @@
  * Previews need a direction in x: an h-space mean is reported (σ, distances) but has no x-direction of its own until
  * it is mapped through each sample's local basis, which this panel does not do; it says so.
  *
+ * An x-space global direction also joins the document's edit stack ("Add to edit", EditorState.addGlobalDirection):
+ * `record()` is the basis as the document keeps it (global-entries.ts).
+ *
  * No tensors here: the job's V and each image sample's x_t are wire payloads held opaquely and sent back as they are.
  */
 import type { Float32TensorPayload, JobInput, JobName, JobOutput, ProviderPreference, StartJobOptions } from '../../../../src-main/shared/api';
@@ -15,6 +18,7 @@ import type { JobsState } from './jobs.svelte';
 import { sampleLabel, type AnalysisSampleEntry } from './analysis.svelte';
 import { toShown, type ShownImage } from './images';
 import { toShownError, type ShownError } from '../errors';
+import { globalBasisKey, type GlobalBasisRecord } from './global-entries';
 
 export type GlobalSpace = 'x' | 'h';
 export type GlobalMean = 'chordal' | 'karcher';
@@ -55,6 +59,8 @@ export interface GlobalResult {
   provider: ProviderPreference;
   /** space x: V [kGlobal, …x] as the job sent it (rows are the edit directions). */
   V?: Float32TensorPayload;
+  /** Directions of each sample's local basis the mean was taken of (the job's k; its method is the default, krylov). */
+  k: number;
 }
 
 export interface GlobalPreview {
@@ -185,6 +191,7 @@ export class GlobalDirections {
         modelDir: req.modelDir,
         provider: req.provider,
         ...(out.V ? { V: out.V } : {}),
+        k: req.k,
       };
     } catch (err) {
       const shown = toShownError(err);
@@ -245,6 +252,29 @@ export class GlobalDirections {
     } finally {
       this.#previewing = false;
     }
+  }
+
+  /**
+   * The shown x-space basis as the document keeps it for its edit stack (global-entries.ts), or null without one (an
+   * h-space mean has no edit directions). Its key is V's hash, so adding from the same result twice names one record.
+   */
+  async record(): Promise<GlobalBasisRecord | null> {
+    const r = this.#result;
+    if (!r?.V || r.space !== 'x') return null;
+    return {
+      key: await globalBasisKey(r.V),
+      timestep: r.timestep,
+      mean: r.mean,
+      space: 'x',
+      V: r.V,
+      sigmas: r.sigmas,
+      samples: r.samples.map((s) => s.label).join(', ').slice(0, 200),
+      sampleCount: r.samples.length,
+      k: r.k,
+      // The panel's global-basis job sends no method: the engine's default.
+      method: 'krylov',
+      steps: r.steps,
+    };
   }
 
   cancel(): void {

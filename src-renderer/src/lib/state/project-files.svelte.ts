@@ -15,6 +15,7 @@ import type { EditorState } from './editor.svelte';
 import { galleryRefs } from './gallery-persist';
 import { EMPTY_CONDITIONING, normalizeConditioning, type TextConditioning } from './prompt.svelte';
 import { masksToSave } from './mask-project';
+import { dropEntriesOf, globalBasisRefs, globalKeysOf, isGlobalBasisKey, readGlobalBases } from './global-entries';
 
 export interface ProjectContent {
   manifest: ProjectManifest;
@@ -77,6 +78,9 @@ export class ProjectFiles {
       (h) => this.#ed.mask.png(h) !== undefined,
     );
     for (const h of saved.masks) await put(this.#ed.mask.png(h));
+    // The global bases the saved states' entries use (global-entries.ts): optional blobs of their own manifest field.
+    const globals = await globalBasisRefs(this.#ed.globalBases, globalKeysOf([edits.doc, ...saved.history.entries.map((e) => e.state)]));
+    Object.assign(blobs, globals.blobs);
     const manifest: ProjectManifest = {
       format: PROJECT_FORMAT,
       formatVersion: PROJECT_FORMAT_VERSION,
@@ -93,6 +97,7 @@ export class ProjectFiles {
       },
       state: edits.doc,
       bases,
+      ...(globals.refs.length ? { globalBases: globals.refs } : {}),
       history: { entries: saved.history.entries.map((e) => ({ label: e.label.slice(0, 200), state: e.state })), index: saved.history.index },
       images: { ...(images.source ? { source: images.source } : {}), ...(images.result ? { result: images.result } : {}) },
       ...(analyses.length ? { analyses } : {}),
@@ -237,8 +242,20 @@ export class ProjectFiles {
       const request = xt
         ? { modelDir: model.dir, xt, steps: source.steps, provider: model.provider, identity: source.identity, ...(picture ? { centerImage: picture as Uint8Array<ArrayBuffer> } : {}) }
         : undefined;
-      galleries.restore(m.bases, m.state.edits[0]?.basisKey, { blobs: p.blobs, ...(request ? { request } : {}), maskPng: (h) => this.#ed.mask.png(h) });
-      edits.load(m.history.entries, m.history.index);
+      // Global directions' bases: one that is missing or damaged costs its entries (in every history state), not the file.
+      const globals = await readGlobalBases(m.globalBases ?? [], p.blobs);
+      this.#ed.globalBases.reset(globals.records);
+      const history = dropEntriesOf(m.history, m.state, globals.records.map((r) => r.key));
+      if (globals.lost.length) {
+        const n = history.dropped;
+        notices.notify(
+          'warning',
+          `${globals.lost.length === 1 ? 'A global basis' : `${globals.lost.length} global bases`} of this project could not be read, so ${n === 0 ? 'earlier steps of the history lost their global directions' : n === 1 ? 'its global direction was removed from the edit stack' : `${n} global directions were removed from the edit stack`}; the rest of the project opened.`,
+          `${globals.lost.map((l) => `${l.key}: ${l.problem}`).join('; ')}. Compute the global basis again in Analyze › Global directions and add its directions with “Add to edit”.`,
+        );
+      }
+      galleries.restore(m.bases, m.state.edits.find((e) => !isGlobalBasisKey(e.basisKey))?.basisKey, { blobs: p.blobs, ...(request ? { request } : {}), maskPng: (h) => this.#ed.mask.png(h) });
+      edits.load(history.entries, m.history.index);
       this.#ed.analysis.restore(readAnalyses(m.analyses ?? [], p.blobs, notices));
       project.opened({ id: p.id, name: p.name, readOnly: p.readOnly, createdAt: m.createdAt });
       if (p.readOnly) notices.notify('warning', 'This project was saved by a newer Pullback Studio and is open read-only.', 'Use Save As to keep a copy in this version’s format.');

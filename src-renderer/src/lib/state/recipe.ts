@@ -6,6 +6,7 @@ import type { EditEntry } from '../../../../src-main/shared/project-manifest';
 import { EDIT_PARAMS_DEFAULT, type EditParams } from '../../../../src-main/shared/edit-defaults';
 import { RECIPE_KEY } from '../png-text';
 import { basisKey, parseBasisKey } from './galleries.svelte';
+import { isGlobalBasisKey } from './global-entries';
 import type { ModelRef } from './model.svelte';
 import type { SourceData } from './source.svelte';
 import { normalizeConditioning, type TextConditioning } from './prompt.svelte';
@@ -88,7 +89,10 @@ export function recipeText(r: Recipe, version: string | undefined): Record<strin
 export function recipeEdits(r: Recipe): EditEntry[] {
   return r.edits.map((e, i) => {
     const b = typeof e.basis === 'string' ? parseBasisKey(e.basis) : null;
-    const key = b && b.timestep === e.t && b.k === e.k && b.method === e.method ? e.basis : basisKey(e.t, e.method, e.k);
+    // A global direction's key stays: its vector is not in the PNG, so Apply says so instead of editing along the
+    // direction of the same number of a local basis.
+    const global = typeof e.basis === 'string' && isGlobalBasisKey(e.basis);
+    const key = global || (b && b.timestep === e.t && b.k === e.k && b.method === e.method) ? e.basis : basisKey(e.t, e.method, e.k);
     return { id: `r${i + 1}`, basisKey: key, index: e.index, t: e.t, strength: e.strength, enabled: true };
   });
 }

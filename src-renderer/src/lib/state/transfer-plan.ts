@@ -34,10 +34,16 @@ export interface TransferSource {
   /** The entries' timestep (see the header). */
   timestep: number;
   basis: { k: number; method: 'krylov' | 'subspace'; prompt?: string };
-  /** The stack entries Apply renders (enabled, non-zero, first entry's timestep and basis), in stack order. */
-  edits: { index: number; strength: number }[];
+  /**
+   * The stack entries Apply renders (enabled, non-zero, first entry's timestep and basis), in stack order. A global
+   * basis's entries carry their vector (`direction`, a row of its V): each is projected onto the target's basis
+   * (transportInput) instead of transported from A's.
+   */
+  edits: { index: number; strength: number; direction?: Float32TensorPayload }[];
   /** Enabled entries Apply leaves out too (another timestep or basis). */
   skipped: number;
+  /** The entries are a global basis's (its key and how the stack names it): the panel and the exports say so. */
+  global?: { key: string; name: string };
   params: EditParams;
   textConditioned: boolean;
   provider: ProviderPreference;
@@ -85,12 +91,17 @@ export function sharePercent(captured: number): number {
   return Math.round(Math.max(0, Math.min(1, captured)) * 100);
 }
 
-/** The `transport` job moving direction `index` of A's basis to target B (A's conditioning: J is taken at it). */
-export function transportInput(src: TransferSource, target: TargetXt, index: number): JobInput<'transport'> {
+/**
+ * The `transport` job moving direction `index` of A's basis to target B (A's conditioning: J is taken at it), or an
+ * explicit x-space direction (a global entry's vector), projected onto B's basis with A's source left out (the job
+ * computes no basis of A then; A's conditioning stays, B's basis is taken at it as for an index).
+ */
+export function transportInput(src: TransferSource, target: TargetXt, which: number | Float32TensorPayload): JobInput<'transport'> {
   const b = 'seed' in target ? { seedB: target.seed } : { xtB: target.xt };
+  const { seed: _seed, xT: _xT, ...conditioning } = src.xt as { seed?: number; xT?: Float32TensorPayload } & Partial<TextConditioning>;
   return {
     modelDir: src.modelDir,
-    ...src.xt,
+    ...(typeof which === 'number' ? src.xt : conditioning),
     timestep: src.timestep,
     steps: src.steps,
     k: src.basis.k,
@@ -98,7 +109,7 @@ export function transportInput(src: TransferSource, target: TargetXt, index: num
     // Text models: A's and B's bases at the basis prompt A's directions were computed at.
     ...(src.textConditioned && src.basis.prompt !== undefined ? { basisPrompt: src.basis.prompt } : {}),
     ...b,
-    index,
+    ...(typeof which === 'number' ? { index: which } : { direction: which }),
     provider: src.provider,
   };
 }
@@ -142,8 +153,8 @@ export function transferText(
     Model: src.modelName,
     Source: describeSource(target),
     Timestep: String(src.timestep),
-    Directions: directions.map((d) => `#${d.index + 1} × ${d.strength} (${sharePercent(d.captured)} % survived)`).join(', ') + ` transported from ${from}`,
-    [TRANSFER_KEY]: JSON.stringify({ from: src.recipe, to: target, timestep: src.timestep, basis: src.basis, params: src.params, directions }),
+    Directions: directions.map((d) => `${src.global ? 'global ' : ''}#${d.index + 1} × ${d.strength} (${sharePercent(d.captured)} % survived)`).join(', ') + ` transported from ${from}`,
+    [TRANSFER_KEY]: JSON.stringify({ from: src.recipe, to: target, timestep: src.timestep, basis: src.basis, ...(src.global ? { global: src.global } : {}), params: src.params, directions }),
   };
 }
 

@@ -22,6 +22,7 @@ import { importProblem } from '../../../../src-main/shared/image-limits';
 import { addPngText } from '../png-text';
 import { sha256Hex } from '../bytes';
 import { parseBasisKey } from './galleries.svelte';
+import { globalDirection, globalEntryName, isGlobalBasisKey } from './global-entries';
 import { toShown } from './images';
 import { EMPTY_CONDITIONING } from './prompt.svelte';
 import { MAX_TARGETS, parseSeedList, transferEditInput, transferFileName, transferText, transportInput, type TransferSource } from './transfer-plan';
@@ -32,9 +33,16 @@ export function transferSource(ed: EditorState): TransferSource | null {
   const xt = ed.source.xt;
   const a = ed.edits.applicable;
   if (!xt || !ed.model.dir || !a) return null;
-  const basis = parseBasisKey(a.edits[0].basisKey);
+  const key = a.edits[0].basisKey;
+  // A global basis's entries carry their vectors; each target's basis is computed with the k and method the global
+  // basis was averaged from. Without the basis in the document there is nothing to transfer.
+  const global = isGlobalBasisKey(key) ? ed.globalBases.get(key) : undefined;
+  if (isGlobalBasisKey(key) && !global) return null;
+  const directions = global ? a.edits.map((e) => globalDirection(global, e.index)) : [];
+  if (directions.some((d) => d === null)) return null;
+  const basis = global ? { k: global.k, method: global.method } : parseBasisKey(key);
   // Text models: A's directions were computed at their gallery's basis prompt (if any); transport takes both bases there.
-  const prompt = basis.promptTag ? ed.galleries.list.find((g) => g.key === a.edits[0].basisKey)?.basisPrompt : undefined;
+  const prompt = !global && parseBasisKey(key).promptTag ? ed.galleries.list.find((g) => g.key === key)?.basisPrompt : undefined;
   return {
     modelDir: ed.model.dir,
     modelName: ed.model.name,
@@ -42,8 +50,9 @@ export function transferSource(ed: EditorState): TransferSource | null {
     steps: ed.source.steps,
     timestep: a.t,
     basis: { k: basis.k, method: basis.method, ...(prompt !== undefined ? { prompt } : {}) },
-    edits: a.edits.map((e) => ({ index: e.index, strength: e.strength })),
+    edits: a.edits.map((e, i) => ({ index: e.index, strength: e.strength, ...(global ? { direction: directions[i]! } : {}) })),
     skipped: a.skipped,
+    ...(global ? { global: { key, name: globalEntryName(global, a.edits[0].index).replace(/^Global direction \d+ /, 'global basis ') } } : {}),
     params: ed.edits.params,
     textConditioned: ed.model.textConditioned,
     provider: ed.model.provider,
@@ -269,7 +278,7 @@ export class TransferState {
         if (!live()) return;
         t.setStatus('transporting');
         const e = src.edits[i];
-        const out = await this.#jobs.run('transport', transportInput(src, t.xt!, e.index), `${prefix} direction ${e.index + 1}`);
+        const out = await this.#jobs.run('transport', transportInput(src, t.xt!, e.direction ?? e.index), `${prefix} ${e.direction ? 'global ' : ''}direction ${e.index + 1}`);
         if (out.timestep !== src.timestep) throw new Error(`the transport ran at t = ${out.timestep}, not the edit's t = ${src.timestep}`);
         t.setTransported(i, out.v, out.captured);
       }
