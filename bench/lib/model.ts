@@ -3,10 +3,12 @@
  * engine's batch-safe predictor, and x_t on a seed's 100-step DDIM path at t = 0.6·T (the editor's default).
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelCache } from '../../src-main/engine/worker/model-cache';
 import { batchSafePredictor, resolveTimestep, resolveXt } from '../../src-main/engine/jobs/support/latent';
+import { isFloatType, readModel } from '../../src-main/core/onnx/proto';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUNDLED_MODEL = path.join(ROOT, 'resources/models/avatars64');
@@ -28,4 +30,17 @@ export async function loadBenchModel(modelDir: string, options: { seed?: number;
 export function benchOption(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/**
+ * Parameters of an ONNX graph: elements of its floating-point initializers, counted from the dims in model.onnx
+ * alone (external weight files are not opened, so an SD-size U-Net's GBs never enter JS).
+ */
+export async function onnxParameterCount(file: string): Promise<number> {
+  const model = readModel(await readFile(file));
+  let n = 0;
+  for (const t of model.graph?.initializer ?? []) {
+    if (isFloatType(t.dataType)) n += t.dims.reduce((a, d) => a * Number(d), 1);
+  }
+  return n;
 }

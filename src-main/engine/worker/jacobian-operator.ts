@@ -21,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createSession, type SessionOptions } from './sessions';
@@ -42,6 +43,7 @@ import { dataDir } from '../../app/data-dir';
 import { modelContentHash } from './model-hash';
 import { PinnedCache } from './pinned-cache';
 import { currentJobId } from './scheduling';
+import { memoryFitK } from './jacobian-memory';
 
 export type DerivedKind = 'jvp' | 'vjp' | 'pullback';
 
@@ -66,6 +68,8 @@ export interface JacobianSessionsOptions {
   createSession?: DerivedSessionFactory;
   /** Providers this process can use, best first, CPU last; default the worker's probed list. */
   availableProviders?: () => Provider[];
+  /** The machine's memory in bytes (default os.totalmem()): caps the tangent columns per call (jacobian-memory.ts). */
+  totalMemory?: () => number;
 }
 
 /** The provider a derived graph runs on, and why the ones before it in the order were skipped. */
@@ -100,6 +104,7 @@ export class JacobianSessions {
 
   private readonly create: DerivedSessionFactory;
   private readonly available: () => Provider[];
+  private readonly totalMemory: () => number;
 
   constructor(
     private readonly root: () => string = dataDir,
@@ -107,6 +112,7 @@ export class JacobianSessions {
   ) {
     this.create = options.createSession ?? createSession;
     this.available = options.availableProviders ?? availableProvidersHere;
+    this.totalMemory = options.totalMemory ?? totalmem;
   }
 
   /** The providers a spec's graphs try, in order (see jacobianProviderOrder). */
@@ -257,9 +263,21 @@ export class JacobianSessions {
 
   /** The operator J at (x [1, ...x], timestep[, condition = a prompt embedding [1, L, D] for text models]). */
   async operator(spec: JacobianSpec, x: Tensor, timestep: number, signal?: AbortSignal, condition?: Tensor): Promise<OrtJacobianOperator> {
-    const set = await this.graphs(spec, signal);
+    let set = await this.graphs(spec, signal);
+    // Fewer columns per call when K of them would not fit in memory (an SD-sized U-Net's attention tangents): the
+    // basis makes more calls of fewer columns (it splits its blocks by the operator's K), the same products.
+    const K = memoryFitK(set.info.K, set.info.activeElementsPerColumn.largest, await weightBytes(spec.model, set), this.totalMemory());
+    if (K < set.info.K) set = await this.graphs({ ...spec, K }, signal);
     return new OrtJacobianOperator(this, set, spec.model, x, timestep, condition, this.providerOrder(spec));
   }
+}
+
+/** Bytes of the U-Net's weights the sessions load: its model file and the external data files its graphs reference. */
+async function weightBytes(model: ModelFolder, set: GraphSet): Promise<number> {
+  const sizes = await Promise.all(
+    [model.unet.file, ...set.info.externalData.filter((f) => f !== '').map((f) => join(set.modelDir, f))].map((f) => stat(f).then((s) => s.size, () => 0)),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 async function releaseSet(set: GraphSet): Promise<void> {
