@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { readPngText } from '../../src-renderer/src/lib/png-text';
-import { OUT, canvasHash, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
+import { computeDirections, OUT, canvasHash, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 let web: WebMode;
@@ -46,7 +46,7 @@ describe('edit stack: Advanced edit parameters', () => {
     await page.getByTestId('edit-params').locator('summary').click();
     await setField('param-previewSteps', '3');
     await page.getByTestId('basis-k').fill('2');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('gallery-approximate').waitFor({ timeout: LONG });
     await expect(page.getByTestId('gallery-approximate').textContent()).resolves.toMatch(/approximate: 3 render steps.*100 steps/s);
     await idle();

@@ -15,7 +15,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
 import { loadProjectFile } from '../../src-main/core/project';
 import { GALLERY_DEFAULTS } from '../../src-main/shared/edit-defaults';
-import { OUT, canvasHash as sharedCanvasHash, launchChromium, openEditor, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
+import { computeDirections, OUT, canvasHash as sharedCanvasHash, launchChromium, openEditor, screenshot, startSuiteWebMode, until as poll, type WebMode } from './harness';
 
 const LONG = 240_000;
 
@@ -91,7 +91,7 @@ describe('editor: seed → basis → edit → undo/redo → save → reopen', ()
   it('computes the basis at t = 0.6·T and the previews stream in', async () => {
     await expect(page.getByTestId('timestep-label').textContent()).resolves.toMatch(/t = 599 · 0\.60 T/);
     await page.getByTestId('basis-k').fill('2');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('basis-cancel').waitFor();
     // The first previews arrive while the job still runs (streamed, not at the end).
     await page.getByTestId('thumb-plus').first().waitFor({ timeout: LONG });
@@ -208,7 +208,7 @@ describe('editor: import → inversion → edit → export with recipe', () => {
     // The imported image is edited at the same t = 0.6·T (the engine follows the inverted x_T's path down to it).
     await expect(page.getByTestId('timestep-label').textContent()).resolves.toMatch(/t = 599/);
     await page.getByTestId('basis-k').fill('1');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('basis-compute').waitFor({ timeout: LONG });
     await page.getByTestId('add-direction').first().click();
     await page.getByTestId('stack-strength-value').fill('2');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { loadProjectFile } from '../../src-main/core/project';
 import { textFolder } from '../helpers/text-fixtures';
-import { canvasHash, openEditor, screenshot, until as poll, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
+import { computeDirections, canvasHash, openEditor, screenshot, until as poll, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 300_000;
 const SD = textFolder('sd1-diffusers');
@@ -89,7 +89,7 @@ describe('editor: prompts on a Stable Diffusion folder', () => {
     await page.getByTestId('prompt').fill('a photo of a cat');
     await page.getByTestId('prompt-changed').waitFor();
     await page.getByTestId('basis-k').fill('2');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('basis-cancel').waitFor();
     await page.getByTestId('basis-compute').waitFor({ timeout: LONG });
     expect(await page.getByTestId('gallery-row').count()).toBe(2);
@@ -135,7 +135,7 @@ describe('editor: prompts on a Stable Diffusion folder', () => {
   it('a basis prompt: the directions of J at it in a gallery of their own, applied at that basis', async () => {
     await page.getByTestId('basis-k').fill('2');
     await page.getByTestId('basis-prompt').fill('a photo of a cat');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('basis-cancel').waitFor();
     await page.getByTestId('basis-compute').waitFor({ timeout: LONG });
     await expect(page.getByTestId('gallery-basis-prompt').textContent()).resolves.toContain('a photo of a cat');

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { OUT, ROOT, screenshot, until as poll, type WebMode, canvasHash as sharedCanvasHash, closeEditorSuite, openEditorSuite } from './harness';
+import { computeDirections, OUT, ROOT, screenshot, until as poll, type WebMode, canvasHash as sharedCanvasHash, closeEditorSuite, openEditorSuite } from './harness';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const LONG = 240_000;
@@ -201,7 +201,7 @@ describe('editor reliability', () => {
     await until('the page storage emptied', async () => Number(await page.evaluate(`Object.keys(localStorage).filter((k) => k.startsWith('pullback-studio:recovery:')).length`)) === 0, 10_000);
     // And the engine answers again: the directions of the imported image compute.
     await page.getByTestId('basis-k').fill('1');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('gallery-row').first().waitFor({ timeout: LONG });
     await snap('reconnected', page.getByTestId('gallery-row'));
   });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { GALLERY_PREVIEW_STRENGTH } from '../../src-renderer/src/lib/state/gallery-strength';
-import { OUT, openEditor, screenshot, until as poll, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
+import { computeDirections, OUT, openEditor, screenshot, until as poll, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 const MINUS = '\u2212';
@@ -55,7 +55,7 @@ describe('a gallery you can read', () => {
     await page.getByTestId('canvas-image').waitFor({ timeout: LONG });
     await expect(page.getByTestId('preview-strength').inputValue()).resolves.toBe(String(GALLERY_PREVIEW_STRENGTH));
     await page.getByTestId('basis-k').fill('2');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('basis-cancel').waitFor();
     await galleryDone();
     expect(await page.getByTestId('gallery-row').count()).toBe(2);
@@ -123,7 +123,7 @@ describe('a gallery you can read', () => {
     await page.getByTestId('timestep').focus();
     await page.keyboard.press('ArrowRight');
     await expect(page.getByTestId('timestep-label').textContent()).resolves.not.toMatch(/t = 599 /);
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('basis-cancel').waitFor();
     await galleryDone();
     await page.getByTestId('gallery-grid-open').click();

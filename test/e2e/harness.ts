@@ -136,3 +136,21 @@ export async function elementPixels(page: Page, selector: string, index = 0): Pr
   })()`);
   return JSON.parse(String(json)) as Rgba;
 }
+
+/**
+ * Press Compute directions as an artist would: when the editor asks first (a basis estimated over 30 s, which a
+ * loaded CI machine's measured forward times can make of a small k), answer "Compute anyway". Returns once the job has
+ * started, the question was answered, or nothing happened for 5 s (a cached basis can finish before it is seen).
+ */
+export async function computeDirections(page: Page): Promise<void> {
+  await page.getByTestId('basis-compute').click();
+  const started = Date.now();
+  while (Date.now() - started < 5_000) {
+    if ((await page.getByTestId('basis-estimate-go').count()) > 0) {
+      await page.getByTestId('basis-estimate-go').click();
+      return;
+    }
+    if ((await page.getByTestId('basis-cancel').count()) > 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { loadProjectFile } from '../../src-main/core/project';
-import { OUT, canvasHash, elementPixels, openEditor, screenshot, until as poll, type Rgba, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
+import { computeDirections, OUT, canvasHash, elementPixels, openEditor, screenshot, until as poll, type Rgba, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 240_000;
 /** Pixels at least this far (in image pixels) from any masked pixel count as "well outside". */
@@ -106,7 +106,7 @@ describe('masked directions', () => {
   it('computes masked directions: the gallery says so and each heat map’s energy is inside the mask', async () => {
     await page.getByTestId('mask-mode').click(); // back to panning
     await page.getByTestId('basis-k').fill('2');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('basis-cancel').waitFor();
     await until('the gallery job to end', async () => (await page.getByTestId('basis-compute').count()) === 1 && (await page.getByTestId('basis-cancel').count()) === 0);
     await page.getByTestId('gallery-masked').waitFor();

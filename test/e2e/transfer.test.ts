@@ -15,7 +15,7 @@ import { readPngText } from '../../src-renderer/src/lib/png-text';
 import { TRANSFER_KEY, sharePercent } from '../../src-renderer/src/lib/state/transfer-plan';
 import { defaultModelDir } from '../../src-main/app/bundled-models';
 import { runJobInProcess } from '../../src-main/engine/run-in-process';
-import { OUT, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
+import { computeDirections, OUT, screenshot, until, type WebMode, closeEditorSuite, openEditorSuite } from './harness';
 
 const LONG = 300_000;
 let web: WebMode;
@@ -48,7 +48,7 @@ describe('Transfer edit', () => {
     await page.getByTestId('param-previewSteps').fill('3');
     await page.getByTestId('param-previewSteps').press('Enter');
     await page.getByTestId('basis-k').fill('2');
-    await page.getByTestId('basis-compute').click();
+    await computeDirections(page);
     await page.getByTestId('gallery-approximate').waitFor({ timeout: LONG });
     await idle();
     await page.getByTestId('add-direction').first().click();
