@@ -27,6 +27,8 @@ import { toShown } from './images';
 import { EMPTY_CONDITIONING } from './prompt.svelte';
 import { MAX_TARGETS, parseSeedList, transferEditInput, transferFileName, transferText, transportInput, type TransferSource } from './transfer-plan';
 import { TransferTarget, type TargetSpec } from './transfer-target.svelte';
+import { projectTarget } from './transfer-projects';
+import type { OpenedProject, ProjectEntry } from '../../../../src-main/shared/project-api';
 
 /** What the editor's document offers to transfer now, or null (no source, or no edit Apply would render). */
 export function transferSource(ed: EditorState): TransferSource | null {
@@ -69,6 +71,8 @@ export interface TransferDeps {
   source: () => TransferSource | null;
   /** Targets worked on at once (default 2). */
   lanes?: number;
+  /** The saved projects (targets "from another document"); absent: the panel offers none. */
+  projects?: { list(): Promise<ProjectEntry[]>; open(id: string): Promise<OpenedProject> };
 }
 
 /** Run `work` over `items`, `lanes` at a time, in order; `work` must not throw (each target catches its own). */
@@ -85,6 +89,8 @@ export class TransferState {
   readonly #notices: Notices;
   readonly #sourceNow: () => TransferSource | null;
   readonly #lanes: number;
+  readonly #projectStore: TransferDeps['projects'];
+  #projects = $state.raw<ProjectEntry[]>([]);
   #open = $state(false);
   #seedsText = $state('');
   #images = $state.raw<Extract<TargetSpec, { kind: 'image' }>[]>([]);
@@ -102,6 +108,48 @@ export class TransferState {
     this.#notices = deps.notices;
     this.#sourceNow = deps.source;
     this.#lanes = deps.lanes ?? 2;
+    this.#projectStore = deps.projects;
+  }
+
+  /** Saved projects offered as targets (listProjects fills it). */
+  get projects(): ProjectEntry[] {
+    return this.#projects;
+  }
+
+  /** Read the saved projects' list (the panel asks when it opens). */
+  async listProjects(): Promise<void> {
+    if (!this.#projectStore) return;
+    try {
+      this.#projects = await this.#projectStore.list();
+    } catch (err) {
+      this.#notices.fail(err, 'Listing projects');
+    }
+  }
+
+  /**
+   * Add saved project `id` as a target (transfer-projects.ts): its seed when it lies on this document's DDIM path,
+   * else its unedited picture (inverted like a dropped one); another model's project is refused with a notice.
+   */
+  async addProject(id: string): Promise<void> {
+    const src = this.#sourceNow();
+    if (!this.#projectStore || !src) return;
+    let opened: OpenedProject;
+    try {
+      opened = await this.#projectStore.open(id);
+    } catch (err) {
+      this.#notices.fail(err, 'Opening the project to transfer to');
+      return;
+    }
+    const { seed: _seed, xT: _xT, ...text } = src.xt as { seed?: number; xT?: unknown; prompt?: string; negativePrompt?: string; guidanceScale?: number };
+    const t = projectTarget(opened, { modelDir: src.modelDir, steps: src.steps, ...(src.textConditioned ? { text } : {}) });
+    if (t.kind === 'refused') {
+      this.#notices.notify('warning', `${opened.name} cannot be a target.`, t.problem);
+    } else if (t.kind === 'seed') {
+      if (!this.#parsed.seeds.includes(t.seed)) this.#seedsText = this.#seedsText.trim() ? `${this.#seedsText.trim()}, ${t.seed}` : String(t.seed);
+    } else {
+      await this.addImage(t.name, t.bytes);
+      this.#notices.notify('info', `${opened.name} joins as its picture (inverted first).`, `It is ${t.why}, so its own x_t is not on this document's path.`);
+    }
   }
 
   get isOpen(): boolean {
