@@ -5,28 +5,21 @@
  * (references/sd1/vae_mean.npy, the same weights as these folders), with the tolerances of text-pipeline.test.ts:
  * relative L2 1e-4 for fp32 (measured 1.0e-6), 2e-2 for the fp16 export (measured 1.9e-3).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelCache } from '../../src-main/engine/worker/model-cache';
 import { ModelFolderError } from '../../src-main/core/diffusion/errors';
 import { readModel, writeModel } from '../../src-main/core/onnx/proto';
+import { useTempDataDir } from './basis-fixture';
 import { fixtureInfo, reference, referenceMeta, relErr, textFolder, type TextFolderName } from '../helpers/text-fixtures';
 
-let dataDir = '';
-const previousDataDir = process.env.PULLBACK_DATA_DIR;
+// diffusers-layout imports cache a posterior-mean copy of the VAE encoder in the app's data folder: a temp one here.
+const tmp = useTempDataDir('mean-encoder');
 const caches: ModelCache[] = [];
-beforeAll(async () => {
-  // The mean-encoder copy is written to the app's data folder: a temp one here.
-  dataDir = await mkdtemp(join(tmpdir(), 'mean-encoder-data-'));
-  process.env.PULLBACK_DATA_DIR = dataDir;
-});
 afterAll(async () => {
   for (const c of caches) await c.release();
-  if (previousDataDir === undefined) delete process.env.PULLBACK_DATA_DIR;
-  else process.env.PULLBACK_DATA_DIR = previousDataDir;
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 async function pipeline(dir: string) {
@@ -61,7 +54,7 @@ describe.each(['sd1-diffusers', 'sd1-diffusers-fp16'] as TextFolderName[])('%s',
 
 describe('the cached copy', () => {
   it('is private, has no random op, and keeps the export\'s output', async () => {
-    const root = join(dataDir, 'mean-encoder');
+    const root = join(tmp.root, 'data', 'mean-encoder');
     const entries = (await readdir(root)).filter((e) => !e.endsWith('.tmp'));
     expect(entries.length).toBeGreaterThanOrEqual(1);
     for (const e of entries) {
@@ -77,7 +70,7 @@ describe('the cached copy', () => {
   });
 
   it('a damaged copy is made again', async () => {
-    const root = join(dataDir, 'mean-encoder');
+    const root = join(tmp.root, 'data', 'mean-encoder');
     for (const e of await readdir(root)) await writeFile(join(root, e, 'model.onnx'), 'torn');
     const name: TextFolderName = 'sd1-diffusers';
     const { latent } = await (await pipeline(textFolder(name))).encodeImage(await reference(name, 'image.npy'));

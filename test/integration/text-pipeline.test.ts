@@ -4,28 +4,18 @@
  * Tolerances (relative L2): fp32 exports 1e-4 (measured ≈ 1e-6); the fp16 export 2e-2 (measured ≈ 1e-3), the
  * precision of float16 weights and activations.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ModelCache } from '../../src-main/engine/worker/model-cache';
 import type { TextPipeline } from '../../src-main/engine/worker/text-pipeline';
 import { toEpsilon } from '../../src-main/core/diffusion/scheduler';
+import { useTempDataDir } from './basis-fixture';
 import { TEXT_FOLDERS, fixtureInfo, reference, referenceMeta, relErr, textFolder, type TextFolderName } from '../helpers/text-fixtures';
 
-const caches: ModelCache[] = [];
 // diffusers-layout imports cache a posterior-mean copy of the VAE encoder in the app's data folder: a temp one here.
-let dataDir = '';
-const previousDataDir = process.env.PULLBACK_DATA_DIR;
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'text-pipeline-data-'));
-  process.env.PULLBACK_DATA_DIR = dataDir;
-});
+useTempDataDir('text-pipeline');
+const caches: ModelCache[] = [];
 afterAll(async () => {
   for (const c of caches) await c.release();
-  if (previousDataDir === undefined) delete process.env.PULLBACK_DATA_DIR;
-  else process.env.PULLBACK_DATA_DIR = previousDataDir;
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 async function open(name: TextFolderName): Promise<{ text: TextPipeline; cache: ModelCache }> {
