@@ -20,7 +20,7 @@
  * The data folder is app/data-dir.ts's (PULLBACK_DATA_DIR or the OS convention); the basis cache lives there too.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -44,6 +44,7 @@ import { modelContentHash } from './model-hash';
 import { PinnedCache } from './pinned-cache';
 import { currentJobId } from './scheduling';
 import { memoryFitK } from './jacobian-memory';
+import { writeCacheFiles, writeCacheFolder } from './cache-folder';
 
 export type DerivedKind = 'jvp' | 'vjp' | 'pullback';
 
@@ -163,27 +164,20 @@ export class JacobianSessions {
     } catch {
       // absent or damaged: make it again
     }
-    await rm(dir, { recursive: true, force: true });
-    const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
-    await mkdir(tmp, { recursive: true, mode: 0o700 }); // derived/ and fp32/ hold the user's model: owner only
     try {
-      const r = await float32Copy(await readFile(model.unet.file), {
-        sourceDir: dirname(model.unet.file),
-        dataFile: join(tmp, 'weights.bin'),
-        dataLocation: 'weights.bin',
-        signal,
+      await writeCacheFolder(dir, async (tmp) => {
+        const r = await float32Copy(await readFile(model.unet.file), {
+          sourceDir: dirname(model.unet.file),
+          dataFile: join(tmp, 'weights.bin'),
+          dataLocation: 'weights.bin',
+          signal,
+        });
+        await writeFile(join(tmp, 'model.onnx'), r.model);
+        await writeFile(join(tmp, 'done.json'), JSON.stringify({ modelBytes: r.model.length, dataBytes: r.dataBytes, converted: r.converted }));
       });
-      await writeFile(join(tmp, 'model.onnx'), r.model);
-      await writeFile(join(tmp, 'done.json'), JSON.stringify({ modelBytes: r.model.length, dataBytes: r.dataBytes, converted: r.converted }));
     } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
       if (err instanceof OnnxDeriveError) throw new ModelFolderError('unsupported-model', model.unet.file, `cannot make the float32 copy of this float16 U-Net (${err.code}): ${err.message}`);
       throw err;
-    }
-    try {
-      await rename(tmp, dir);
-    } catch {
-      await rm(tmp, { recursive: true, force: true }); // made meanwhile by another process: the same bytes
     }
     return { file, dir };
   }
@@ -215,22 +209,9 @@ export class JacobianSessions {
       throw err;
     }
     this.derivations++;
-    await rm(dir, { recursive: true, force: true });
-    const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
-    await mkdir(tmp, { recursive: true, mode: 0o700 }); // derived/ and fp32/ hold the user's model: owner only
     const sizes = { jvp: d.jvp.length, vjp: d.vjp.length, pullback: d.pullback.length };
-    await writeFile(join(tmp, 'jvp.onnx'), d.jvp);
-    await writeFile(join(tmp, 'vjp.onnx'), d.vjp);
-    await writeFile(join(tmp, 'pullback.onnx'), d.pullback);
     const { modelDir: _ignored, ...info } = d.info;
-    await writeFile(join(tmp, 'derive.json'), JSON.stringify(info));
-    await writeFile(join(tmp, 'sizes.json'), JSON.stringify(sizes));
-    try {
-      await rename(tmp, dir);
-    } catch {
-      // Another process derived the same graphs meanwhile: theirs are equivalent; drop ours.
-      await rm(tmp, { recursive: true, force: true });
-    }
+    await writeCacheFiles(dir, { 'jvp.onnx': d.jvp, 'vjp.onnx': d.vjp, 'pullback.onnx': d.pullback, 'derive.json': JSON.stringify(info), 'sizes.json': JSON.stringify(sizes) });
     return info as DeriveInfo;
   }
 

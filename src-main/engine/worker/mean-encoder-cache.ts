@@ -9,7 +9,7 @@
  * the sizes written recorded so a torn or damaged copy is made again instead of loaded.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dataDir } from '../../app/data-dir';
 import { ModelFolderError } from '../../core/diffusion/errors';
@@ -17,6 +17,7 @@ import { MAX_ONNX_BYTES } from '../../core/diffusion/model-folder';
 import { readRegularFile } from '../../core/fs/regular-file';
 import { OnnxDeriveError } from '../../core/onnx/errors';
 import { posteriorMeanModel } from '../../core/onnx/mean-encoder';
+import { writeCacheFiles } from './cache-folder';
 
 /** Bumped when posteriorMeanModel writes different graphs, so copies cached by an older version are made again. */
 const RULES_VERSION = 1;
@@ -28,28 +29,6 @@ export interface MeanEncoderFile {
   externalDataFolder: string;
   /** Whether `file` is a copy made here (false: the export had no random op on the way to its output). */
   derived: boolean;
-}
-
-/**
- * Write `files` (name → bytes) as the folder `dir`, atomically: a private (0700) temp folder beside it, renamed into
- * place. A folder made meanwhile by another process holds the same bytes (same key): ours is dropped.
- */
-export async function writeCacheFolder(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
-  // The copy is the user's model: owner only, like derived/ and fp32/.
-  await mkdir(tmp, { recursive: true, mode: 0o700 });
-  try {
-    for (const [name, bytes] of Object.entries(files)) await writeFile(join(tmp, name), bytes, { mode: 0o600 });
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  try {
-    await rename(tmp, dir);
-  } catch {
-    await rm(tmp, { recursive: true, force: true });
-  }
 }
 
 /**
@@ -79,7 +58,7 @@ export async function meanEncoderFile(encoderFile: string, output: string, model
     throw err;
   }
   if (r.kind === 'deterministic') return { file: encoderFile, externalDataFolder, derived: false };
-  await writeCacheFolder(dir, {
+  await writeCacheFiles(dir, {
     'model.onnx': r.model,
     'done.json': JSON.stringify({ modelBytes: r.model.length, source: encoderFile, meanTensor: r.meanTensor, drawNode: r.drawNode, removedNodes: r.removedNodes }),
   });
