@@ -71,12 +71,13 @@ export class ModelCache {
   private async create(model: ModelFolder, pref: ProviderPreference): Promise<OpenModel> {
     let created;
     try {
-      created = await createWithFallback(providerOrder(pref, availableProvidersHere()), async (ep) => {
-        const session = await createSession(model.unet.file, { executionProvider: ep });
-        if (ep !== 'cpu') {
-          // GPU providers can create a session and still fail on the first run (missing kernels, driver
-          // problems): one warm-up call here lets that fall back to CPU instead of failing the user's job.
-          try {
+      // GPU providers can create a session and still fail on the first run (missing kernels, driver problems): one
+      // warm-up call on zeros lets that fall back to CPU instead of failing the user's job.
+      created = await createWithFallback(
+        providerOrder(pref, availableProvidersHere()),
+        (ep) => createSession(model.unet.file, { executionProvider: ep }),
+        {
+          firstRun: async (session) => {
             const [C, H, W] = model.unet.sampleDims;
             const x = { dims: [1, C, H, W], data: new Float32Array(C * H * W) };
             if (isTextModel(model)) {
@@ -85,13 +86,10 @@ export class ModelCache {
             } else {
               await new OrtNoisePredictor(session, model).predictEps(x, 0);
             }
-          } catch (err) {
-            await session.release().catch(() => undefined);
-            throw err;
-          }
-        }
-        return session;
-      });
+          },
+          release: (session) => session.release(),
+        },
+      );
     } catch (err) {
       // The signature was fine but ORT still refused it: an invalid graph (bad op, bad initializer...).
       const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
