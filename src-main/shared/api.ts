@@ -324,7 +324,7 @@ export const EditInputSchema = z
     ...basisPromptParam,
     ...editPromptParam,
     ...editParams,
-    composition: z.enum(['summed', 'sequential']).default('summed'),
+    composition: z.enum(['summed', 'sequential']).default(EDIT_DEFAULTS.composition),
     /**
      * DDIM steps of the render t → 0; absent: `steps` (the schedule x_t's path and the timestep snap use). The
      * editor's x_t path keeps the document's steps while Apply renders with the authors' 100.

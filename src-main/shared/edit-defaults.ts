@@ -11,6 +11,8 @@
  */
 
 export type EditModeName = 'guidance' | 'move';
+/** Several directions: one guidance with their sum, or each direction's n steps after the previous one's. */
+export type CompositionName = 'summed' | 'sequential';
 
 export const EDIT_DEFAULTS = {
   mode: 'guidance' as EditModeName,
@@ -27,6 +29,7 @@ export const EDIT_DEFAULTS = {
   noiseSeed: 0,
   /** DDIM steps of the final render (Apply, `pullback edit`). */
   renderSteps: 100,
+  composition: 'summed' as CompositionName,
 } as const;
 
 export const GALLERY_DEFAULTS = {
@@ -65,6 +68,8 @@ export function stripFrames(n: number, every: number = STRIP_DEFAULTS.every): nu
  */
 export interface EditParams {
   mode: EditModeName;
+  /** How the stack's directions combine (the edit job's `composition`; one direction: the same either way). */
+  composition: CompositionName;
   guidanceSteps: number;
   scale: number;
   delta: number;
@@ -84,6 +89,7 @@ export interface EditParams {
 
 export const EDIT_PARAMS_DEFAULT: Readonly<EditParams> = {
   mode: EDIT_DEFAULTS.mode,
+  composition: EDIT_DEFAULTS.composition,
   guidanceSteps: EDIT_DEFAULTS.guidanceSteps,
   scale: EDIT_DEFAULTS.scale,
   delta: EDIT_DEFAULTS.delta,

@@ -44,6 +44,7 @@ export function applyJobInput(r: ApplyRequest): JobInput<'edit'> {
     ...(r.mask ? { region: { image: r.mask.png as Uint8Array<ArrayBuffer> }, regionBlend: r.mask.keepOutside } : {}),
     edits: r.edits.map((e) => ({ index: e.index, strength: e.strength })),
     mode: r.params.mode,
+    composition: r.params.composition,
     guidanceSteps: r.params.guidanceSteps,
     scale: r.params.scale,
     delta: r.params.delta,

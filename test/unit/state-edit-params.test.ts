@@ -31,6 +31,7 @@ describe('EditorState: edit parameters', () => {
     const engine = EditInputSchema.parse({ modelDir: '/m', seed: 1, timestep: 555, edits: [] });
     expect(sent).toMatchObject({
       mode: engine.mode,
+      composition: engine.composition,
       guidanceSteps: engine.guidanceSteps,
       scale: engine.scale,
       delta: engine.delta,
@@ -59,8 +60,15 @@ describe('EditorState: edit parameters', () => {
     ed.edits.setParam('alpha', 3);
     ed.edits.setParam('boostFraction', null);
     await ed.apply();
-    expect(edits()[2]).toMatchObject({ mode: 'move', alpha: 3, boostFraction: null });
-    expect(ed.edits.history.entries.map((e) => e.label).slice(-8)).toEqual([
+    expect(edits()[2]).toMatchObject({ mode: 'move', alpha: 3, boostFraction: null, composition: 'summed' });
+    ed.edits.setComposition('sequential');
+    ed.edits.setComposition('sequential'); // unchanged: no undo step
+    await ed.apply();
+    expect(edits()[3]).toMatchObject({ mode: 'move', composition: 'sequential' });
+    expect(ed.edits.history.entries.at(-1)?.label).toBe('Directions one after another');
+    await ed.undo();
+    expect(edits()).toHaveLength(4); // the move render before it is cached
+    expect(ed.edits.history.entries.map((e) => e.label).slice(-9, -1)).toEqual([
       'Guidance steps n: 8',
       'Scale s: 0.25',
       'Probe step δ: 0.5',
@@ -74,7 +82,7 @@ describe('EditorState: edit parameters', () => {
     await ed.undo();
     await ed.undo(); // back to the guidance parameters: that render is cached
     expect(ed.edits.params).toMatchObject({ mode: 'guidance', alpha: 1, boostFraction: 0.3, renderSteps: 40 });
-    expect(edits()).toHaveLength(5); // the two intermediate states were rendered, the third came from the cache
+    expect(edits()).toHaveLength(6); // the two intermediate states were rendered, the third came from the cache
     expect(ed.edits.stale).toBe(false);
   });
 
@@ -226,6 +234,19 @@ describe('EditorState: the authors\' strip of the stack', () => {
     expect(strip.images).toEqual(expected);
     expect(strip.text.Directions).toMatch(/^#1 × 2 \(negated on the left\), after 0, 4, 8, 10 guidance steps/);
     expect(strip.name).toMatch(/-t555-guidance-strip\.png$/);
+  });
+
+  it('sends summed guidance for one direction in sequential composition, and refuses several, saying why', async () => {
+    const { ed, edits } = await started();
+    ed.edits.setComposition('sequential');
+    expect(await ed.guidanceStrip()).not.toBeNull();
+    expect(edits().every((e) => e.composition === 'summed')).toBe(true);
+    ed.addDirection(0);
+    ed.edits.setStrength(ed.edits.doc.edits[1].id, 1);
+    const before = edits().length;
+    expect(await ed.guidanceStrip()).toBeNull();
+    expect(ed.notices.list.at(-1)?.text).toMatch(/guided together/);
+    expect(edits()).toHaveLength(before);
   });
 
   it('refuses in move mode and with an empty stack, saying why', async () => {

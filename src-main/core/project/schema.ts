@@ -112,6 +112,7 @@ export const EditEntrySchema = z.object({
  */
 export const EditParamsSchema = z.object({
   mode: z.enum(['guidance', 'move']).optional(),
+  composition: z.enum(['summed', 'sequential']).optional(),
   guidanceSteps: int.min(0).max(512).optional(),
   scale: finite.min(0).max(100).optional(),
   delta: finite.min(0).max(100).optional(),

@@ -153,6 +153,12 @@ export class EditStack {
     this.commit(v === null ? 'Edit prompt: the image\'s prompt' : `Edit prompt: “${v.slice(0, 40)}”`, { ...this.doc, params: { ...this.params, editPrompt: v } });
   }
 
+  /** How several directions combine (one undo step). */
+  setComposition(composition: EditParams['composition']): void {
+    if (composition === this.params.composition) return;
+    this.commit(`Directions ${composition === 'summed' ? 'summed' : 'one after another'}`, { ...this.doc, params: { ...this.params, composition } });
+  }
+
   setMode(mode: EditParams['mode']): void {
     if (mode === this.params.mode) return;
     this.commit(`Edit mode: ${mode}`, { ...this.doc, params: { ...this.params, mode } });

@@ -763,6 +763,11 @@ export class EditorState {
       this.notices.notify('warning', 'The strip shows guidance steps: set Advanced › Mode to Guidance.');
       return null;
     }
+    // Frames exist only where the first m of n steps are an m-step edit: summed guidance (one direction: either way).
+    if (p.composition === 'sequential' && a.edits.length > 1) {
+      this.notices.notify('warning', 'The strip shows the directions guided together.', 'Set Advanced › Several directions to Together, or keep one direction in the stack.');
+      return null;
+    }
     const frames = stripFrames(p.guidanceSteps);
     const basis = parseBasisKey(a.edits[0].basisKey);
     const mask = this.#maskOf(basis.mask);
@@ -779,7 +784,7 @@ export class EditorState {
         basis: from,
         edits: a.edits.map((e) => ({ index: e.index, strength: sign * e.strength })),
         ...mask,
-        params: p,
+        params: { ...p, composition: 'summed' },
         textConditioned: this.model.textConditioned,
         provider: this.model.provider,
       })),

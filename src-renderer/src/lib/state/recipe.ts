@@ -139,6 +139,8 @@ function validParams(p: unknown): p is Partial<EditParams> {
     if (!(key in EDIT_PARAMS_DEFAULT)) return false;
     if (key === 'mode') {
       if (value !== 'guidance' && value !== 'move') return false;
+    } else if (key === 'composition') {
+      if (value !== 'summed' && value !== 'sequential') return false;
     } else if (key === 'editPrompt') {
       if (value !== null && (typeof value !== 'string' || value.length > 20_000)) return false;
     } else if (!(value === null ? key === 'boostFraction' : typeof value === 'number' && Number.isFinite(value))) return false;
