@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { strToU8, zipSync } from 'fflate';
 import { PROJECT_FORMAT_VERSION, ProjectError, decodeProject, encodeProject, sha256Hex, type ProjectManifest } from '../../src-main/core/project';
-import { previewBlobs } from '../../src-main/core/project/format';
+import { optionalBlobs } from '../../src-main/core/project/format';
 import { BasisRefSchema, MAX_PREVIEW_BLOBS, ProjectManifestSchema } from '../../src-main/core/project/schema';
 import { ProjectRequestSchema } from '../../src-main/shared/project-api';
 import { MAX_IMAGE_BYTES } from '../../src-main/shared/image-limits';
@@ -139,7 +139,7 @@ describe('gallery previews in the project file', () => {
     const p = withPreviews();
     const image = sha256Hex(p.result);
     p.manifest.bases[0].previews!.center = image;
-    expect(previewBlobs(p.manifest)).not.toContain(image);
+    expect(optionalBlobs(p.manifest)).not.toContain(image);
     const back = decodeProject(encodeProject(p));
     expect(same(back.blobs.get(image), p.result)).toBe(true);
   });
@@ -163,7 +163,7 @@ describe('gallery previews in the project file', () => {
     }));
     const big = { ...p.manifest, bases };
     expect(ProjectManifestSchema.safeParse(big).success).toBe(true);
-    expect(previewBlobs(big)).toHaveLength(MAX_PREVIEW_BLOBS);
+    expect(optionalBlobs(big)).toHaveLength(MAX_PREVIEW_BLOBS);
   });
 
   it('a save takes the previews on top of the 64 document blobs, and at most 512 MiB in all', () => {

@@ -9,11 +9,10 @@ import { JobsState } from '../../src-renderer/src/lib/state/jobs.svelte';
 import { Notices } from '../../src-renderer/src/lib/state/notices.svelte';
 import { TransferState } from '../../src-renderer/src/lib/state/transfer.svelte';
 import { projectTarget } from '../../src-renderer/src/lib/state/transfer-projects';
-import type { TransferSource } from '../../src-renderer/src/lib/state/transfer-plan';
-import { EDIT_PARAMS_DEFAULT } from '../../src-main/shared/edit-defaults';
 import type { OpenedProject } from '../../src-main/shared/project-api';
 import { PROJECT_FORMAT, PROJECT_FORMAT_VERSION, type ProjectManifest } from '../../src-main/shared/project-manifest';
 import { ScriptedApi } from '../helpers/scripted-api';
+import { TRANSFER_SOURCE } from '../helpers/transfer-source';
 
 const PNG = new Uint8Array(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#336699' } }).png().toBuffer());
 const PICTURE = 'a'.repeat(64);
@@ -56,21 +55,6 @@ describe('projectTarget', () => {
   });
 });
 
-const SOURCE: TransferSource = {
-  modelDir: '/m',
-  modelName: 'avatars64',
-  xt: { seed: 1 },
-  steps: 10,
-  timestep: 500,
-  basis: { k: 2, method: 'krylov' },
-  edits: [{ index: 0, strength: 1 }],
-  skipped: 0,
-  params: EDIT_PARAMS_DEFAULT,
-  textConditioned: false,
-  provider: 'cpu',
-  recipe: null,
-  projectName: 'doc',
-};
 
 describe('TransferState.addProject', () => {
   it('adds a seed once, a picture with a note, and refuses another model with a warning', async () => {
@@ -79,7 +63,7 @@ describe('TransferState.addProject', () => {
     const transfer = new TransferState({
       jobs: new JobsState(new ScriptedApi()),
       notices,
-      source: () => SOURCE,
+      source: () => TRANSFER_SOURCE,
       projects: { list: async () => saved.map((p) => ({ id: p.id!, name: p.name, when: '' })), open: async (id) => saved.find((p) => p.id === id)! },
     });
     await transfer.listProjects();

@@ -19,8 +19,8 @@ import {
   transportInput,
   type TransferSource,
 } from '../../src-renderer/src/lib/state/transfer-plan';
+import { TRANSFER_SOURCE as SOURCE } from '../helpers/transfer-source';
 import { readPngText, RECIPE_KEY } from '../../src-renderer/src/lib/png-text';
-import { EDIT_PARAMS_DEFAULT } from '../../src-main/shared/edit-defaults';
 import { LIVE_PREVIEW_RENDER_STEPS } from '../../src-main/shared/live-preview';
 import type { Float32TensorPayload, JobEvent, JobName, PullbackApi, StartJobOptions } from '../../src-main/shared/api';
 import type { ApiErrorPayload } from '../../src-main/shared/errors';
@@ -102,24 +102,6 @@ function engine(name: JobName, input: Record<string, unknown>): Reply {
   }
 }
 
-const SOURCE: TransferSource = {
-  modelDir: '/m',
-  modelName: 'avatars64',
-  xt: { seed: 1 },
-  steps: 10,
-  timestep: 500,
-  basis: { k: 2, method: 'krylov' },
-  edits: [
-    { index: 0, strength: 1.5 },
-    { index: 1, strength: -2 },
-  ],
-  skipped: 0,
-  params: { ...EDIT_PARAMS_DEFAULT, guidanceSteps: 12, renderSteps: 40 },
-  textConditioned: false,
-  provider: 'cpu',
-  recipe: null,
-  projectName: 'doc',
-};
 
 function setup(reply: (name: JobName, input: Record<string, unknown>) => Reply = engine, source: TransferSource | null = SOURCE) {
   const api = new RespondingApi(reply);

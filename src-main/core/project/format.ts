@@ -49,7 +49,7 @@ export function referencedBlobs(m: ProjectManifest): string[] {
  * skips a missing or damaged one, so it costs that preview (or that global basis's entries) only, never the document.
  * At most MAX_PREVIEW_BLOBS of them are written or read, whatever a (hostile) manifest lists.
  */
-export function previewBlobs(m: ProjectManifest): string[] {
+export function optionalBlobs(m: ProjectManifest): string[] {
   const required = new Set(referencedBlobs(m));
   const out = new Set<string>();
   for (const g of (m.globalBases ?? []).slice(0, MAX_PREVIEW_BLOBS)) if (!required.has(g.blob)) out.add(g.blob);
@@ -81,7 +81,7 @@ function* projectEntries(content: ProjectContent): Steps<{ manifest: Uint8Array;
     if ((yield* sha256Steps(bytes)) !== hash) throw new ProjectError('project-corrupt', `cannot save: blob ${hash.slice(0, 12)}… does not match its hash`);
     blobs.push([hash, bytes]);
   }
-  for (const hash of previewBlobs(parsed.data)) {
+  for (const hash of optionalBlobs(parsed.data)) {
     const bytes = content.blobs.get(hash);
     // A preview the page did not send (or sent damaged) is left out: its reference then opens as "no preview".
     if (bytes && (yield* sha256Steps(bytes)) === hash) blobs.push([hash, bytes]);
@@ -162,7 +162,7 @@ function* decodeSteps(bytes: Uint8Array, limits: ZipLimits): Steps<LoadedProject
     blobs.set(hash, b);
   }
   const byName = new Map(entries.map((e) => [e.name, e]));
-  for (const hash of previewBlobs(manifest)) {
+  for (const hash of optionalBlobs(manifest)) {
     const entry = byName.get(BLOB_DIR + hash);
     if (!entry) continue;
     let b: Uint8Array;

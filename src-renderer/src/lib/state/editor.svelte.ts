@@ -648,7 +648,7 @@ export class EditorState {
         }
         try {
           const preview = livePreviewJobInput(r.request);
-          const out = await this.jobs.run('edit', r.explicit ? withExplicitDirections(preview, r.explicit) : preview, 'Live preview', undefined, { priority: 'preview', coalesceKey: 'live-preview' });
+          const out = await this.jobs.run('edit', withExplicitOrIndexed(r.explicit, preview), 'Live preview', undefined, { priority: 'preview', coalesceKey: 'live-preview' });
           // Shown only if nothing newer (a later drag value, the release, the exact render) came since it was asked.
           if (seq === this.#previewSeq) this.result.showPreview(toShown(out.image));
         } catch (err) {
@@ -674,7 +674,7 @@ export class EditorState {
       return;
     }
     const a = r.a;
-    const input = r.explicit ? withExplicitDirections(applyJobInput(r.request), r.explicit) : applyJobInput(r.request);
+    const input = withExplicitOrIndexed(r.explicit, applyJobInput(r.request));
     // Identity of the render: what the engine would be asked (the edit parameters included).
     const key = JSON.stringify([this.model.dir, this.source.identity, this.source.steps, a.t, a.edits.map((e) => [e.basisKey, e.index, e.strength]), this.edits.params, this.model.textConditioned, input.regionBlend ?? null]);
     try {
@@ -811,7 +811,7 @@ export class EditorState {
   }
 }
 
-/** An indexed job input as it is, or with a global basis's explicit directions (guidanceStrip's two signs). */
+/** An indexed job input as it is, or with a global basis's explicit directions (Apply, the live preview, the strip). */
 function withExplicitOrIndexed(explicit: ExplicitEdit[] | null | undefined, input: ReturnType<typeof applyJobInput>): ReturnType<typeof applyJobInput> {
   return explicit ? withExplicitDirections(input, explicit) : input;
 }

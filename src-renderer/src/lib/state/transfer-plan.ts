@@ -91,6 +91,12 @@ export function sharePercent(captured: number): number {
   return Math.round(Math.max(0, Math.min(1, captured)) * 100);
 }
 
+/** The document's text conditioning (prompt, negative prompt, guidance; none for unconditional models) without its seed or x_T. */
+export function sourceConditioning(src: Pick<TransferSource, 'xt'>): Partial<TextConditioning> {
+  const { seed: _seed, xT: _xT, ...conditioning } = src.xt as { seed?: number; xT?: Float32TensorPayload } & Partial<TextConditioning>;
+  return conditioning;
+}
+
 /**
  * The `transport` job moving direction `index` of A's basis to target B (A's conditioning: J is taken at it), or an
  * explicit x-space direction (a global entry's vector), projected onto B's basis with A's source left out (the job
@@ -98,10 +104,9 @@ export function sharePercent(captured: number): number {
  */
 export function transportInput(src: TransferSource, target: TargetXt, which: number | Float32TensorPayload): JobInput<'transport'> {
   const b = 'seed' in target ? { seedB: target.seed } : { xtB: target.xt };
-  const { seed: _seed, xT: _xT, ...conditioning } = src.xt as { seed?: number; xT?: Float32TensorPayload } & Partial<TextConditioning>;
   return {
     modelDir: src.modelDir,
-    ...(typeof which === 'number' ? src.xt : conditioning),
+    ...(typeof which === 'number' ? src.xt : sourceConditioning(src)),
     timestep: src.timestep,
     steps: src.steps,
     k: src.basis.k,

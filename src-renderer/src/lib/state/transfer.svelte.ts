@@ -25,7 +25,7 @@ import { parseBasisKey } from './galleries.svelte';
 import { globalDirection, globalEntryName, isGlobalBasisKey } from './global-entries';
 import { toShown } from './images';
 import { EMPTY_CONDITIONING } from './prompt.svelte';
-import { MAX_TARGETS, parseSeedList, transferEditInput, transferFileName, transferText, transportInput, type TransferSource } from './transfer-plan';
+import { MAX_TARGETS, parseSeedList, sourceConditioning, transferEditInput, transferFileName, transferText, transportInput, type TransferSource } from './transfer-plan';
 import { TransferTarget, type TargetSpec } from './transfer-target.svelte';
 import { projectTarget } from './transfer-projects';
 import type { OpenedProject, ProjectEntry } from '../../../../src-main/shared/project-api';
@@ -140,8 +140,7 @@ export class TransferState {
       this.#notices.fail(err, 'Opening the project to transfer to');
       return;
     }
-    const { seed: _seed, xT: _xT, ...text } = src.xt as { seed?: number; xT?: unknown; prompt?: string; negativePrompt?: string; guidanceScale?: number };
-    const t = projectTarget(opened, { modelDir: src.modelDir, steps: src.steps, ...(src.textConditioned ? { text } : {}) });
+    const t = projectTarget(opened, { modelDir: src.modelDir, steps: src.steps, ...(src.textConditioned ? { text: sourceConditioning(src) } : {}) });
     if (t.kind === 'refused') {
       this.#notices.notify('warning', `${opened.name} cannot be a target.`, t.problem);
     } else if (t.kind === 'seed') {
