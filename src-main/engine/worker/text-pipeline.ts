@@ -118,8 +118,6 @@ export class TextPipeline {
   decodeBatch: number;
   /** Told the number of images of each VAE decoder call before it runs (tests watch the batching through it). */
   onDecoderCall: ((images: number) => void) | null = null;
-  /** Where the posterior-mean encoder copy is cached (the app's data folder unless given). */
-  cacheRoot: string | undefined;
 
   private constructor(
     readonly model: TextModelFolder,
@@ -335,7 +333,7 @@ export class TextPipeline {
   /** The encoder session: the export itself when it returns the parameters, else its posterior-mean copy. */
   private async openEncoder(enc: NonNullable<VaeSignature['encoder']>): Promise<ort.InferenceSession> {
     if (enc.kind === 'parameters') return createSession(enc.file, { executionProvider: this.provider });
-    const mean = await meanEncoderFile(enc.file, enc.output, this.model.dir, this.cacheRoot);
+    const mean = await meanEncoderFile(enc.file, enc.output, this.model.dir);
     return createSession(mean.file, { executionProvider: this.provider, externalDataFolder: mean.externalDataFolder });
   }
 
