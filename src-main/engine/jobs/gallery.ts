@@ -41,6 +41,16 @@ import { subProgress } from './support/progress';
 import { editFromRequest } from './support/edit-request';
 import { resolveRegion } from './support/mask';
 import { PreviewStore, type PreviewParams, type StoredPreviews } from './support/preview-store';
+import { LatentMemo, latentDigest } from './support/latent-memo';
+import { modelContentHash } from '../worker/model-hash';
+
+/** The unedited preview render of recent x_t (see `base` below). */
+const unEditedPreviews = new LatentMemo(16);
+
+/** Forgets the remembered unedited previews (tests compare a remembered one with a fresh render). */
+export function forgetUnEditedPreviews(): void {
+  unEditedPreviews.clear();
+}
 
 async function encodeRaw(img: RawImage): Promise<EncodedImage> {
   return { mime: 'image/png', width: img.width, height: img.height, bytes: await encodePng(img) };
@@ -157,10 +167,14 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     const previewLength = render(input.previewSteps, input.boostFraction);
     const guidanceUnits = input.mode === 'move' ? 0 : 2 * input.guidanceSteps;
     // Each direction: two signs of n guidance steps on the batch [x, x + δv], then one preview render of the batch of
-    // two; before them the unedited preview and (unless the canvas picture was given) the canvas render.
+    // two; before them the unedited preview (unless remembered) and (unless the canvas picture was given) the canvas render.
+    // The unedited preview depends on x_t and the preview render only, not on the strength or the directions: an
+    // editor asks for galleries at one x_t again and again (a new strength, more directions), so it is rendered once.
+    const baseKey = [await modelContentHash(model), forwardProvider, latentDigest(xt), timestep, input.previewSteps, input.boostFraction, input.noiseSeed, pathKey].join('|');
+    const rememberedBase = unEditedPreviews.get(baseKey);
     const plan: Record<string, number> = {};
     const add = (unit: string, n: number) => (plan[unit] = (plan[unit] ?? 0) + n);
-    add(pathUnit, (input.centerImage ? 0 : render(input.steps, null)) + previewLength + indices.length * 2 * previewLength);
+    add(pathUnit, (input.centerImage ? 0 : render(input.steps, null)) + (rememberedBase ? 0 : previewLength) + indices.length * 2 * previewLength);
     add(promptUnit, indices.length * 2 * guidanceUnits);
     meter.expect(plan);
     const n = sizeOf(model.unet.sampleDims);
@@ -197,7 +211,11 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     // A masked basis previews its edits as Apply makes them: every x_t update × M (the edit job's region), so the
     // guidance's response outside the mask does not show in the previews either.
     const region = input.mask ? await resolveRegion(input.mask, model.unet.sampleDims) : undefined;
-    const base = await preview(xt);
+    let base = rememberedBase;
+    if (!base) {
+      base = await preview(xt);
+      unEditedPreviews.set(baseKey, base);
+    }
     const baseImage = canvas ? await toImage(base, 0, ctx.signal) : null;
     const items: StoredPreviews['items'] = [];
     // Text models decode previews through the VAE in batches (text-pipeline.ts queues the toImage calls made together):

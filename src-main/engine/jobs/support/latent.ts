@@ -19,6 +19,7 @@ import { sampleToImage, type RawImage } from '../../../core/diffusion/image';
 import type { BasisCondition } from './local-basis';
 import { modelContentHash } from '../../worker/model-hash';
 import { fromPayload } from './wire-tensors';
+import { LatentMemo } from './latent-memo';
 
 /** The exact U-Net timestep: `t` snapped to the nearest step of the N-step schedule, or `timestep` as given. */
 export function resolveTimestep(input: { t?: number; timestep?: number; steps: number }, model: ModelFolder): number {
@@ -71,11 +72,7 @@ export async function resolveXt(
   // Repeated edits of one sample (an editor's slider) would redo the same DDIM path each time: memoise it.
   const key = `${await modelContentHash(model)}|${input.seed}|${input.steps}|${timestep}|${pathKey}`;
   const hit = xtMemo.get(key);
-  if (hit) {
-    xtMemo.delete(key);
-    xtMemo.set(key, hit);
-    return { dims: [...hit.dims], data: hit.data.slice() };
-  }
+  if (hit) return hit;
   const xt = await ddimDenoise(noise, {
     predictor,
     alphasCumprod: model.alphasCumprod,
@@ -86,8 +83,7 @@ export async function resolveXt(
     signal,
     onProgress,
   });
-  xtMemo.set(key, { dims: [...xt.dims], data: xt.data.slice() });
-  while (xtMemo.size > XT_MEMO_ENTRIES) xtMemo.delete(xtMemo.keys().next().value as string);
+  xtMemo.set(key, xt);
   return xt;
 }
 
@@ -141,9 +137,8 @@ export async function xtAtTimesteps(
   return out;
 }
 
-/** x_t of seeds' DDIM paths, most recently used last (a 64×64 RGB latent is 48 KB). */
-const xtMemo = new Map<string, Tensor>();
-const XT_MEMO_ENTRIES = 32;
+/** x_t of seeds' DDIM paths. */
+const xtMemo = new LatentMemo(32);
 
 /**
  * The predictor with batches cut to what the graph accepts: a U-Net exported with a static batch (e.g. 1) still
