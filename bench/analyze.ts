@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- analyze [model-dir] [--seeds 8] [--timesteps 10] [--k 8]`: the geometry analysis of the paper's
  * protocol on the CPU — seeds 0…n−1 × t = 0.1, 0.2, …, 1.0 (snapped to the 100-step schedule), krylov — once
- * with warm starts (each basis started from the same sample's basis at the next larger t) and once cold.
+ * with warm starts (each basis started from the Ritz vectors of the same sample's basis at the next larger t, a sample's first from the previous sample's first) and once cold.
  * Each variant runs the real `analyze` job in its own child process on an empty basis cache (derived graphs are
  * made once beforehand and shared), and reports wall time, Jacobian products and the child's peak RSS.
  * Model: the given folder, else the bundled resources/models/avatars64.

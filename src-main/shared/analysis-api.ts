@@ -29,7 +29,7 @@ export const AnalyzeInputSchema = BasisParamsSchema.extend({
   /** Exact timesteps fed to the U-Net. */
   timesteps: z.array(z.number().int().min(0).max(100_000)).min(1).max(MAX_ANALYSIS_TIMESTEPS).optional(),
   steps: z.number().int().min(1).max(1000).default(100),
-  /** Start each sample's Krylov iteration at t from its basis at the next larger t (krylov only). */
+  /** Start each sample's Krylov iteration at t from its basis at the next larger t, and its first from the previous sample's first (krylov only). */
   warmStart: z.boolean().default(true),
   /**
    * Text models: analyse every input at each prompt; the samples are then inputs × prompts, input-major (sample =

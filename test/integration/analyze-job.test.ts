@@ -120,6 +120,9 @@ describe('analyze job: streaming and resume', () => {
     expect(streamed).toHaveLength(6);
     expect(resumed.run.cacheHits).toBe(2);
     expect(resumed.run.computed).toBe(4);
+    // Warm starts chain through the cache: every basis but the first sample's first (largest t) started warm — the
+    // second sample's first from the first sample's — and the resumed ones made the same starts (same keys: hits).
+    expect(resumed.result.bases.filter((b) => !b.warmStarted).map((b) => [b.sample, b.timestep])).toEqual([[0, Math.max(...resumed.result.settings.timesteps)]]);
     expect(resumed.result.bases.filter((b) => b.cacheHit).map((b) => [b.sample, b.timestep])).toEqual(seen.map((p) => [p.record.sample, p.record.timestep]).sort((a, b) => a[0] - b[0] || a[1] - b[1]));
     // The same request in a fresh data folder: nothing cached, every basis computed.
     const saved = process.env.PULLBACK_DATA_DIR;

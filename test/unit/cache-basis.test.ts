@@ -109,6 +109,25 @@ describe('BasisCache', () => {
     expect((await cache.get({ ...key, seed: 1 })).hit).toBe(false);
   });
 
+  it('stores the krylov warm rows when the basis has them, and reads an entry without them as one without', async () => {
+    const basis = await compute();
+    expect(basis.warmRows?.dims[0]).toBeGreaterThan(basis.V.dims[0]);
+    const cache = new BasisCache(dir);
+    await cache.put(key, basis);
+    const withRows = await new BasisCache(dir).get(key);
+    expect(withRows.hit && withRows.basis.warmRows?.dims).toEqual(basis.warmRows!.dims);
+    expect(withRows.hit && Buffer.from(withRows.basis.warmRows!.data.buffer).equals(Buffer.from(basis.warmRows!.data.buffer))).toBe(true);
+    // An entry written before warm rows existed (or by subspace iteration): the same layout without W.
+    const { warmRows: _rows, ...older } = basis;
+    await cache.put({ ...key, seed: 1 }, older);
+    const without = await new BasisCache(dir).get({ ...key, seed: 1 });
+    expect(without.hit).toBe(true);
+    if (without.hit) {
+      expect(without.basis.warmRows).toBeUndefined();
+      bytes(without.basis).forEach((b, i) => expect(b.equals(bytes(basis)[i])).toBe(true));
+    }
+  });
+
   it('a truncated entry is a miss, is deleted, and the next request recomputes', async () => {
     computed = 0;
     const cache = new BasisCache(dir);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src-main/core/geometry/errors';
 import { computeLocalBasis, krylovBasis, subspaceBasis } from '../../src-main/core/geometry';
+import { defaultOversampling } from '../../src-main/core/geometry/krylov';
 import { principalAngles } from '../../src-main/core/geometry/metrics';
 import type { BasisProgress, LocalBasis } from '../../src-main/core/geometry/types';
 import { denseFixture, exactSvd, firstRows } from './geometry-fixture';
@@ -156,6 +157,29 @@ describe('progress, cancellation, warm start, batching', () => {
     console.log('warm start', { cold: cold.jacobianProducts.total, warm: warm.jacobianProducts.total });
     expect(Math.max(...principalAngles(prior.V, warm.V))).toBeGreaterThan(1e-3); // really a different operator
     expect(warm.jacobianProducts.total).toBeLessThan(cold.jacobianProducts.total);
+  });
+
+  it('krylov warm rows: k + p orthonormal Ritz vectors whose first k span V; a warm start from them costs no more than from V', async () => {
+    const prior = await krylovBasis(denseFixture({}).op, { k: K, seed: 2 });
+    const rows = prior.warmRows!;
+    const b = rows.dims[0];
+    expect(b).toBe(K + defaultOversampling(K));
+    expect(rows.dims.slice(1)).toEqual(prior.V.dims.slice(1));
+    const n = rows.data.length / b;
+    const dotRows = (x: Float32Array, i: number, y: Float32Array, j: number) => {
+      let sum = 0;
+      for (let t = 0; t < n; t++) sum += x[i * n + t] * y[j * n + t];
+      return sum;
+    };
+    for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) expect(dotRows(rows.data, i, rows.data, j)).toBeCloseTo(i === j ? 1 : 0, 5);
+    // The first k rows are V up to the sign convention.
+    for (let i = 0; i < K; i++) expect(Math.abs(dotRows(rows.data, i, prior.V.data, i))).toBeCloseTo(1, 5);
+    const near = denseFixture({ perturbation: 0.02 }).op;
+    const fromV = await krylovBasis(near, { k: K, seed: 2, warmStart: prior.V });
+    const fromRows = await krylovBasis(near, { k: K, seed: 2, warmStart: rows });
+    expect(fromRows.converged).toBe(true);
+    expect(Math.max(...principalAngles(fromRows.V, fromV.V))).toBeLessThan(1e-2);
+    expect(fromRows.jacobianProducts.total).toBeLessThanOrEqual(fromV.jacobianProducts.total);
   });
 
   it('maxBatch splits operator calls without changing the result or the count', async () => {

@@ -21,7 +21,7 @@ import { Matrix } from 'ml-matrix';
 import { GeometryError } from './errors';
 import { finishBasis, logProgress, relativeResiduals } from './finish';
 import type { Rows } from './linalg';
-import { combine, concatRows, crossGram, gaussianRows, gram, orthonormalize, row, rowsFromTensor, sliceRows, symmetricEigen } from './linalg';
+import { combine, concatRows, crossGram, gaussianRows, gram, orthonormalize, row, rowsFromTensor, rowsToTensor, sliceRows, symmetricEigen } from './linalg';
 import { sizeOf } from '../tensor';
 import { CountingOperator } from './operator-calls';
 import { GaussianRng } from '../diffusion/rng';
@@ -142,6 +142,7 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
     seconds: (performance.now() - started) / 1000,
     tol,
     seed,
+    warmRows: rowsToTensor(ritz.v, op.xDims),
   };
 }
 

@@ -177,9 +177,12 @@ export function restrictToSupport<B extends Pick<LocalBasis, 'V' | 'U'>>(basis: 
   const m = basis.U.data.length / Math.max(1, V.count);
   const U = rowsFromTensor(basis.U, m);
   applySignConvention(V, [U]);
-  return {
+  // Warm rows (krylov) are the unrestricted Ritz vectors: the restricted basis has none, and warm-starts from V.
+  const restricted: B & Pick<LocalBasis, 'warmRows'> = {
     ...basis,
     V: { dims: [...basis.V.dims], data: Float32Array.from(V.data) },
     U: { dims: [...basis.U.dims], data: Float32Array.from(U.data) },
   };
+  delete restricted.warmRows;
+  return restricted;
 }

@@ -86,4 +86,10 @@ export interface LocalBasis {
   seconds: number;
   tol: number;
   seed: number;
+  /**
+   * krylov: [k + p, ...x], the top k + p Ritz vectors of the final Krylov space (the first k are V, before sign
+   * fixing). A neighbouring basis (the next timestep, a nearby sample) converges in fewer products from all of them
+   * than from V alone: σ_k and σ_{k+1} are close, and the rows after k hold what V is still mixed with.
+   */
+  warmRows?: Tensor;
 }

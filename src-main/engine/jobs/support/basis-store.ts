@@ -2,7 +2,10 @@
  * On-disk basis cache ("offline basis browsing"): a basis is stored under the sha256 of a canonical key
  * {modelHash, xtHash, timestep, prompt, hTensor, k, method, tol, seed, extra}, one file per entry:
  *
- *   "PBBASIS\0" | u32 version | u32 headerLength | header JSON (utf-8) | V f32 | S f32 | U f32 | sha256 (32 bytes)
+ *   "PBBASIS\0" | u32 version | u32 headerLength | header JSON (utf-8) | V f32 | S f32 | U f32 | [W f32] | sha256 (32 bytes)
+ *
+ * W, the krylov method's warm rows (LocalBasis.warmRows), is there when the header's dims name it: entries written
+ * before it existed read as they did, and a basis read back warm-starts its neighbours exactly as the computed one.
  *
  * The trailing sha256 covers every byte before it, and the header repeats the canonical key, so a truncated,
  * bit-flipped or misplaced file is detected, deleted and reported as a miss — never trusted. Writes are atomic:
@@ -85,9 +88,9 @@ export function basisCacheId(key: BasisCacheKey): string {
 
 interface Header {
   key: string;
-  dims: { V: number[]; S: number[]; U: number[] };
+  dims: { V: number[]; S: number[]; U: number[]; W?: number[] };
   /** Everything of the basis but its tensors, which follow the header as raw float32. */
-  meta: Omit<LocalBasis, 'V' | 'S' | 'U'>;
+  meta: Omit<LocalBasis, 'V' | 'S' | 'U' | 'warmRows'>;
 }
 
 function f32Bytes(t: Tensor): Buffer {
@@ -108,7 +111,7 @@ function readF32(buf: Buffer, offset: number, dims: number[]): Tensor {
 export function encodeEntry(key: BasisCacheKey, basis: LocalBasis): Buffer {
   const header: Header = {
     key: canonicalKey(key),
-    dims: { V: [...basis.V.dims], S: [...basis.S.dims], U: [...basis.U.dims] },
+    dims: { V: [...basis.V.dims], S: [...basis.S.dims], U: [...basis.U.dims], ...(basis.warmRows ? { W: [...basis.warmRows.dims] } : {}) },
     meta: {
       method: basis.method,
       iterations: basis.iterations,
@@ -125,7 +128,7 @@ export function encodeEntry(key: BasisCacheKey, basis: LocalBasis): Buffer {
   MAGIC.copy(pre, 0);
   pre.writeUInt32LE(VERSION, MAGIC.length);
   pre.writeUInt32LE(headerBytes.length, MAGIC.length + 4);
-  const body = Buffer.concat([pre, headerBytes, f32Bytes(basis.V), f32Bytes(basis.S), f32Bytes(basis.U)]);
+  const body = Buffer.concat([pre, headerBytes, f32Bytes(basis.V), f32Bytes(basis.S), f32Bytes(basis.U), ...(basis.warmRows ? [f32Bytes(basis.warmRows)] : [])]);
   const digest = createHash('sha256').update(body).digest();
   return Buffer.concat([body, digest]);
 }
@@ -155,8 +158,8 @@ function decodeAnyEntry(buf: Buffer): { basis: LocalBasis; canonicalKey: string 
   } catch {
     return { reason: 'corrupt', detail: 'header is not JSON' };
   }
-  const { V, S, U } = header.dims;
-  const payload = 4 * (sizeOf(V) + sizeOf(S) + sizeOf(U));
+  const { V, S, U, W } = header.dims;
+  const payload = 4 * (sizeOf(V) + sizeOf(S) + sizeOf(U) + (W ? sizeOf(W) : 0));
   if (PREAMBLE + headerLength + payload !== body.length) return { reason: 'corrupt', detail: 'payload size does not match dims' };
   let off = PREAMBLE + headerLength;
   const vT = readF32(body, off, V);
@@ -164,7 +167,9 @@ function decodeAnyEntry(buf: Buffer): { basis: LocalBasis; canonicalKey: string 
   const sT = readF32(body, off, S);
   off += 4 * sizeOf(S);
   const uT = readF32(body, off, U);
-  return { basis: { V: vT, S: sT, U: uT, ...header.meta }, canonicalKey: header.key };
+  off += 4 * sizeOf(U);
+  const warmRows = W ? { warmRows: readF32(body, off, W) } : {};
+  return { basis: { V: vT, S: sT, U: uT, ...header.meta, ...warmRows }, canonicalKey: header.key };
 }
 
 /** Cache folders already made private in this process (one stat per folder, not one per entry). */
