@@ -26,7 +26,7 @@ import { editLatent } from '../src-main/core/edit/guidance';
 import { renderFrom } from '../src-main/core/edit/render';
 import { ddimTimesteps } from '../src-main/core/diffusion/ddim';
 import { psnr } from '../src-main/core/diffusion/inversion';
-import { EDIT_DEFAULTS } from '../src-main/shared/edit-defaults';
+import { EDIT_DEFAULTS, GALLERY_DEFAULTS } from '../src-main/shared/edit-defaults';
 import { LIVE_PREVIEW_GUIDANCE_STEPS, LIVE_PREVIEW_RENDER_STEPS } from '../src-main/shared/live-preview';
 import type { Tensor } from '../src-main/core/tensor';
 
@@ -41,6 +41,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function main(args: string[]): Promise<void> {
   if (args.includes('--vae-decode')) return vaeDecodeRows(args);
+  if (args.includes('--gallery')) return galleryRows(args);
   const seeds = Number(benchOption(args, '--seeds') ?? 16);
   const directions = Number(benchOption(args, '--directions') ?? 4);
   const strengths = (benchOption(args, '--strengths') ?? '1,3').split(',').map(Number);
@@ -144,5 +145,69 @@ async function vaeDecodeRows(args: string[]): Promise<void> {
   process.stdout.write(
     `VAE decode: ${dir}, ${h * text.model.text.vae.downscale}×${w * text.model.text.vae.downscale} images, ${images} per round, median of ${repeats} rounds, ` +
       `CPU onnxruntime-node, ${cpus().length} cores\n\n${markdownTable(['images per call', 'calls per round', 'ms per image', 'speed-up vs 1'], rows)}\n`,
+  );
+}
+
+/**
+ * `npm run bench -- preview --gallery [model-dir] [--seeds 8] [--directions 4] [--variants 8:20,4:20,8:10,4:10]`: how
+ * far the gallery's ± thumbnails are from what Apply would do, for preview settings cheaper than today's.
+ *
+ * A thumbnail is the canvas (x_t rendered as generate renders it) plus the edit's change as a preview render sees
+ * it: canvas + preview(edit(x_t, ±s)) − preview(x_t), same steps and noise on both sides (jobs/gallery.ts). Its exact
+ * counterpart takes Apply's edit and render for the change: canvas + apply(x_t, ±s) − apply(x_t, 0). Each variant
+ * `n:steps` keeps the gallery's n·s (GALLERY_DEFAULTS: n = 8 of s = 0.2) with n guidance steps and a `steps`-step
+ * preview render; its U-Net evaluations per ± pair (at t = 0.6·T) are counted, and PSNR is taken against the exact
+ * thumbnail at strengths −3 and +3 (the gallery's), over seeds × the top directions of each seed's basis.
+ */
+async function galleryRows(args: string[]): Promise<void> {
+  const seeds = Number(benchOption(args, '--seeds') ?? 8);
+  const directions = Number(benchOption(args, '--directions') ?? 4);
+  const variants = (benchOption(args, '--variants') ?? '8:20,4:20,8:10,4:10').split(',').map((v) => v.split(':').map(Number) as [number, number]);
+  const modelDir = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--'))) ?? (hasBundledModel() ? BUNDLED_MODEL : undefined);
+  if (!modelDir) throw new Error('give a model folder (the bundled avatars64 is absent)');
+  const { models, model, predictor, timestep, steps, xtOf } = await loadBenchModel(modelDir);
+  const T = model.scheduler.numTrainTimesteps;
+  let evaluations = 0;
+  const counted = { sampleDims: predictor.sampleDims, predictEps: (x: Tensor, t: number, signal?: AbortSignal) => ((evaluations += x.dims[0] ?? 1), predictor.predictEps(x, t, signal)) };
+  const stepper = modelStepper(model, counted);
+  const strength = GALLERY_DEFAULTS.strength;
+  const total = GALLERY_DEFAULTS.guidanceSteps * GALLERY_DEFAULTS.scale;
+  const { delta, boostFraction } = EDIT_DEFAULTS;
+  const render = (x: Tensor, renderSteps: number) => renderFrom(stepper, x, { timestep, schedule: ddimTimesteps(renderSteps, T), T, boostFraction, noiseSeed: 0 });
+  const thumbnail = (canvas: Tensor, edited: Tensor, unedited: Tensor): Tensor => ({ dims: canvas.dims, data: canvas.data.map((c, i) => c + edited.data[i] - unedited.data[i]) });
+  const jacobians = new JacobianSessions();
+  const psnrs = variants.map(() => [] as number[]);
+  const perPair = variants.map(() => 0);
+  for (let seed = 0; seed < seeds; seed++) {
+    const xt = await xtOf(seed);
+    const canvas = await renderFrom(stepper, xt, { timestep, schedule: ddimTimesteps(steps, T), T, boostFraction: null });
+    const op = await jacobians.operator({ model, K: jacobianK('krylov', directions) }, xt, timestep);
+    const basis = await computeLocalBasis(op, { method: 'krylov', k: directions, seed: 0, maxBatch: op.K } as Parameters<typeof computeLocalBasis>[1]);
+    const exactUnedited = await render(xt, EDIT_DEFAULTS.renderSteps);
+    const variantUnedited = await Promise.all(variants.map(([, previewSteps]) => render(xt, previewSteps)));
+    for (let d = 0; d < directions; d++) {
+      const v = basisRow(basis.V, d);
+      for (const sign of [-1, 1]) {
+        const exactEdit = await editLatent(counted, xt, [{ v, strength: sign * strength }], { timestep, steps: EDIT_DEFAULTS.guidanceSteps, scale: EDIT_DEFAULTS.scale, delta });
+        const exact = thumbnail(canvas, await render(exactEdit, EDIT_DEFAULTS.renderSteps), exactUnedited);
+        for (const [i, [n, previewSteps]] of variants.entries()) {
+          const before = evaluations;
+          const edited = await editLatent(counted, xt, [{ v, strength: sign * strength }], { timestep, steps: n, scale: total / n, delta });
+          const approx = thumbnail(canvas, await render(edited, previewSteps), variantUnedited[i]);
+          perPair[i] = 2 * (evaluations - before);
+          psnrs[i].push(psnr(approx, exact));
+        }
+      }
+    }
+    process.stdout.write(`  seed ${seed}: done\n`);
+  }
+  await jacobians.release();
+  await models.release();
+  process.stdout.write(
+    `\ngallery thumbnails: ${modelDir === BUNDLED_MODEL ? 'bundled avatars64' : modelDir}, timestep ${timestep}, ${seeds} seeds × ${directions} directions × strengths ±${strength}, n·s = ${total}\n\n` +
+      `${markdownTable(
+        ['guidance steps n', 'preview render steps', 'U-Net evaluations per ± pair', 'PSNR vs exact thumbnail: median dB', 'min dB'],
+        variants.map(([n, previewSteps], i) => [String(n), String(previewSteps), String(perPair[i]), median(psnrs[i]).toFixed(1), Math.min(...psnrs[i]).toFixed(1)]),
+      )}\n`,
   );
 }
