@@ -4,7 +4,8 @@
  * because a subtle loss of orthogonality would only show up downstream as slower convergence.
  */
 import { describe, expect, it } from 'vitest';
-import { gaussianRows, dot, orthonormalize, projectOut, row, rows, type Rows } from '../../src-main/core/geometry/linalg';
+import { combine, gaussianRows, dot, orthonormalize, projectOut, row, rows, type Rows } from '../../src-main/core/geometry/linalg';
+import { Matrix } from 'ml-matrix';
 import { GaussianRng } from '../../src-main/core/diffusion/rng';
 
 function maxOrthonormalityError(q: Rows, against: readonly Rows[] = []): number {
@@ -73,5 +74,46 @@ describe('orthonormalize', () => {
     const q = orthonormalize(input, [against], new GaussianRng(2));
     expect(q.count).toBe(2);
     expect(maxOrthonormalityError(q, [against])).toBeLessThan(1e-12);
+  });
+
+  it('a well-conditioned block against a large `against` (one pass of re-orthogonalisation skipped) is orthogonal to 1e-12', () => {
+    const rng = new GaussianRng(13);
+    const against = orthonormalize(gaussianRows(40, n, rng), [], rng);
+    const q = orthonormalize(gaussianRows(9, n, rng), [against], rng);
+    expect(maxOrthonormalityError(q, [against])).toBeLessThan(1e-12);
+  });
+});
+
+describe('blocked kernels against the plain sums', () => {
+  const n = 37;
+  it.each([
+    [1, 1],
+    [2, 5],
+    [3, 4],
+    [5, 7],
+    [14, 9],
+  ])('projectOut and combine with %i rows against %i', (count, m) => {
+    const rng = new GaussianRng(count * 100 + m);
+    const r = gaussianRows(count, n, rng);
+    const q = gaussianRows(m, n, rng);
+    const expected = r.data.slice();
+    for (let i = 0; i < count; i++) {
+      const c = Array.from({ length: m }, (_, j) => dot(row(r, i), row(q, j)));
+      for (let j = 0; j < m; j++) for (let t = 0; t < n; t++) expected[i * n + t] -= c[j] * q.data[j * n + t];
+    }
+    const projected = rows(count, n, r.data.slice());
+    projectOut(projected, [q]);
+    projected.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 12));
+
+    const coefficients = Matrix.rand(m, count);
+    const combined = combine(q, coefficients);
+    expect(combined.count).toBe(count);
+    for (let j = 0; j < count; j++) {
+      for (let t = 0; t < n; t++) {
+        let sum = 0;
+        for (let i = 0; i < m; i++) sum += coefficients.get(i, j) * q.data[i * n + t];
+        expect(combined.data[j * n + t]).toBeCloseTo(sum, 12);
+      }
+    }
   });
 });

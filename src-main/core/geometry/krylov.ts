@@ -21,7 +21,7 @@ import { Matrix } from 'ml-matrix';
 import { GeometryError } from './errors';
 import { finishBasis, logProgress, relativeResiduals } from './finish';
 import type { Rows } from './linalg';
-import { combine, concatRows, crossGram, gaussianRows, gram, orthonormalize, row, rowsFromTensor, rowsToTensor, sliceRows, symmetricEigen } from './linalg';
+import { combine, crossGram, gaussianRows, gram, orthonormalize, row, rowsFromTensor, rowsToTensor, sliceRows, symmetricEigen } from './linalg';
 import { sizeOf } from '../tensor';
 import { CountingOperator } from './operator-calls';
 import { GaussianRng } from '../diffusion/rng';
@@ -70,7 +70,7 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
   let firstRes = Number.NaN;
   let fraction = 0;
   // J·v of the Ritz vectors is only needed at the end: keep the coefficients and the JQ they apply to.
-  let ritz: { v: Rows; Y: Matrix; JQall: Rows; theta: number[]; residuals: number[] } | null = null;
+  let ritz: { v: Rows; Y: Matrix; JQall: readonly Rows[]; theta: number[]; residuals: number[] } | null = null;
 
   while (iterations < maxIterations) {
     iterations++;
@@ -78,14 +78,15 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
     Q.push(next);
     JQ.push(jv);
     AQ.push(jtjv);
-    G = extendGram(G, concatRows(JQ.slice(0, -1)), jv);
+    G = extendGram(G, JQ.slice(0, -1), jv);
 
     const s = G.rows;
     const eig = symmetricEigen(G);
     const wanted = Math.min(s, b);
-    const Qall = concatRows(Q);
-    const AQall = concatRows(AQ);
-    const JQall = concatRows(JQ);
+    // The blocks as lists, not concatenated: combine and the projections read them in place.
+    const Qall = [...Q];
+    const AQall = [...AQ];
+    const JQall = [...JQ];
     const Y = eig.vectors.subMatrix(0, s - 1, 0, wanted - 1);
     const v = combine(Qall, Y);
     const av = combine(AQall, Y);
@@ -122,9 +123,9 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
       AQ = [combine(AQall, Yk)];
       G = gram(JQ[0]);
     }
-    const base = concatRows(Q);
-    const room = Math.min(width, n - base.count);
-    next = orthonormalize(sliceRows(resid, 0, room), [base], rng);
+    const basisSize = Q.reduce((sum, block) => sum + block.count, 0);
+    const room = Math.min(width, n - basisSize);
+    next = orthonormalize(sliceRows(resid, 0, room), Q, rng);
   }
 
   if (!ritz) throw new GeometryError('bad-option', 'no iteration ran');
@@ -147,7 +148,7 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
 }
 
 /** [[G, Cᵀ], [C, D]] with C = newᵀ·old cross products and D = Gram of the new block, computed only for new columns. */
-function extendGram(G: Matrix, old: Rows, added: Rows): Matrix {
+function extendGram(G: Matrix, old: readonly Rows[], added: Rows): Matrix {
   const s0 = G.rows;
   const s = s0 + added.count;
   const out = new Matrix(s, s);

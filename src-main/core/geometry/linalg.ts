@@ -83,13 +83,25 @@ export function norm(a: Float64Array): number {
   return Math.sqrt(dot(a, a));
 }
 
+/** Rows given as one block or as a list of blocks (a Krylov basis grows by blocks; concatenating them costs copies). */
+export type RowSource = Rows | readonly Rows[];
+
+/** Views of every row of `r`, in order (no copies). */
+function rowViews(r: RowSource): Float64Array[] {
+  const blocks: readonly Rows[] = 'data' in r ? [r] : r;
+  const views: Float64Array[] = [];
+  for (const b of blocks) for (let i = 0; i < b.count; i++) views.push(row(b, i));
+  return views;
+}
+
 /** G[i][j] = a_i · b_j as an ml-matrix Matrix (a.count × b.count). */
-export function crossGram(a: Rows, b: Rows): Matrix {
-  const g = new Matrix(a.count, b.count);
-  for (let i = 0; i < a.count; i++) {
-    const ai = row(a, i);
-    for (let j = 0; j < b.count; j++) g.set(i, j, dot(ai, row(b, j)));
-  }
+export function crossGram(a: RowSource, b: RowSource): Matrix {
+  const av = rowViews(a);
+  const bv = rowViews(b);
+  // Blocked over b's rows (typically the few new ones), each pass over a row of a shared by four of them.
+  const c = crossDots(bv, av);
+  const g = new Matrix(av.length, bv.length);
+  for (let i = 0; i < av.length; i++) for (let j = 0; j < bv.length; j++) g.set(i, j, c[j * av.length + i]);
   return g;
 }
 
@@ -108,35 +120,69 @@ export function gram(a: Rows): Matrix {
 }
 
 /**
- * out_j = Σ_i c[i][j] · r_i: new vectors as combinations of the rows (i.e. (Rᵀ C)ᵀ). Four rows of r per pass over
- * out_j, so each output row is read and written a quarter as often (the rows are 12288 long, the sums short).
+ * out_j = Σ_i c[i][j] · r_i: new vectors as combinations of the rows (i.e. (Rᵀ C)ᵀ). The rows are 12288 long and
+ * the sums short, so memory traffic decides the speed: see the loop for how rows are shared between passes.
  */
-export function combine(r: Rows, c: Matrix): Rows {
-  if (c.rows !== r.count) throw new RangeError('combine: coefficient rows must equal vector count');
-  const n = r.n;
-  const out = new Float64Array(c.columns * n);
-  for (let j = 0; j < c.columns; j++) {
-    const oj = out.subarray(j * n, (j + 1) * n);
+export function combine(source: RowSource, c: Matrix): Rows {
+  const r = rowViews(source);
+  if (c.rows !== r.length) throw new RangeError('combine: coefficient rows must equal vector count');
+  const n = 'data' in source ? source.n : (source[0]?.n ?? 0);
+  const s = r.length;
+  const outCount = c.columns;
+  // Coefficients column-major in a typed array: coef[j·s + i] = c(i, j) (Matrix.get per element is slow in the loop).
+  const coef = new Float64Array(outCount * s);
+  for (let i = 0; i < s; i++) for (let j = 0; j < outCount; j++) coef[j * s + i] = c.get(i, j);
+  const out = new Float64Array(outCount * n);
+  // Two output rows and four input rows per pass (as subtractCombination): each input row is read half as often.
+  let j = 0;
+  for (; j + 1 < outCount; j += 2) {
+    const oa = out.subarray(j * n, (j + 1) * n);
+    const ob = out.subarray((j + 1) * n, (j + 2) * n);
+    const ca = j * s;
+    const cb = (j + 1) * s;
     let i = 0;
-    for (; i + 3 < r.count; i += 4) {
-      const c0 = c.get(i, j);
-      const c1 = c.get(i + 1, j);
-      const c2 = c.get(i + 2, j);
-      const c3 = c.get(i + 3, j);
-      const r0 = row(r, i);
-      const r1 = row(r, i + 1);
-      const r2 = row(r, i + 2);
-      const r3 = row(r, i + 3);
-      for (let t = 0; t < n; t++) oj[t] += c0 * r0[t] + c1 * r1[t] + (c2 * r2[t] + c3 * r3[t]);
+    for (; i + 3 < s; i += 4) {
+      const r0 = r[i];
+      const r1 = r[i + 1];
+      const r2 = r[i + 2];
+      const r3 = r[i + 3];
+      const a0 = coef[ca + i];
+      const a1 = coef[ca + i + 1];
+      const a2 = coef[ca + i + 2];
+      const a3 = coef[ca + i + 3];
+      const b0 = coef[cb + i];
+      const b1 = coef[cb + i + 1];
+      const b2 = coef[cb + i + 2];
+      const b3 = coef[cb + i + 3];
+      for (let t = 0; t < n; t++) {
+        const v0 = r0[t];
+        const v1 = r1[t];
+        const v2 = r2[t];
+        const v3 = r3[t];
+        oa[t] += a0 * v0 + a1 * v1 + (a2 * v2 + a3 * v3);
+        ob[t] += b0 * v0 + b1 * v1 + (b2 * v2 + b3 * v3);
+      }
     }
-    for (; i < r.count; i++) {
-      const ci = c.get(i, j);
+    for (; i < s; i++) {
+      const ri = r[i];
+      const a = coef[ca + i];
+      const b = coef[cb + i];
+      for (let t = 0; t < n; t++) {
+        oa[t] += a * ri[t];
+        ob[t] += b * ri[t];
+      }
+    }
+  }
+  for (; j < outCount; j++) {
+    const oj = out.subarray(j * n, (j + 1) * n);
+    for (let i = 0; i < s; i++) {
+      const ci = coef[j * s + i];
       if (ci === 0) continue;
-      const ri = row(r, i);
+      const ri = r[i];
       for (let t = 0; t < n; t++) oj[t] += ci * ri[t];
     }
   }
-  return { count: c.columns, n, data: out };
+  return { count: outCount, n, data: out };
 }
 
 /** Columns of an n×count Matrix ↔ rows of a Rows block. */
@@ -162,29 +208,104 @@ export function fromColumns(m: Matrix, count = m.columns): Rows {
  * precision project twice, "twice is enough").
  */
 export function projectOut(r: Rows, against: readonly Rows[]): void {
-  const n = r.n;
+  const rv = rowViews(r);
   for (const q of against) {
-    const c = new Float64Array(q.count);
-    for (let i = 0; i < r.count; i++) {
-      const ri = row(r, i);
-      for (let j = 0; j < q.count; j++) c[j] = dot(ri, row(q, j));
-      let j = 0;
-      for (; j + 3 < q.count; j += 4) {
-        const q0 = row(q, j);
-        const q1 = row(q, j + 1);
-        const q2 = row(q, j + 2);
-        const q3 = row(q, j + 3);
-        const c0 = c[j];
-        const c1 = c[j + 1];
-        const c2 = c[j + 2];
-        const c3 = c[j + 3];
-        for (let t = 0; t < n; t++) ri[t] -= c0 * q0[t] + c1 * q1[t] + (c2 * q2[t] + c3 * q3[t]);
+    const qv = rowViews(q);
+    subtractCombination(rv, qv, crossDots(rv, qv));
+  }
+}
+
+/**
+ * c[i·q.count + j] = r_i · q_j. Four rows of r share each pass over q_j: the n-long rows stream from memory four
+ * times less often than with one dot per pair, which is what bounds these loops (a k = 8 basis projects 14 rows
+ * against up to 98 of 12288 values, ≈ 10 MB, at every iteration).
+ */
+function crossDots(r: readonly Float64Array[], q: readonly Float64Array[]): Float64Array {
+  const n = r[0]?.length ?? 0;
+  const m = q.length;
+  const c = new Float64Array(r.length * m);
+  let i = 0;
+  for (; i + 3 < r.length; i += 4) {
+    const r0 = r[i];
+    const r1 = r[i + 1];
+    const r2 = r[i + 2];
+    const r3 = r[i + 3];
+    for (let j = 0; j < m; j++) {
+      const qj = q[j];
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let t = 0; t < n; t++) {
+        const v = qj[t];
+        s0 += r0[t] * v;
+        s1 += r1[t] * v;
+        s2 += r2[t] * v;
+        s3 += r3[t] * v;
       }
-      for (; j < q.count; j++) {
-        const qj = row(q, j);
-        const cj = c[j];
-        for (let t = 0; t < n; t++) ri[t] -= cj * qj[t];
+      c[i * m + j] = s0;
+      c[(i + 1) * m + j] = s1;
+      c[(i + 2) * m + j] = s2;
+      c[(i + 3) * m + j] = s3;
+    }
+  }
+  for (; i < r.length; i++) for (let j = 0; j < m; j++) c[i * m + j] = dot(r[i], q[j]);
+  return c;
+}
+
+/**
+ * r_i −= Σ_j c[i·q.count + j] q_j: two rows of r and four of q per pass (eight coefficients and six streams stay in
+ * registers; more rows of r spill them), so each row of q is read half as often as one row of r at a time.
+ */
+function subtractCombination(r: readonly Float64Array[], q: readonly Float64Array[], c: Float64Array): void {
+  const n = r[0]?.length ?? 0;
+  const m = q.length;
+  let i = 0;
+  for (; i + 1 < r.length; i += 2) {
+    const ra = r[i];
+    const rb = r[i + 1];
+    const ca = i * m;
+    const cb = (i + 1) * m;
+    let j = 0;
+    for (; j + 3 < m; j += 4) {
+      const q0 = q[j];
+      const q1 = q[j + 1];
+      const q2 = q[j + 2];
+      const q3 = q[j + 3];
+      const a0 = c[ca + j];
+      const a1 = c[ca + j + 1];
+      const a2 = c[ca + j + 2];
+      const a3 = c[ca + j + 3];
+      const b0 = c[cb + j];
+      const b1 = c[cb + j + 1];
+      const b2 = c[cb + j + 2];
+      const b3 = c[cb + j + 3];
+      for (let t = 0; t < n; t++) {
+        const v0 = q0[t];
+        const v1 = q1[t];
+        const v2 = q2[t];
+        const v3 = q3[t];
+        ra[t] -= a0 * v0 + a1 * v1 + (a2 * v2 + a3 * v3);
+        rb[t] -= b0 * v0 + b1 * v1 + (b2 * v2 + b3 * v3);
       }
+    }
+    for (; j < m; j++) {
+      const qj = q[j];
+      const a = c[ca + j];
+      const b = c[cb + j];
+      for (let t = 0; t < n; t++) {
+        ra[t] -= a * qj[t];
+        rb[t] -= b * qj[t];
+      }
+    }
+  }
+  for (; i < r.length; i++) {
+    const ri = r[i];
+    const ci = i * m;
+    for (let j = 0; j < m; j++) {
+      const qj = q[j];
+      const cj = c[ci + j];
+      for (let t = 0; t < n; t++) ri[t] -= cj * qj[t];
     }
   }
 }
@@ -192,8 +313,8 @@ export function projectOut(r: Rows, against: readonly Rows[]): void {
 /**
  * Orthonormal rows spanning r's part outside span(against), with the same count as r. Classical block
  * Gram–Schmidt against `against` is done twice ("twice is enough", Giraud et al.) and the block itself goes
- * through two-pass Gram–Schmidt on the typed arrays (gramSchmidtRows), then the projection and the
- * Gram–Schmidt are repeated once to re-orthogonalise against `against`. Gram–Schmidt rather than ml-matrix's
+ * through two-pass Gram–Schmidt on the typed arrays (gramSchmidtRows), then, only where the block was nearly
+ * dependent, the projection and the Gram–Schmidt are repeated once to re-orthogonalise against `against`. Gram–Schmidt rather than ml-matrix's
  * Householder QR because the latter copies the 12288 × 14 block into Matrix objects and was ≈ 1.2 s of a k = 8
  * basis (shared/notes/performance-profile.md); both give the same Q up to rounding, and Gram–Schmidt keeps each
  * row's orientation (positive R diagonal) without a sign fix-up.
@@ -233,8 +354,13 @@ export function orthonormalize(r: Rows, against: readonly Rows[], rng: GaussianR
       }
     }
     if (dependent) continue;
-    // Re-orthogonalisation pass: the block is orthonormal to machine precision by itself, but its orthogonality
-    // to `against` is only as good as the projection above.
+    // The block is orthonormal to machine precision by itself; its orthogonality to `against` is the projection's
+    // (≈ ε after two passes) amplified by R⁻¹, i.e. by how nearly dependent the projected rows were. A block whose
+    // every row kept ≥ 1e-3 of its projected norm in R's diagonal loses at most ≈ 1e3·ε: done. Otherwise (a nearly
+    // invariant Krylov space) project and orthonormalise once more.
+    let weakest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < work.count; i++) weakest = Math.min(weakest, qr.r[i * work.count + i] / norm(row(work, i)));
+    if (against.length === 0 || weakest >= 1e-3) return qr.q;
     projectOut(qr.q, against);
     const again = gramSchmidtRows(qr.q, 2);
     if (again.dependent.length > 0) continue;
