@@ -11,7 +11,8 @@
  * 2 with 20 DDIM steps)
  * and of one full edit (guidance n = 16, render at 50 steps with the η = 1 tail).
  * Warm rows (`--warm-ks`, default 8; krylov): the basis one schedule step either side of t, cold and warm-started
- * from the basis at t (what the editor does when the timestep moves one step: warmFromCacheId).
+ * from the basis at t (what the editor does when the timestep moves one step: warmFromCacheId, from its k + p Ritz
+ * vectors), and warm-started from that basis's V alone (the editor's start before the Ritz vectors were kept).
  */
 import { fork } from 'node:child_process';
 import { markdownTable } from './lib/table';
@@ -57,6 +58,9 @@ interface WarmRow {
   coldProducts: number;
   warmSeconds: number;
   warmProducts: number;
+  /** Warm from the neighbour's V alone (before its Ritz vectors were kept). */
+  fromVSeconds: number;
+  fromVProducts: number;
 }
 interface EditRow {
   kind: 'edit';
@@ -114,7 +118,9 @@ async function childWarm(modelDir: string, k: number): Promise<WarmRow[]> {
   for (const to of [schedule[i - 1], schedule[i + 1]].filter((t) => t !== undefined)) {
     const x = await resolveXt({ seed: 0, steps: 100 }, model, predictor, to);
     const cold = await basisAt(x, to);
-    const warm = await basisAt(x, to, centre.V);
+    // The editor's warm start (local-basis.ts warmFromCacheId): all of the neighbour's Ritz vectors; V alone for comparison.
+    const warm = await basisAt(x, to, centre.warmRows ?? centre.V);
+    const fromV = await basisAt(x, to, centre.V);
     rows.push({
       kind: 'warm',
       k,
@@ -124,6 +130,8 @@ async function childWarm(modelDir: string, k: number): Promise<WarmRow[]> {
       coldProducts: cold.jacobianProducts.total,
       warmSeconds: warm.seconds,
       warmProducts: warm.jacobianProducts.total,
+      fromVSeconds: fromV.seconds,
+      fromVProducts: fromV.jacobianProducts.total,
     });
   }
   await models.release();
@@ -243,8 +251,17 @@ export async function main(args: string[]): Promise<void> {
   if (warm.length) {
     process.stdout.write(
       `\n${markdownTable(
-        ['k', 'timestep', 'cold seconds', 'cold products', 'warm seconds (from the basis one step away)', 'warm products'],
-        warm.map((r) => [String(r.k), `${r.to} (from ${r.from})`, r.coldSeconds.toFixed(2), String(r.coldProducts), r.warmSeconds.toFixed(2), String(r.warmProducts)]),
+        ['k', 'timestep', 'cold seconds', 'cold products', 'warm seconds (from the basis one step away: its k + p Ritz vectors)', 'warm products', 'warm from its V alone: seconds', 'products'],
+        warm.map((r) => [
+          String(r.k),
+          `${r.to} (from ${r.from})`,
+          r.coldSeconds.toFixed(2),
+          String(r.coldProducts),
+          r.warmSeconds.toFixed(2),
+          String(r.warmProducts),
+          r.fromVSeconds.toFixed(2),
+          String(r.fromVProducts),
+        ]),
       )}\n`,
     );
   }

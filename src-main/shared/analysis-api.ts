@@ -146,8 +146,9 @@ export const AnalysisRunStatsSchema = z.object({
   jacobianProducts: z.number().int(),
   warmStarted: z.number().int(),
   /**
-   * Products of the warm-started bases against the mean of the cold ones (each sample's first basis): an estimate
-   * of what warm starts saved; `npm run bench -- analyze` measures it exactly by running both.
+   * Products of the warm-started bases against the mean of the cold ones (only the first sample's first basis, where
+   * warm starts are on): a rough estimate of what warm starts saved; `npm run bench -- analyze` measures it exactly
+   * by running both.
    */
   warmProductsMean: z.number().nullable(),
   coldProductsMean: z.number().nullable(),
