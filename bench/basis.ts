@@ -7,8 +7,8 @@
  * of x_t from seed 0, computed through the ORT operator (no basis cache; derived graphs from the on-disk cache,
  * derived once beforehand): seconds, Jacobian products (columns; a fused pullback column counts 2), iterations,
  * converged, worst residual, peak RSS of the process that ran it (each row in its own child process). Then the
- * time of one ± gallery preview pair (gallery defaults: guidance n = 8, s = 0.2 each, both rendered as one batch of
- * 2 with 20 DDIM steps)
+ * time of one ± gallery preview pair (GALLERY_DEFAULTS: guidance n = 8, s = 0.2 each, both rendered as one batch of
+ * 2 with 10 DDIM steps)
  * and of one full edit (guidance n = 16, render at 50 steps with the η = 1 tail).
  * Warm rows (`--warm-ks`, default 8; krylov): the basis one schedule step either side of t, cold and warm-started
  * from the basis at t (what the editor does when the timestep moves one step: warmFromCacheId, from its k + p Ritz
@@ -29,6 +29,7 @@ import { jacobianK } from '../src-main/engine/jobs/support/local-basis';
 import { computeLocalBasis } from '../src-main/core/geometry';
 import { editLatent } from '../src-main/core/edit/guidance';
 import { renderFrom } from '../src-main/core/edit/render';
+import { GALLERY_DEFAULTS } from '../src-main/shared/edit-defaults';
 import { ddimTimesteps } from '../src-main/core/diffusion/ddim';
 import { stackBatch } from '../src-main/core/tensor';
 
@@ -149,9 +150,11 @@ async function childEdit(modelDir: string): Promise<EditRow> {
   const stepper = modelStepper(model, predictor);
   const guidance = (strength: number, steps = 16, scale = 0.1) => editLatent(predictor, xt, [{ v, strength }], { timestep, steps, scale });
   let t0 = performance.now();
-  // The gallery's preview defaults: n = 8, s = 0.2 (same n·s as the final edit's 16 × 0.1), 20 render steps.
-  const pair = stackBatch([await guidance(-1, 8, 0.2), await guidance(1, 8, 0.2)]);
-  await renderFrom(stepper, pair, { timestep, schedule: ddimTimesteps(20, T), T });
+  // The gallery's preview defaults (same n·s as the final edit's 16 × 0.1); the unedited preview is not in it (the
+  // gallery job renders it once per x_t).
+  const { guidanceSteps, scale, previewSteps } = GALLERY_DEFAULTS;
+  const pair = stackBatch([await guidance(-1, guidanceSteps, scale), await guidance(1, guidanceSteps, scale)]);
+  await renderFrom(stepper, pair, { timestep, schedule: ddimTimesteps(previewSteps, T), T });
   const previewPairSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   await renderFrom(stepper, await guidance(1), { timestep, schedule: ddimTimesteps(50, T), T });
@@ -270,7 +273,11 @@ export async function main(args: string[]): Promise<void> {
     `\n${markdownTable(
       ['operation', 'seconds', 'peak RSS MB'],
       [
-        ['± preview pair (gallery defaults: guidance n=8 s=0.2 each, render 20 steps, batch 2)', e.previewPairSeconds.toFixed(2), e.peakRssMb.toFixed(0)],
+        [
+          `± preview pair (gallery defaults: guidance n=${GALLERY_DEFAULTS.guidanceSteps} s=${GALLERY_DEFAULTS.scale} each, render ${GALLERY_DEFAULTS.previewSteps} steps, batch 2)`,
+          e.previewPairSeconds.toFixed(2),
+          e.peakRssMb.toFixed(0),
+        ],
         ['full edit (guidance n=16, render 50 steps, η=1 tail)', e.editSeconds.toFixed(2), e.peakRssMb.toFixed(0)],
       ],
     )}\n`,

@@ -3,7 +3,7 @@
  * [--directions 0,1,...] [--strength S] [--preview-steps N] [edit params] [--mask FILE [--mask-invert]] --out <dir>`: the editor's direction
  * gallery as files, from the `gallery` job. Writes per direction `direction-<i>.png` (−, unedited, + side by side)
  * and `heat-<i>.png` (|v| per pixel), `center.png` (the unedited preview), `sigma.csv` (index, sigma) and
- * `gallery.json` (timestep, basis stats, parameters). Previews render with `--preview-steps` DDIM steps (default 20)
+ * `gallery.json` (timestep, basis stats, parameters). Previews render with `--preview-steps` DDIM steps (default 10)
  * and the gallery's n = 8, s = 0.2: approximate, as in the editor; `pullback edit` renders the exact edit.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

@@ -203,7 +203,7 @@ export class GlobalDirections {
 
   /**
    * −/+ previews of every global direction on every sample, and each sample's unedited render: `edit` jobs with the
-   * direction given explicitly, the gallery's preview settings (n = 8, s = 0.2, 20 render steps: approximate), at the
+   * direction given explicitly, the gallery's preview settings (n = 8, s = 0.2, 10 render steps: approximate), at the
    * gallery's priority, one after the other so the first ones show while the rest render.
    */
   async renderPreviews(strength: number = GALLERY_DEFAULTS.strength): Promise<void> {
