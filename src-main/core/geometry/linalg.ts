@@ -120,8 +120,7 @@ export function gram(a: Rows): Matrix {
 }
 
 /**
- * out_j = Σ_i c[i][j] · r_i: new vectors as combinations of the rows (i.e. (Rᵀ C)ᵀ). The rows are 12288 long and
- * the sums short, so memory traffic decides the speed: see the loop for how rows are shared between passes.
+ * out_j = Σ_i c[i][j] · r_i: new vectors as combinations of the rows (i.e. (Rᵀ C)ᵀ), through addCombination.
  */
 export function combine(source: RowSource, c: Matrix): Rows {
   const r = rowViews(source);
@@ -133,55 +132,8 @@ export function combine(source: RowSource, c: Matrix): Rows {
   const coef = new Float64Array(outCount * s);
   for (let i = 0; i < s; i++) for (let j = 0; j < outCount; j++) coef[j * s + i] = c.get(i, j);
   const out = new Float64Array(outCount * n);
-  // Two output rows and four input rows per pass (as subtractCombination): each input row is read half as often.
-  let j = 0;
-  for (; j + 1 < outCount; j += 2) {
-    const oa = out.subarray(j * n, (j + 1) * n);
-    const ob = out.subarray((j + 1) * n, (j + 2) * n);
-    const ca = j * s;
-    const cb = (j + 1) * s;
-    let i = 0;
-    for (; i + 3 < s; i += 4) {
-      const r0 = r[i];
-      const r1 = r[i + 1];
-      const r2 = r[i + 2];
-      const r3 = r[i + 3];
-      const a0 = coef[ca + i];
-      const a1 = coef[ca + i + 1];
-      const a2 = coef[ca + i + 2];
-      const a3 = coef[ca + i + 3];
-      const b0 = coef[cb + i];
-      const b1 = coef[cb + i + 1];
-      const b2 = coef[cb + i + 2];
-      const b3 = coef[cb + i + 3];
-      for (let t = 0; t < n; t++) {
-        const v0 = r0[t];
-        const v1 = r1[t];
-        const v2 = r2[t];
-        const v3 = r3[t];
-        oa[t] += a0 * v0 + a1 * v1 + (a2 * v2 + a3 * v3);
-        ob[t] += b0 * v0 + b1 * v1 + (b2 * v2 + b3 * v3);
-      }
-    }
-    for (; i < s; i++) {
-      const ri = r[i];
-      const a = coef[ca + i];
-      const b = coef[cb + i];
-      for (let t = 0; t < n; t++) {
-        oa[t] += a * ri[t];
-        ob[t] += b * ri[t];
-      }
-    }
-  }
-  for (; j < outCount; j++) {
-    const oj = out.subarray(j * n, (j + 1) * n);
-    for (let i = 0; i < s; i++) {
-      const ci = coef[j * s + i];
-      if (ci === 0) continue;
-      const ri = r[i];
-      for (let t = 0; t < n; t++) oj[t] += ci * ri[t];
-    }
-  }
+  const outRows = Array.from({ length: outCount }, (_, j) => out.subarray(j * n, (j + 1) * n));
+  addCombination(outRows, r, coef);
   return { count: outCount, n, data: out };
 }
 
@@ -211,7 +163,10 @@ export function projectOut(r: Rows, against: readonly Rows[]): void {
   const rv = rowViews(r);
   for (const q of against) {
     const qv = rowViews(q);
-    subtractCombination(rv, qv, crossDots(rv, qv));
+    // r_i −= Σ_j (r_i · q_j) q_j, as an addition of the negated dots (negation is exact: same sums to the bit).
+    const c = crossDots(rv, qv);
+    for (let i = 0; i < c.length; i++) c[i] = -c[i];
+    addCombination(rv, qv, c);
   }
 }
 
@@ -254,58 +209,60 @@ function crossDots(r: readonly Float64Array[], q: readonly Float64Array[]): Floa
 }
 
 /**
- * r_i −= Σ_j c[i·q.count + j] q_j: two rows of r and four of q per pass (eight coefficients and six streams stay in
- * registers; more rows of r spill them), so each row of q is read half as often as one row of r at a time.
+ * out_a += Σ_b coef[a·src.length + b] · src_b: two output rows and four source rows per pass (eight coefficients
+ * and six streams stay in registers; more output rows spill them), so each source row is read half as often as one
+ * output row at a time. The rows are 12288 long and the sums short: memory traffic decides the speed.
  */
-function subtractCombination(r: readonly Float64Array[], q: readonly Float64Array[], c: Float64Array): void {
-  const n = r[0]?.length ?? 0;
-  const m = q.length;
+function addCombination(out: readonly Float64Array[], src: readonly Float64Array[], coef: Float64Array): void {
+  const n = out[0]?.length ?? 0;
+  const m = src.length;
   let i = 0;
-  for (; i + 1 < r.length; i += 2) {
-    const ra = r[i];
-    const rb = r[i + 1];
+  for (; i + 1 < out.length; i += 2) {
+    const oa = out[i];
+    const ob = out[i + 1];
     const ca = i * m;
     const cb = (i + 1) * m;
     let j = 0;
     for (; j + 3 < m; j += 4) {
-      const q0 = q[j];
-      const q1 = q[j + 1];
-      const q2 = q[j + 2];
-      const q3 = q[j + 3];
-      const a0 = c[ca + j];
-      const a1 = c[ca + j + 1];
-      const a2 = c[ca + j + 2];
-      const a3 = c[ca + j + 3];
-      const b0 = c[cb + j];
-      const b1 = c[cb + j + 1];
-      const b2 = c[cb + j + 2];
-      const b3 = c[cb + j + 3];
+      const q0 = src[j];
+      const q1 = src[j + 1];
+      const q2 = src[j + 2];
+      const q3 = src[j + 3];
+      const a0 = coef[ca + j];
+      const a1 = coef[ca + j + 1];
+      const a2 = coef[ca + j + 2];
+      const a3 = coef[ca + j + 3];
+      const b0 = coef[cb + j];
+      const b1 = coef[cb + j + 1];
+      const b2 = coef[cb + j + 2];
+      const b3 = coef[cb + j + 3];
       for (let t = 0; t < n; t++) {
         const v0 = q0[t];
         const v1 = q1[t];
         const v2 = q2[t];
         const v3 = q3[t];
-        ra[t] -= a0 * v0 + a1 * v1 + (a2 * v2 + a3 * v3);
-        rb[t] -= b0 * v0 + b1 * v1 + (b2 * v2 + b3 * v3);
+        oa[t] += a0 * v0 + a1 * v1 + (a2 * v2 + a3 * v3);
+        ob[t] += b0 * v0 + b1 * v1 + (b2 * v2 + b3 * v3);
       }
     }
     for (; j < m; j++) {
-      const qj = q[j];
-      const a = c[ca + j];
-      const b = c[cb + j];
+      const qj = src[j];
+      const a = coef[ca + j];
+      const b = coef[cb + j];
       for (let t = 0; t < n; t++) {
-        ra[t] -= a * qj[t];
-        rb[t] -= b * qj[t];
+        oa[t] += a * qj[t];
+        ob[t] += b * qj[t];
       }
     }
   }
-  for (; i < r.length; i++) {
-    const ri = r[i];
+  for (; i < out.length; i++) {
+    const oi = out[i];
     const ci = i * m;
     for (let j = 0; j < m; j++) {
-      const qj = q[j];
-      const cj = c[ci + j];
-      for (let t = 0; t < n; t++) ri[t] -= cj * qj[t];
+      const qj = src[j];
+      const cj = coef[ci + j];
+      if (cj === 0) continue;
+      for (let t = 0; t < n; t++) oi[t] += cj * qj[t];
     }
   }
 }
