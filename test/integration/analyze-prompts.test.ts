@@ -78,18 +78,20 @@ describe('analyze with prompts (sd1-optimum)', () => {
     expect(result.sampleSimilarities).toHaveLength(3 * 2 * 2);
     for (const s of result.sampleSimilarities) expect(s.geodesic, `${s.timestep}/${s.space} ${s.sampleA}-${s.sampleB}`).toBeGreaterThan(1e-3);
 
-    // each basis is the basis job's at (seed 0, prompt, timestep): same cache entry, same σ. At t = 999 (cold: the
-    // first basis of each path) by the full key; at 555 (warm-started from 999) by the record's cacheId, which the
-    // cache hands out only for the same model, x_t hash, timestep, h, k and method: so x_t is the same path's.
+    // each basis is the basis job's at (seed 0, prompt, timestep): same cache entry, same σ. The first sample's basis
+    // at t = 999 (the only cold one) by the full key; every other (warm-started: at 555 from the same path's 999, at 999
+    // from the previous sample's 999) by the record's cacheId, which the cache hands out only for the same model, x_t
+    // hash, timestep, h, k and method: so x_t is the same path's.
     const xt555: Float32Array[] = [];
     for (const [p, prompt] of PROMPTS.entries()) {
       for (const timestep of [999, 555]) {
         const record = result.bases.find((b) => b.sample === p && b.timestep === timestep)!;
         const basis = await runJobInProcess(
           'basis',
-          { ...common, t: undefined, seed: 0, timestep, prompt, ...(timestep === 555 ? { cacheId: record.cacheId } : {}) },
+          { ...common, t: undefined, seed: 0, timestep, prompt, ...(record.warmStarted ? { cacheId: record.cacheId } : {}) },
           { quiet: true },
         );
+        expect(record.warmStarted, `prompt ${p} t ${timestep}`).toBe(p > 0 || timestep === 555);
         expect(basis.cacheHit, `prompt ${p} t ${timestep}`).toBe(true);
         expect(basis.cacheId).toBe(record.cacheId);
         expect(Array.from(fromPayload(basis.S, 'S').data)).toEqual(record.sigma.map(Math.fround));
