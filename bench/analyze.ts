@@ -6,15 +6,14 @@
  * made once beforehand and shared), and reports wall time, Jacobian products and the child's peak RSS.
  * Model: the given folder, else the bundled resources/models/avatars64.
  */
-import { fork } from 'node:child_process';
+import { runBenchChild } from './lib/child';
+import { ROOT } from './lib/model';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runJobInProcess } from '../src-main/engine/run-in-process';
 import { markdownTable } from './lib/table';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Row {
   variant: 'warm' | 'cold';
@@ -60,15 +59,7 @@ async function child(variant: 'warm' | 'cold', plan: Plan): Promise<Row> {
 }
 
 function runChild(variant: 'warm' | 'cold', plan: Plan, dataDir: string): Promise<Row> {
-  return new Promise<Row>((resolve, reject) => {
-    const c = fork(path.join(ROOT, 'bench/index.ts'), ['analyze', '--child', variant, JSON.stringify(plan)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, PULLBACK_DATA_DIR: dataDir },
-    });
-    let got: Row | undefined;
-    c.on('message', (m) => (got = m as Row));
-    c.on('exit', (code) => (got ? resolve(got) : reject(new Error(`analyze benchmark child (${variant}) exited with ${code}`))));
-  });
+  return runBenchChild<Row>('analyze', [variant, JSON.stringify(plan)], { ...process.env, PULLBACK_DATA_DIR: dataDir });
 }
 
 export async function main(args: string[]): Promise<void> {

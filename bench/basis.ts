@@ -14,14 +14,13 @@
  * from the basis at t (what the editor does when the timestep moves one step: warmFromCacheId, from its k + p Ritz
  * vectors), and warm-started from that basis's V alone (the editor's start before the Ritz vectors were kept).
  */
-import { fork } from 'node:child_process';
+import { runBenchChild } from './lib/child';
 import { markdownTable } from './lib/table';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadBenchModel } from './lib/model';
+import { loadBenchModel, ROOT } from './lib/model';
 import { JacobianSessions } from '../src-main/engine/worker/jacobian-operator';
 import { modelStepper, resolveXt } from '../src-main/engine/jobs/support/latent';
 import { basisRow } from '../src-main/engine/jobs/support/wire-tensors';
@@ -33,7 +32,6 @@ import { GALLERY_DEFAULTS } from '../src-main/shared/edit-defaults';
 import { ddimTimesteps } from '../src-main/core/diffusion/ddim';
 import { stackBatch } from '../src-main/core/tensor';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface BasisRow {
   kind: 'basis';
@@ -176,14 +174,7 @@ async function wrapFixture(name: string): Promise<string> {
   return dir;
 }
 
-function runChild<R>(args: string[]): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    const child = fork(path.join(ROOT, 'bench/index.ts'), ['basis', '--child', ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let got: R | undefined;
-    child.on('message', (msg) => (got = msg as R));
-    child.on('exit', (code) => (got ? resolve(got) : reject(new Error(`benchmark child ${args.join(' ')} exited with ${code}`))));
-  });
-}
+const runChild = <R>(args: string[]) => runBenchChild<R>('basis', args);
 
 
 export async function main(args: string[]): Promise<void> {

@@ -5,15 +5,14 @@
  * K = 1, 4, 8, 16, the ratio pullback(K) / (K · forward) (issue 3 target: ≤ 3.0 for K ≥ 4) and the
  * peak RSS. Each model is measured in its own child process so the peak RSS is that model's.
  */
-import { fork } from 'node:child_process';
+import { runBenchChild } from './lib/child';
+import { ROOT } from './lib/model';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { buildForwardGraph, deriveGraph, type DeriveOptions } from '../src-main/core/onnx';
 import { TestGraph } from '../test/unit/onnx-testgraph';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KS = [1, 4, 8, 16];
 
 interface Row {
@@ -187,15 +186,8 @@ export async function main(args: string[]): Promise<void> {
       `intraOpNumThreads ${threads}, median of runs; ratio = pullback(K) / (K · forward)\n`,
   );
   const rows: Row[] = [];
-  const entry = path.join(ROOT, 'bench/index.ts');
   for (const m of models) {
-    const row = await new Promise<Row>((resolve, reject) => {
-      const child = fork(entry, ['derive', '--child', m.name, m.file, String(threads)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      let got: Row | undefined;
-      child.on('message', (msg) => (got = msg as Row));
-      child.on('exit', (code) => (got ? resolve(got) : reject(new Error(`${m.name}: benchmark child exited with ${code}`))));
-    });
-    rows.push(row);
+    rows.push(await runBenchChild<Row>('derive', [m.name, m.file, String(threads)]));
     process.stdout.write(`${m.name}: done\n`);
   }
   process.stdout.write(`\n${table(rows)}\n`);

@@ -13,7 +13,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './lib/model';
 import sharp from 'sharp';
 import { markdownTable } from './lib/table';
 import { ModelCache } from '../src-main/engine/worker/model-cache';
@@ -24,7 +24,6 @@ import { computeLocalBasis, latentMask, type LatentMask } from '../src-main/core
 import { runJobInProcess } from '../src-main/engine/run-in-process';
 import { toPayload } from '../src-main/engine/jobs/support/wire-tensors';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function masks(H: number, W: number): { name: string; mask: LatentMask | null }[] {
   const make = (f: (y: number, x: number) => boolean) => latentMask(Float32Array.from({ length: H * W }, (_, p) => (f(Math.floor(p / W), p % W) ? 1 : 0)), H, W);

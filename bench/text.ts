@@ -26,7 +26,7 @@
  * J is taken at x = seed 0's x_T at timestep T − 1 (the cost of a product does not depend on the point), h = the
  * mid-block output the engine picks ('auto').
  */
-import { fork } from 'node:child_process';
+import { runBenchChild } from './lib/child';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, homedir, tmpdir } from 'node:os';
@@ -161,16 +161,7 @@ async function childProduct(dir: string, dataRoot: string, kind: 'jvp' | 'vjp', 
   return result;
 }
 
-function runChild<R>(args: string[]): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    const child = fork(path.join(ROOT, 'bench/index.ts'), ['text', '--child', ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let got: R | undefined;
-    child.on('message', (msg) => (got = msg as R));
-    child.on('exit', (code, signal) =>
-      got ? resolve(got) : reject(new Error(`${args[0]} child for ${args[2]} exited with ${signal ?? code}${signal === 'SIGKILL' ? ' (killed: out of memory?)' : ''}`)),
-    );
-  });
-}
+const runChild = <R>(args: string[]) => runBenchChild<R>('text', args);
 
 /** One row: the three stages in turn, sharing one temporary data folder (the derive cache). */
 async function measureRow(label: string, dir: string, k: number, K: number, runs: number, productRuns: number): Promise<TextRow> {

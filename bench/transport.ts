@@ -10,12 +10,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './lib/model';
 import { parseArgs } from 'node:util';
 import { markdownTable } from './lib/table';
 import { runJobInProcess } from '../src-main/engine/run-in-process';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function main(args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
