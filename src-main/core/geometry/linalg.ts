@@ -287,12 +287,15 @@ export function orthonormalize(r: Rows, against: readonly Rows[], rng: GaussianR
     for (let t = 0; t < work.n; t++) ri[t] = rng.normal();
     before[i] = norm(ri);
   };
+  // Each row's norm after the projection (gramSchmidtRows works on a copy, so these stay the input's).
+  const projected = new Float64Array(work.count);
   for (let attempt = 0; attempt < 4; attempt++) {
     projectOut(work, against);
     projectOut(work, against);
     let refilled = false;
     for (let i = 0; i < work.count; i++) {
       const ni = norm(row(work, i));
+      projected[i] = ni;
       // Relative test against the norm before projection: what is left is rounding, not a direction.
       if (!(ni > 1e-10 * Math.max(before[i], Number.MIN_VALUE)) || !Number.isFinite(ni)) {
         refill(i);
@@ -316,7 +319,7 @@ export function orthonormalize(r: Rows, against: readonly Rows[], rng: GaussianR
     // every row kept ≥ 1e-3 of its projected norm in R's diagonal loses at most ≈ 1e3·ε: done. Otherwise (a nearly
     // invariant Krylov space) project and orthonormalise once more.
     let weakest = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < work.count; i++) weakest = Math.min(weakest, qr.r[i * work.count + i] / norm(row(work, i)));
+    for (let i = 0; i < work.count; i++) weakest = Math.min(weakest, qr.r[i * work.count + i] / projected[i]);
     if (against.length === 0 || weakest >= 1e-3) return qr.q;
     projectOut(qr.q, against);
     const again = gramSchmidtRows(qr.q, 2);

@@ -41,7 +41,8 @@ import { subProgress } from './support/progress';
 import { editFromRequest } from './support/edit-request';
 import { resolveRegion } from './support/mask';
 import { PreviewStore, type PreviewParams, type StoredPreviews } from './support/preview-store';
-import { LatentMemo, latentDigest } from './support/latent-memo';
+import { LatentMemo } from './support/latent-memo';
+import { tensorSha256 } from '../../core/tensor/hash';
 import { modelContentHash } from '../worker/model-hash';
 
 /** The unedited preview render of recent x_t (see `base` below). */
@@ -170,7 +171,7 @@ export const galleryJob: EngineJob<'gallery', JobOutput<'gallery'>> = {
     // two; before them the unedited preview (unless remembered) and (unless the canvas picture was given) the canvas render.
     // The unedited preview depends on x_t and the preview render only, not on the strength or the directions: an
     // editor asks for galleries at one x_t again and again (a new strength, more directions), so it is rendered once.
-    const baseKey = [await modelContentHash(model), forwardProvider, latentDigest(xt), timestep, input.previewSteps, input.boostFraction, input.noiseSeed, pathKey].join('|');
+    const baseKey = [await modelContentHash(model), forwardProvider, tensorSha256(xt), timestep, input.previewSteps, input.boostFraction, input.noiseSeed, pathKey].join('|');
     const rememberedBase = unEditedPreviews.get(baseKey);
     const plan: Record<string, number> = {};
     const add = (unit: string, n: number) => (plan[unit] = (plan[unit] ?? 0) + n);

@@ -4,7 +4,6 @@
  * gallery at the same x_t, whatever its strength or directions). Entries are copied in and out, so no caller can
  * change what another one gets. A 64×64 RGB latent is 48 KB, a Stable Diffusion one 64 KB: a few dozen cost nothing.
  */
-import { createHash } from 'node:crypto';
 import type { Tensor } from '../../../core/tensor';
 
 export class LatentMemo {
@@ -31,16 +30,5 @@ export class LatentMemo {
   clear(): void {
     this.#entries.clear();
   }
-
-  get size(): number {
-    return this.#entries.size;
-  }
 }
 
-/** A key part that names a latent by its exact values (dims and float32 bytes). */
-export function latentDigest(x: Tensor): string {
-  const h = createHash('sha256');
-  h.update(x.dims.join('x'));
-  h.update(new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength));
-  return h.digest('hex').slice(0, 32);
-}
