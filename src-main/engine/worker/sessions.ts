@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { externalDataSessionOptions } from '../../core/onnx';
 import { PROBE_DIMS, PROBE_INPUT, providerProbeModel } from '../../core/onnx/probe-model';
 import { runOnLane } from './scheduling';
+import { intraOpThreads } from './cpu-threads';
 
 // ORT's own log goes to stderr: at its default level every start printed a native error for each provider the build
 // lists but this machine cannot load (providerWorks below). Errors reach us as exceptions anyway, with their message;
@@ -23,10 +24,19 @@ export interface SessionOptions {
   externalDataFolder?: string;
 }
 
+// Read once per process: the machine's cores do not change while it runs.
+let threads: number | undefined | null = null;
+function sessionThreads(): number | undefined {
+  if (threads === null) threads = intraOpThreads();
+  return threads;
+}
+
 export async function createSession(file: string, o: SessionOptions): Promise<ort.InferenceSession> {
+  const intraOpNumThreads = sessionThreads();
   const session = await ort.InferenceSession.create(file, {
     executionProviders: [o.executionProvider],
     graphOptimizationLevel: 'all',
+    ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}),
     ...(o.externalDataFolder ? externalDataSessionOptions(o.externalDataFolder) : {}),
   });
   // Every run of every session goes through the worker's compute lane (priorities, preemption between runs).
