@@ -6,7 +6,8 @@
  *
  * Products: a basis of the same method and k computed before on this model, else the method's own numbers — krylov
  * hands blocks of b = k + oversampling columns to J·v and Jᵀ(J·v) (2 products a column) and a cold start typically
- * stops after 7 iterations at its default tolerance (k = 8: b = 14, 7 × 28 = 196 products, as measured on avatars64);
+ * stops after 7 iterations at its default tolerance (k = 8: b = 14, at most 7 × 28 = 196 products; the last blocks
+ * narrow to the pairs still open, so avatars64 measured 154–182: the estimate errs high, not low);
  * subspace iteration runs k columns at least its 10 minimum iterations, so its count is a lower bound.
  *
  * Cost of one product: the one a basis on this model measured (its seconds over its products, on the provider its
@@ -18,7 +19,7 @@ import type { Provider } from './wire';
 
 export type BasisMethodName = 'krylov' | 'subspace';
 
-/** Krylov iterations of a typical cold basis at tol 1e-3 (avatars64, k = 8: 196 products). */
+/** Krylov iterations of a typical cold basis at tol 1e-3 (avatars64, k = 8: 7 iterations, 154–182 products). */
 export const TYPICAL_KRYLOV_ITERATIONS = 7;
 /** Subspace iteration's minimum iterations (core/geometry/subspace.ts minIterations default). */
 export const SUBSPACE_MIN_ITERATIONS = 10;

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src-main/core/geometry/errors';
 import { computeLocalBasis, krylovBasis, subspaceBasis } from '../../src-main/core/geometry';
-import { defaultOversampling } from '../../src-main/core/geometry/krylov';
+import { defaultOversampling, nextBlockPairs } from '../../src-main/core/geometry/krylov';
+import type { Tensor } from '../../src-main/core/tensor';
 import { principalAngles } from '../../src-main/core/geometry/metrics';
 import type { BasisProgress, LocalBasis } from '../../src-main/core/geometry/types';
 import { denseFixture, exactSvd, firstRows } from './geometry-fixture';
@@ -182,13 +183,25 @@ describe('progress, cancellation, warm start, batching', () => {
     expect(fromRows.jacobianProducts.total).toBeLessThanOrEqual(fromV.jacobianProducts.total);
   });
 
-  it('maxBatch splits operator calls without changing the result or the count', async () => {
-    const whole = await krylovBasis(denseFixture({}).op, { k: K, seed: 9 });
+  it('maxBatch cuts a block into calls of at most maxBatch columns, and a narrowed block into whole calls', async () => {
     const op = denseFixture({}).op;
-    const split = await krylovBasis(op, { k: K, seed: 9, maxBatch: 5 });
-    expect(Buffer.from(split.V.data.buffer).equals(Buffer.from(whole.V.data.buffer))).toBe(true);
-    expect(split.jacobianProducts).toEqual(whole.jacobianProducts);
-    expect(op.calls).toBe(split.iterations * Math.ceil((K + 6) / 5));
+    const widths: number[] = [];
+    const recording = { ...op, pullback: (v: Tensor, signal?: AbortSignal) => (widths.push(v.dims[0]), op.pullback(v, signal)) };
+    // Progress comes once per iteration, after its block's calls: the block boundaries.
+    const blocks: number[] = [];
+    let seen = 0;
+    const onProgress = () => {
+      blocks.push(widths.slice(seen).reduce((a, w) => a + w, 0));
+      seen = widths.length;
+    };
+    const split = await krylovBasis(recording, { k: K, seed: 9, maxBatch: 5, onProgress });
+    expect(split.converged).toBe(true);
+    expect(widths.every((w) => w >= 1 && w <= 5)).toBe(true);
+    expect(2 * widths.reduce((a, w) => a + w, 0)).toBe(split.jacobianProducts.total);
+    expect(blocks.length).toBe(split.iterations);
+    // The full b = 14 columns (calls of 5, 5, 4), or, once wanted pairs have converged, whole calls of 5.
+    expect(blocks.every((b) => b === 14 || b % 5 === 0)).toBe(true);
+    expect(blocks.some((b) => b < 14)).toBe(true);
   });
 
   it('rejects bad options with typed errors', async () => {
@@ -197,5 +210,27 @@ describe('progress, cancellation, warm start, batching', () => {
     await expect(subspaceBasis(op, { k: 257 })).rejects.toMatchObject({ code: 'bad-option' });
     await expect(krylovBasis(op, { k: 2, seed: 0.5 })).rejects.toMatchObject({ code: 'bad-option' });
     await expect(krylovBasis(op, { k: 2, warmStart: { dims: [1, 3], data: new Float32Array(3) } })).rejects.toMatchObject({ code: 'bad-shape' });
+  });
+});
+
+describe('krylov: the next block narrows to the open pairs', () => {
+  const tol = 1e-3;
+  // k = 4 wanted pairs, 3 oversampled (b = 7); pairs 1 and 3 are still open.
+  const residuals = [1e-4, 2e-3, 5e-4, 3e-3, 0.1, 0.2, 0.3];
+
+  it('takes the open wanted pairs and the first oversampled one, rounded up to whole calls', () => {
+    expect(nextBlockPairs(residuals, 4, tol, 1)).toEqual([1, 3, 4]);
+    // Rounded up to one call of 4: filled with the next oversampled pair.
+    expect(nextBlockPairs(residuals, 4, tol, 4)).toEqual([1, 3, 4, 5]);
+    // Rounded up to 6: the oversampled pairs first, then a converged one.
+    expect(nextBlockPairs(residuals, 4, tol, 6)).toEqual([0, 1, 3, 4, 5, 6]);
+    // A call as wide as the block: nothing to save, every pair.
+    expect(nextBlockPairs(residuals, 4, tol, 7)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('keeps every pair while all wanted pairs are open, and works without oversampling', () => {
+    expect(nextBlockPairs([0.5, 0.4, 0.3, 0.2, 0.1], 3, tol, 1)).toEqual([0, 1, 2, 3]);
+    expect(nextBlockPairs([0.5, 0.4, 0.3], 3, tol, 1)).toEqual([0, 1, 2]);
+    expect(nextBlockPairs([1e-5, 0.4, 1e-5], 3, tol, 1)).toEqual([1]);
   });
 });

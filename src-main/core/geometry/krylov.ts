@@ -21,7 +21,7 @@ import { Matrix } from 'ml-matrix';
 import { GeometryError } from './errors';
 import { finishBasis, logProgress, relativeResiduals } from './finish';
 import type { Rows } from './linalg';
-import { combine, crossGram, gaussianRows, gram, orthonormalize, row, rowsFromTensor, rowsToTensor, sliceRows, symmetricEigen } from './linalg';
+import { combine, crossGram, gaussianRows, gram, orthonormalize, row, rows, rowsFromTensor, rowsToTensor, sliceRows, symmetricEigen } from './linalg';
 import { sizeOf } from '../tensor';
 import { CountingOperator } from './operator-calls';
 import { GaussianRng } from '../diffusion/rng';
@@ -45,6 +45,8 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
   const p = options.oversampling ?? defaultOversampling(k);
   if (!Number.isInteger(p) || p < 0) throw new GeometryError('bad-option', `oversampling must be an integer ≥ 0, got ${p}`);
   const b = Math.min(n, k + p);
+  // Columns per operator call: a block narrower than a multiple of it costs as much as the multiple.
+  const granularity = Number.isFinite(options.maxBatch) && options.maxBatch! >= 1 ? Math.floor(options.maxBatch!) : 1;
   // Memory is ≈ 8·maxBasis·(2n + m) bytes (Q, JᵀJQ and JQ in float64); 10 blocks, capped at 256 vectors unless
   // the block itself is larger, keeps k = 8 at ~64 MB and k = 50 at ~120 MB for a 64×64 pixel model.
   const maxBasis = Math.min(n, Math.max(options.maxBasis ?? Math.min(10 * b, 256), 2 * b));
@@ -107,14 +109,16 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
     // s === n: the Krylov space is all of X, so the Ritz pairs are exact up to rounding; nothing left to add.
     if (converged || iterations >= maxIterations || s >= n) break;
 
-    // Next block from the Ritz residuals A v − θ v of the top b pairs.
-    const resid = { count: wanted, n, data: av.data.slice() };
-    for (let i = 0; i < wanted; i++) {
+    // Next block from the Ritz residuals A v − θ v of the pairs that still need them (nextBlockPairs).
+    const pairs = nextBlockPairs(residuals, k, tol, granularity);
+    const resid = rows(pairs.length, n);
+    pairs.forEach((pair, i) => {
       const ri = row(resid, i);
-      const vi = row(v, i);
-      for (let t = 0; t < n; t++) ri[t] -= theta[i] * vi[t];
-    }
-    const width = Math.min(b, n - s);
+      ri.set(row(av, pair));
+      const vi = row(v, pair);
+      for (let t = 0; t < n; t++) ri[t] -= theta[pair] * vi[t];
+    });
+    const width = Math.min(pairs.length, n - s);
     if (s + width > maxBasis) {
       const keep = Math.min(s, Math.max(b, Math.floor(maxBasis / 2)));
       const Yk = eig.vectors.subMatrix(0, s - 1, 0, keep - 1);
@@ -145,6 +149,32 @@ export async function krylovBasis(op: JacobianOperator, options: KrylovOptions):
     seed,
     warmRows: rowsToTensor(ritz.v, op.xDims),
   };
+}
+
+/**
+ * Which Ritz pairs' residuals make the next block (ascending pair indices).
+ *
+ * Every one of the top b pairs while most wanted pairs are still far off. Once some of the k wanted pairs have
+ * converged (residual ≤ tol), their residuals add little (they are tiny and their directions are already in the
+ * space), so the block narrows to the open wanted pairs plus the first oversampled one (the pair whose nearness to
+ * the k-th slows it down), rounded up to whole operator calls (`granularity` columns each) and filled with the
+ * next oversampled pairs, then the converged ones. A converged pair that a narrower block let slip is still checked,
+ * like every wanted pair, before the loop ends.
+ *
+ * Measured on the bundled model (t = 595 and 895, seeds 0–2, 7 columns a call): k = 8 cold 168–196 → 154–168
+ * products, warm one step away 112 → 98 (the last iteration has few open pairs and costs one call instead of two);
+ * k = 16 cold 312 → 262. Keeping half the oversampled pairs instead of one saved less (k = 8 cold 154–182).
+ */
+export function nextBlockPairs(residuals: readonly number[], k: number, tol: number, granularity: number): number[] {
+  const b = residuals.length;
+  const wanted = Math.min(k, b);
+  const open: number[] = [];
+  const converged: number[] = [];
+  for (let i = 0; i < wanted; i++) (residuals[i] > tol ? open : converged).push(i);
+  const oversampled = Array.from({ length: b - wanted }, (_, j) => wanted + j);
+  const needed = Math.min(b, open.length + Math.min(1, b - wanted));
+  const width = Math.min(b, Math.ceil(needed / granularity) * granularity);
+  return [...open, ...oversampled, ...converged].slice(0, width).sort((x, y) => x - y);
 }
 
 /** [[G, Cᵀ], [C, D]] with C = newᵀ·old cross products and D = Gram of the new block, computed only for new columns. */
