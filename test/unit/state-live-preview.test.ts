@@ -54,6 +54,27 @@ describe('live preview while a strength slider moves', () => {
     expect(strengths).toEqual([1.2, 2.4]);
   });
 
+  it("an earlier value's preview is shown while the latest one renders, then replaced by it", async () => {
+    const { ed, calls } = await withDirection();
+    const shown: unknown[] = [];
+    const show = ed.result.showPreview.bind(ed.result);
+    ed.result.showPreview = (image) => {
+      shown.push(image);
+      show(image);
+    };
+    const id = ed.edits.doc.edits[0].id;
+    for (const v of [1.2, 2.4]) {
+      ed.edits.setStrength(id, v, true);
+      ed.previewDrag();
+    }
+    await settle();
+    await settle();
+    expect(calls.filter((c) => c.name === 'edit').map((c) => (c.input.edits as { strength: number }[])[0].strength)).toEqual([1.2, 2.4]);
+    // 1.2's preview went up while 2.4's rendered (the slider had moved on, but it is nearer than the exact image).
+    expect(shown).toHaveLength(2);
+    expect(ed.result.preview).toBe(shown[1]);
+  });
+
   it('release renders exactly and drops the preview', async () => {
     const { ed, calls } = await withDirection();
     const id = ed.edits.doc.edits[0].id;
@@ -67,6 +88,27 @@ describe('live preview while a strength slider moves', () => {
       ['edit', LIVE_PREVIEW_RENDER_STEPS],
       ['edit', EDIT_DEFAULTS.renderSteps],
     ]);
+    expect(ed.result.preview).toBeNull();
+    expect(ed.canvasImage).toBe(ed.result.image);
+  });
+
+  it('the release cancels a preview still running, so the exact render does not wait for it', async () => {
+    const { ed, calls, api } = await withDirection();
+    const cancelled: string[] = [];
+    api.cancelJob = async (jobId) => void cancelled.push(jobId);
+    const id = ed.edits.doc.edits[0].id;
+    ed.edits.setStrength(id, 3, true);
+    ed.previewDrag();
+    // Released before the engine answered the preview.
+    ed.edits.endDrag();
+    await ed.previewRelease();
+    await settle();
+    expect(calls.map((c) => [c.name, c.input.renderSteps])).toEqual([
+      ['edit', LIVE_PREVIEW_RENDER_STEPS],
+      ['edit', EDIT_DEFAULTS.renderSteps],
+    ]);
+    // The preview's job (the engine then ends it as cancelled at its next step), not the exact render's.
+    expect(cancelled).toHaveLength(1);
     expect(ed.result.preview).toBeNull();
     expect(ed.canvasImage).toBe(ed.result.image);
   });

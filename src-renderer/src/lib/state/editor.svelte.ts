@@ -94,8 +94,13 @@ export class EditorState {
   #info = $state.raw<AppInfo | null>(null);
   #pendingRecipe = $state.raw<PendingRecipe | null>(null);
   #shownImage = $derived(this.result.image ?? this.source.image);
-  /** Live preview bookkeeping: a counter that invalidates previews in flight, one preview at a time, the latest values next. */
-  #previewSeq = 0;
+  /**
+   * Live preview bookkeeping: a counter that the release and every exact render bump, voiding previews in flight; one
+   * preview at a time, the latest values next.
+   */
+  #previewVoided = 0;
+  /** The jobs-panel key of the live preview running now: the release cancels it instead of waiting for it. */
+  #previewJobKey: number | null = null;
   #previewBusy = false;
   #previewPending = false;
   /** The New from seed render in flight: the same seed again joins it, another seed supersedes it. */
@@ -617,10 +622,10 @@ export class EditorState {
    * A strength slider moved: show a fast approximate render of the stack (shared/live-preview.ts) at the engine's
    * preview priority, so it goes ahead of a running basis or analysis. One preview is made at a time and the latest
    * slider values follow when it is done (a new request for every input event would only cancel the one running);
-   * the exact render replaces it when the slider is released (previewRelease).
+   * the exact render replaces it when the slider is released (previewRelease). A preview of an earlier value of the
+   * same drag is still shown while the latest one renders: it is nearer than the last exact image, and labelled.
    */
   previewDrag(): void {
-    this.#previewSeq++;
     if (this.#previewBusy) {
       this.#previewPending = true;
       return;
@@ -630,9 +635,14 @@ export class EditorState {
 
   /** The slider was released: previews in flight are void, and the exact render (Apply) replaces the preview. */
   previewRelease(): Promise<void> {
-    this.#previewSeq++;
     this.#previewPending = false;
     return this.apply();
+  }
+
+  /** Previews in flight are void (not shown) and the running one is cancelled: the exact render goes next. */
+  #voidPreviews(): void {
+    this.#previewVoided++;
+    if (this.#previewJobKey !== null) this.jobs.cancel(this.#previewJobKey);
   }
 
   async #runPreviews(): Promise<void> {
@@ -640,7 +650,7 @@ export class EditorState {
     try {
       do {
         this.#previewPending = false;
-        const seq = this.#previewSeq;
+        const voided = this.#previewVoided;
         const r = this.#applyRequest();
         if (!r) {
           this.result.dropPreview();
@@ -648,13 +658,15 @@ export class EditorState {
         }
         try {
           const preview = livePreviewJobInput(r.request);
-          const out = await this.jobs.run('edit', withExplicitOrIndexed(r.explicit, preview), 'Live preview', undefined, { priority: 'preview', coalesceKey: 'live-preview' });
-          // Shown only if nothing newer (a later drag value, the release, the exact render) came since it was asked.
-          if (seq === this.#previewSeq) this.result.showPreview(toShown(out.image));
+          const out = await this.jobs.run('edit', withExplicitOrIndexed(r.explicit, preview), 'Live preview', undefined, { priority: 'preview', coalesceKey: 'live-preview' }, (key) => (this.#previewJobKey = key));
+          // Not shown once the release or an exact render came since it was asked: it would cover the exact image.
+          if (voided === this.#previewVoided) this.result.showPreview(toShown(out.image));
         } catch (err) {
           const shown = toShownError(err);
           if (shown.code !== 'superseded' && shown.code !== 'cancelled') this.notices.fail(err, 'Previewing the edit');
           return;
+        } finally {
+          this.#previewJobKey = null;
         }
       } while (this.#previewPending);
     } finally {
@@ -665,8 +677,8 @@ export class EditorState {
   async apply(): Promise<void> {
     const xt = this.source.xt;
     if (!xt || !this.model.dir) return;
-    // A preview asked before this render must not land on top of it.
-    this.#previewSeq++;
+    // A preview asked before this render must not land on top of it, nor hold the engine up.
+    this.#voidPreviews();
     const r = this.#applyRequest();
     if (!r) {
       this.result.showNone();
