@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import sharp from 'sharp';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { startWebMode } from '../../src-main/server/main';
@@ -95,6 +95,20 @@ export async function openEditorSuite(prefix: string, errors: string[], viewport
   const browser = await launchChromium();
   const page = await openEditor(browser, web.server.url, errors, viewport);
   return { web, dataDir, browser, page };
+}
+
+/**
+ * A suite's start and end, registered: openEditorSuite before its tests (test-output/ made), closeEditorSuite after
+ * them. The fields are filled once the start has run; page errors and console errors collect in `errors`.
+ */
+export function useEditorSuite(prefix: string, viewport?: { width: number; height: number }): EditorSuite & { errors: string[] } {
+  const suite = { errors: [] as string[] } as EditorSuite & { errors: string[] };
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    Object.assign(suite, await openEditorSuite(prefix, suite.errors, viewport));
+  }, 180_000);
+  afterAll(() => closeEditorSuite(suite));
+  return suite;
 }
 
 /** Every suite's end: the browser, then web mode (either may be missing when the start failed). */
