@@ -208,20 +208,47 @@ export function unetSignature(
   };
 }
 
+/**
+ * Signatures already read, by the file's real path, size, inode and times: every job opens its model folder, and
+ * reading and parsing the bundled U-Net (37 MB) for its signature took ≈ 200 ms of each live preview. A file written
+ * since has another stat and is read again; the confinement checks (statRegularFile) run every time. The most recent
+ * SIGNATURE_MEMO_ENTRIES files are kept.
+ */
+const signatureMemo = new Map<string, { sig: OnnxSignature; bytes: number }>();
+const SIGNATURE_MEMO_ENTRIES = 16;
+
 /** An ONNX file's signature: a regular file inside `root` of at most MAX_ONNX_BYTES. Throws ModelFolderError. */
 export async function readOnnxFile(file: string, root?: string): Promise<{ sig: OnnxSignature; bytes: number }> {
+  let key: string;
+  try {
+    const st = await statRegularFile(file, { root, maxBytes: MAX_ONNX_BYTES });
+    key = [st.realPath, st.size, st.ino, st.mtimeMs, st.ctimeMs].join('\u0000');
+  } catch (err) {
+    throw folderError(err, file, 'bad-onnx');
+  }
+  const known = signatureMemo.get(key);
+  if (known) {
+    // Most recently used last: the first key is the one to drop.
+    signatureMemo.delete(key);
+    signatureMemo.set(key, known);
+    return known;
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readRegularFile(file, { root, maxBytes: MAX_ONNX_BYTES });
   } catch (err) {
     throw folderError(err, file, 'bad-onnx');
   }
+  let read: { sig: OnnxSignature; bytes: number };
   try {
-    return { sig: readOnnxSignature(bytes), bytes: bytes.length };
+    read = { sig: readOnnxSignature(bytes), bytes: bytes.length };
   } catch (err) {
     if (err instanceof OnnxParseError) throw new ModelFolderError('bad-onnx', file, `not a valid ONNX model: ${err.message}`);
     throw err;
   }
+  signatureMemo.set(key, read);
+  if (signatureMemo.size > SIGNATURE_MEMO_ENTRIES) signatureMemo.delete(signatureMemo.keys().next().value!);
+  return read;
 }
 
 /**

@@ -36,9 +36,9 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelFolderError } from './errors';
 import { alphasCumprod, parseSchedulerConfig } from './scheduler';
-import { readOnnxSignature, OnnxParseError, type OnnxElemType, type OnnxSignature, type OnnxValueInfo } from './onnx-signature';
-import { MAX_ONNX_BYTES, MAX_SAMPLE_SIDE, folderError, readJson as readFolderJson, unetSignature, type ModelFolder, type UnetSignature } from './model-folder';
-import { FileAccessError, isInside, readRegularFile, statRegularFile } from '../fs/regular-file';
+import type { OnnxElemType, OnnxSignature, OnnxValueInfo } from './onnx-signature';
+import { MAX_SAMPLE_SIDE, folderError, readJson as readFolderJson, readOnnxFile, unetSignature, type ModelFolder, type UnetSignature } from './model-folder';
+import { FileAccessError, isInside, statRegularFile } from '../fs/regular-file';
 
 export type TextPipelineLayout = 'diffusers-onnx' | 'optimum';
 export type FloatElemType = 'float32' | 'float16';
@@ -149,18 +149,10 @@ function readJson(f: FolderRoot, file: string, required: boolean): Promise<Recor
 }
 
 async function readOnnx(f: FolderRoot, file: string, what: string): Promise<{ sig: OnnxSignature; bytes: number }> {
-  let bytes: Uint8Array;
   try {
-    bytes = await readRegularFile(file, { root: f.root, maxBytes: MAX_ONNX_BYTES });
+    return await readOnnxFile(file, f.root);
   } catch (err) {
-    const e = folderError(err, file, 'bad-onnx');
-    throw e.code === 'missing-file' ? new ModelFolderError('missing-file', file, `${what} is missing or unreadable`) : e;
-  }
-  try {
-    return { sig: readOnnxSignature(bytes), bytes: bytes.length };
-  } catch (err) {
-    if (err instanceof OnnxParseError) throw new ModelFolderError('bad-onnx', file, `not a valid ONNX model: ${err.message}`);
-    throw err;
+    throw err instanceof ModelFolderError && err.code === 'missing-file' ? new ModelFolderError('missing-file', file, `${what} is missing or unreadable`) : err;
   }
 }
 

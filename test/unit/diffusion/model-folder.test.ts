@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModelFolder, checkUnetSignature } from '../../../src-main/core/diffusion/model-folder';
+import { loadModelFolder, checkUnetSignature, readOnnxFile } from '../../../src-main/core/diffusion/model-folder';
 import { readOnnxSignature, OnnxParseError } from '../../../src-main/core/diffusion/onnx-signature';
 import { ModelFolderError } from '../../../src-main/core/diffusion/errors';
 import { ANALYTIC_EXTERNAL, ANALYTIC_FLOAT, ANALYTIC_INT64, ANALYTIC_VPRED, BAD_CASES, makeBadFolder } from '../../helpers/model-folders';
@@ -81,5 +82,32 @@ describe('loadModelFolder', () => {
     expect(() =>
       checkUnetSignature('/m/unet/model.onnx', [inputs[0], { name: 'timestep', elemType: 'int64', dims: [1, 1] }], outputs, { in_channels: 3, sample_size: 8 }, 'x'),
     ).toThrow(expect.objectContaining({ code: 'wrong-inputs' }));
+  });
+});
+
+describe('readOnnxFile: the signature is read once per version of the file', () => {
+  it('answers a file seen before from memory, reads a rewritten one again, and still refuses what it would refuse', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'onnx-memo-'));
+    roots.push(root);
+    const file = join(root, 'model.onnx');
+    await copyFile(join(ANALYTIC_INT64, 'unet', 'model.onnx'), file);
+    const first = await readOnnxFile(file, root);
+    expect(first.sig.inputs[1]).toMatchObject({ name: 'timestep', elemType: 'int64' });
+    // The same object: nothing was read or parsed again.
+    expect(await readOnnxFile(file, root)).toBe(first);
+
+    // Rewritten with another model: a new stat, so a new signature.
+    await copyFile(join(ANALYTIC_FLOAT, 'unet', 'model.onnx'), file);
+    const second = await readOnnxFile(file, root);
+    expect(second).not.toBe(first);
+    expect(second.sig.inputs[1]).toMatchObject({ name: 'timestep', elemType: 'float32' });
+
+    // Junk in its place is refused, not answered from memory.
+    await writeFile(file, 'not onnx');
+    await expect(readOnnxFile(file, root)).rejects.toMatchObject({ code: 'bad-onnx' });
+    // The confinement check runs every time: a link leading out of the folder is refused.
+    await rm(file);
+    await symlink(join(ANALYTIC_FLOAT, 'unet', 'model.onnx'), file);
+    await expect(readOnnxFile(file, root)).rejects.toBeInstanceOf(ModelFolderError);
   });
 });
