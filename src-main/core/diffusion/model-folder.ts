@@ -15,6 +15,7 @@ import { alphasCumprod, parseSchedulerConfig, type SchedulerConfig } from './sch
 import { readOnnxSignature, OnnxParseError, type OnnxElemType, type OnnxSignature, type OnnxValueInfo } from './onnx-signature';
 import { isTextPipelineIndex, loadTextModelFolder, type TextConditioning } from './text-model-folder';
 import { FileAccessError, isInside, readRegularFile, statRegularFile } from '../fs/regular-file';
+import { RecentlyUsed } from '../recently-used';
 
 /** JSON configs are a few hundred bytes; 4 MiB leaves room for odd ones but not for a memory attack. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -211,11 +212,10 @@ export function unetSignature(
 /**
  * Signatures already read, by the file's real path, size, inode and times: every job opens its model folder, and
  * reading and parsing the bundled U-Net (37 MB) for its signature took ≈ 200 ms of each live preview. A file written
- * since has another stat and is read again; the confinement checks (statRegularFile) run every time. The most recent
- * SIGNATURE_MEMO_ENTRIES files are kept.
+ * since has another stat and is read again; the confinement checks (statRegularFile) run every time. The 16 most
+ * recent files are kept.
  */
-const signatureMemo = new Map<string, { sig: OnnxSignature; bytes: number }>();
-const SIGNATURE_MEMO_ENTRIES = 16;
+const signatureMemo = new RecentlyUsed<string, { sig: OnnxSignature; bytes: number }>(16);
 
 /** An ONNX file's signature: a regular file inside `root` of at most MAX_ONNX_BYTES. Throws ModelFolderError. */
 export async function readOnnxFile(file: string, root?: string): Promise<{ sig: OnnxSignature; bytes: number }> {
@@ -227,12 +227,7 @@ export async function readOnnxFile(file: string, root?: string): Promise<{ sig: 
     throw folderError(err, file, 'bad-onnx');
   }
   const known = signatureMemo.get(key);
-  if (known) {
-    // Most recently used last: the first key is the one to drop.
-    signatureMemo.delete(key);
-    signatureMemo.set(key, known);
-    return known;
-  }
+  if (known) return known;
   let bytes: Uint8Array;
   try {
     bytes = await readRegularFile(file, { root, maxBytes: MAX_ONNX_BYTES });
@@ -247,7 +242,6 @@ export async function readOnnxFile(file: string, root?: string): Promise<{ sig: 
     throw err;
   }
   signatureMemo.set(key, read);
-  if (signatureMemo.size > SIGNATURE_MEMO_ENTRIES) signatureMemo.delete(signatureMemo.keys().next().value!);
   return read;
 }
 

@@ -32,6 +32,7 @@ import { CancelledError, throwIfCancelled } from '../../core/progress';
 import { createSession } from './sessions';
 import { timestepTensor } from './ort-predictor';
 import { meanEncoderFile } from './mean-encoder-cache';
+import { RecentlyUsed } from '../../core/recently-used';
 
 export interface PromptEmbedding {
   prompt: string;
@@ -110,7 +111,7 @@ export async function runTextUnet(unet: ort.InferenceSession, model: TextModelFo
 }
 
 export class TextPipeline {
-  private readonly embeddings = new Map<string, Promise<PromptEmbedding>>();
+  private readonly embeddings = new RecentlyUsed<string, Promise<PromptEmbedding>>(EMBEDDING_CACHE);
   private encoder: Promise<ort.InferenceSession> | null = null;
   private readonly decodeQueue: DecodeRequest[] = [];
   private draining = false;
@@ -148,15 +149,10 @@ export class TextPipeline {
   /** The embedding of a prompt (cached: an editor asks for the same prompts over and over). */
   embed(prompt: string, signal?: AbortSignal): Promise<PromptEmbedding> {
     const hit = this.embeddings.get(prompt);
-    if (hit) {
-      this.embeddings.delete(prompt);
-      this.embeddings.set(prompt, hit);
-      return hit;
-    }
+    if (hit) return hit;
     const p = this.computeEmbedding(prompt, signal);
     this.embeddings.set(prompt, p);
     p.catch(() => this.embeddings.delete(prompt));
-    while (this.embeddings.size > EMBEDDING_CACHE) this.embeddings.delete(this.embeddings.keys().next().value as string);
     return p;
   }
 
