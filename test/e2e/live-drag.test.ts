@@ -79,9 +79,9 @@ describe('a strength drag: the approximate preview while held, the exact render 
       if (e.type === 'queued') names.set(e.jobId, e.name);
       const name = names.get(e.jobId);
       if (!name) return;
-      const input = e.type === 'queued' ? 'queued' : e.type === 'progress' && !started.has(e.jobId) ? 'started' : e.type === 'done' ? 'done' : e.type === 'error' ? `ended: ${e.error.code}` : null;
+      const change = e.type === 'queued' ? 'queued' : e.type === 'progress' && !started.has(e.jobId) ? 'started' : e.type === 'done' ? 'done' : e.type === 'error' ? `ended: ${e.error.code}` : null;
       if (e.type === 'progress') started.add(e.jobId);
-      if (input) timeline.push({ ms: Date.now() - t0, event: `engine: ${name} ${e.jobId.slice(0, 8)} ${input}` });
+      if (change) timeline.push({ ms: Date.now() - t0, event: `engine: ${name} ${e.jobId.slice(0, 8)} ${change}` });
     });
 
     await page.mouse.move(xOf(value), y);
